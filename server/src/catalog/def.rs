@@ -1,0 +1,559 @@
+//! Layer definitions: the raw TOML shape (strict, unknown keys rejected) and the
+//! validated, typed form the rest of the server uses.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+use serde::{Deserialize, Serialize};
+
+use super::{CatalogError, RESERVED_IDS};
+use crate::query::cql2::Expr;
+
+/// Japanese text with an English translation.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct I18n {
+    pub ja: String,
+    pub en: String,
+}
+
+/// The geometry a layer holds. Multi-geometries of the same kind are accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum GeometryKind {
+    Point,
+    LineString,
+    Polygon,
+}
+
+impl GeometryKind {
+    /// True when a geometry's type is this kind or its multi- form.
+    pub fn accepts(self, g: &geo::Geometry<f64>) -> bool {
+        use geo::Geometry as G;
+        matches!(
+            (self, g),
+            (Self::Point, G::Point(_) | G::MultiPoint(_))
+                | (Self::LineString, G::LineString(_) | G::MultiLineString(_))
+                | (
+                    Self::Polygon,
+                    G::Polygon(_) | G::MultiPolygon(_) | G::Rect(_)
+                )
+        )
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ZoomRange {
+    pub min: u8,
+    pub max: u8,
+}
+
+/// Per-layer tile options (`[tiles]`), each with a documented default.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TileOptions {
+    /// Buffer around each tile, in tile units of 4096. Default 64.
+    #[serde(default = "default_buffer")]
+    pub buffer: u32,
+    /// Simplification tolerance, in tile units of 4096. Default 4 (1 px at 512 px tiles).
+    #[serde(default = "default_tolerance")]
+    pub tolerance: f64,
+}
+
+impl Default for TileOptions {
+    fn default() -> Self {
+        Self {
+            buffer: default_buffer(),
+            tolerance: default_tolerance(),
+        }
+    }
+}
+
+fn default_buffer() -> u32 {
+    64
+}
+fn default_tolerance() -> f64 {
+    4.0
+}
+
+/// Display metadata for one attribute (`[fields.名前]`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FieldDef {
+    /// English label; the attribute name itself is the Japanese label.
+    pub en: String,
+    /// Unit shown after values, e.g. `m` or `%`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unit: Option<String>,
+}
+
+/// Who an access rule is for.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(into = "String")]
+pub enum Audience {
+    /// Anyone, signed in or not.
+    Public,
+    /// Any signed-in member of staff.
+    Staff,
+    /// Administrators, who see everything.
+    Admin,
+    /// A department or contractor role, e.g. `suido`.
+    Role(String),
+}
+
+impl Audience {
+    pub fn parse(s: &str) -> Result<Self, String> {
+        match s {
+            "public" => Ok(Self::Public),
+            "staff" => Ok(Self::Staff),
+            "admin" => Ok(Self::Admin),
+            r if valid_role(r) => Ok(Self::Role(r.to_owned())),
+            r => Err(format!(
+                "`{r}` is not an audience: use public, staff, admin or a role name of lowercase letters, digits, `-` and `_`"
+            )),
+        }
+    }
+}
+
+impl fmt::Display for Audience {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Public => f.write_str("public"),
+            Self::Staff => f.write_str("staff"),
+            Self::Admin => f.write_str("admin"),
+            Self::Role(r) => f.write_str(r),
+        }
+    }
+}
+
+impl From<Audience> for String {
+    fn from(a: Audience) -> Self {
+        a.to_string()
+    }
+}
+
+/// A role name: lowercase ASCII letters, digits, `-` and `_`, starting with a letter.
+pub fn valid_role(r: &str) -> bool {
+    r.len() <= 64
+        && r.starts_with(|c: char| c.is_ascii_lowercase())
+        && r.chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-' || c == '_')
+}
+
+/// Who may see a layer at all.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum ViewRule {
+    Public,
+    Staff,
+    /// Only these audiences (admin always may).
+    Audiences(Vec<Audience>),
+}
+
+/// Which attributes an audience sees.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub enum AttributeRule {
+    All,
+    Only(Vec<String>),
+}
+
+/// A CQL2 row filter for an audience, kept with its source text.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RowRule {
+    pub text: String,
+    pub expr: Expr,
+}
+
+/// The `[access]` section of a layer file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct AccessDef {
+    pub view: ViewRule,
+    /// Roles that may upload new versions.
+    pub upload: Vec<Audience>,
+    /// Who may approve access requests for this layer.
+    pub approve: Vec<Audience>,
+    /// Per-audience visible attributes. Empty: every viewer sees every attribute.
+    pub attributes: BTreeMap<Audience, AttributeRule>,
+    /// Per-audience row filters. An audience without one sees every row.
+    pub rows: BTreeMap<Audience, RowRule>,
+}
+
+/// One validated layer definition.
+#[derive(Debug, Clone, PartialEq)]
+pub struct LayerDef {
+    pub id: String,
+    pub title: I18n,
+    pub description: Option<I18n>,
+    pub department: String,
+    /// The initial data, resolved to an absolute path.
+    pub source: PathBuf,
+    pub geometry: GeometryKind,
+    pub zoom: ZoomRange,
+    pub attribution: String,
+    /// True for generated sample data that is not the city's official data.
+    pub sample: bool,
+    pub searchable: Vec<String>,
+    /// Attribute that names a feature in lists, search results and popups.
+    pub label: Option<String>,
+    /// Radius in metres within which point and line features count as "here" for `/api/at`.
+    pub near_m: f64,
+    pub fields: BTreeMap<String, FieldDef>,
+    pub tiles: TileOptions,
+    pub access: AccessDef,
+    /// The layer file this came from, for error messages.
+    pub file: PathBuf,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawLayer {
+    id: String,
+    title: I18n,
+    #[serde(default)]
+    description: Option<I18n>,
+    department: String,
+    source: PathBuf,
+    geometry: String,
+    #[serde(default = "default_zoom")]
+    zoom: ZoomRange,
+    attribution: String,
+    #[serde(default)]
+    sample: bool,
+    #[serde(default)]
+    searchable: Vec<String>,
+    #[serde(default)]
+    label: Option<String>,
+    #[serde(default)]
+    near_m: Option<f64>,
+    #[serde(default)]
+    fields: BTreeMap<String, FieldDef>,
+    #[serde(default)]
+    tiles: TileOptions,
+    access: RawAccess,
+}
+
+fn default_zoom() -> ZoomRange {
+    ZoomRange { min: 0, max: 22 }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RawAccess {
+    view: OneOrMany,
+    #[serde(default)]
+    upload: Vec<String>,
+    #[serde(default)]
+    approve: Vec<String>,
+    #[serde(default)]
+    attributes: BTreeMap<String, OneOrMany>,
+    #[serde(default)]
+    rows: BTreeMap<String, String>,
+}
+
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum OneOrMany {
+    One(String),
+    Many(Vec<String>),
+}
+
+/// Collects validation errors for one file.
+struct Problems<'a> {
+    file: &'a Path,
+    errors: Vec<CatalogError>,
+}
+
+impl Problems<'_> {
+    fn add(&mut self, key: impl Into<String>, message: impl Into<String>) {
+        self.errors.push(CatalogError::Invalid {
+            file: self.file.to_path_buf(),
+            key: key.into(),
+            message: message.into(),
+        });
+    }
+
+    fn audience(&mut self, key: &str, s: &str) -> Option<Audience> {
+        Audience::parse(s).map_err(|m| self.add(key, m)).ok()
+    }
+
+    fn audiences(&mut self, key: &str, list: &[String]) -> Vec<Audience> {
+        list.iter().filter_map(|s| self.audience(key, s)).collect()
+    }
+}
+
+impl LayerDef {
+    /// Reads and validates one layer file.
+    pub fn from_file(file: &Path, root: &Path) -> Result<Self, Vec<CatalogError>> {
+        let text = std::fs::read_to_string(file).map_err(|source| {
+            vec![CatalogError::Io {
+                file: file.to_path_buf(),
+                source,
+            }]
+        })?;
+        Self::from_toml(&text, file, root)
+    }
+
+    /// Parses and validates the text of a layer file.
+    pub fn from_toml(text: &str, file: &Path, root: &Path) -> Result<Self, Vec<CatalogError>> {
+        let raw: RawLayer = toml::from_str(text).map_err(|e| {
+            vec![CatalogError::Syntax {
+                file: file.to_path_buf(),
+                message: e.to_string().trim_end().replace('\n', " "),
+            }]
+        })?;
+        let mut p = Problems {
+            file,
+            errors: Vec::new(),
+        };
+        let def = validate(raw, file, root, &mut p);
+        if p.errors.is_empty() {
+            Ok(def)
+        } else {
+            Err(p.errors)
+        }
+    }
+
+    /// Every attribute name the definition refers to, with the key that names it.
+    pub fn referenced_attributes(&self) -> Vec<(String, String)> {
+        let mut out = Vec::new();
+        for (aud, rule) in &self.access.attributes {
+            if let AttributeRule::Only(names) = rule {
+                let key = format!("access.attributes.{aud}");
+                out.extend(names.iter().map(|n| (n.clone(), key.clone())));
+            }
+        }
+        for (aud, rule) in &self.access.rows {
+            let key = format!("access.rows.{aud}");
+            out.extend(rule.expr.attributes().into_iter().map(|n| (n, key.clone())));
+        }
+        out.extend(
+            self.searchable
+                .iter()
+                .map(|n| (n.clone(), "searchable".to_owned())),
+        );
+        out.extend(self.label.iter().map(|n| (n.clone(), "label".to_owned())));
+        out.extend(
+            self.fields
+                .keys()
+                .map(|n| (n.clone(), format!("fields.{n}"))),
+        );
+        out
+    }
+
+    /// True for a layer anyone may see (its tiles may be cached publicly).
+    pub fn is_public(&self) -> bool {
+        self.access.view == ViewRule::Public
+    }
+}
+
+fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> LayerDef {
+    validate_id(&raw.id, p);
+    let geometry = match raw.geometry.as_str() {
+        "Point" | "MultiPoint" => GeometryKind::Point,
+        "LineString" | "MultiLineString" => GeometryKind::LineString,
+        "Polygon" | "MultiPolygon" => GeometryKind::Polygon,
+        other => {
+            p.add(
+                "geometry",
+                format!("unknown geometry type `{other}`: use Point, LineString or Polygon"),
+            );
+            GeometryKind::Point
+        }
+    };
+    if raw.zoom.min > raw.zoom.max || raw.zoom.max > 24 {
+        p.add("zoom", "need 0 <= min <= max <= 24");
+    }
+    let source = root.join(&raw.source);
+    if !source.is_file() {
+        p.errors.push(CatalogError::MissingSource {
+            file: file.to_path_buf(),
+            path: source.clone(),
+        });
+    }
+    if raw.tiles.buffer > 1024 || !(0.0..=256.0).contains(&raw.tiles.tolerance) {
+        p.add("tiles", "need buffer <= 1024 and 0 <= tolerance <= 256");
+    }
+    let near_m = raw.near_m.unwrap_or(match geometry {
+        GeometryKind::Point => 50.0,
+        GeometryKind::LineString => 15.0,
+        GeometryKind::Polygon => 0.0,
+    });
+    if !(0.0..=5000.0).contains(&near_m) {
+        p.add("near_m", "must be between 0 and 5000 metres");
+    }
+    let access = validate_access(raw.access, p);
+    LayerDef {
+        id: raw.id,
+        title: raw.title,
+        description: raw.description,
+        department: raw.department,
+        source,
+        geometry,
+        zoom: raw.zoom,
+        attribution: raw.attribution,
+        sample: raw.sample,
+        searchable: raw.searchable,
+        label: raw.label,
+        near_m,
+        fields: raw.fields,
+        tiles: raw.tiles,
+        access,
+        file: file.to_path_buf(),
+    }
+}
+
+fn validate_id(id: &str, p: &mut Problems<'_>) {
+    let well_formed = id.len() <= 64
+        && id.starts_with(|c: char| c.is_ascii_lowercase())
+        && id
+            .chars()
+            .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-');
+    if !well_formed {
+        p.add(
+            "id",
+            format!("`{id}` is not a valid layer id: use 1-64 lowercase ASCII letters, digits, `_` or `-`, starting with a letter"),
+        );
+    } else if RESERVED_IDS.contains(&id) {
+        p.add(
+            "id",
+            format!("`{id}` collides with a route of the HTTP API; choose another id"),
+        );
+    }
+}
+
+fn validate_access(raw: RawAccess, p: &mut Problems<'_>) -> AccessDef {
+    let view = match raw.view {
+        OneOrMany::One(s) if s == "public" => ViewRule::Public,
+        OneOrMany::One(s) if s == "staff" => ViewRule::Staff,
+        OneOrMany::One(s) => ViewRule::Audiences(p.audiences("access.view", &[s])),
+        OneOrMany::Many(list) => ViewRule::Audiences(p.audiences("access.view", &list)),
+    };
+    let upload = p.audiences("access.upload", &raw.upload);
+    let approve = p.audiences("access.approve", &raw.approve);
+    let mut attributes = BTreeMap::new();
+    for (aud, rule) in raw.attributes {
+        let key = format!("access.attributes.{aud}");
+        let Some(a) = p.audience(&key, &aud) else {
+            continue;
+        };
+        let rule = match rule {
+            OneOrMany::One(s) if s == "*" => AttributeRule::All,
+            OneOrMany::One(s) => {
+                p.add(
+                    key,
+                    format!("`{s}`: use \"*\" or a list of attribute names"),
+                );
+                continue;
+            }
+            OneOrMany::Many(names) => AttributeRule::Only(names),
+        };
+        attributes.insert(a, rule);
+    }
+    let mut rows = BTreeMap::new();
+    for (aud, text) in raw.rows {
+        let key = format!("access.rows.{aud}");
+        let Some(a) = p.audience(&key, &aud) else {
+            continue;
+        };
+        match Expr::parse(&text) {
+            Ok(expr) => {
+                rows.insert(a, RowRule { text, expr });
+            }
+            Err(e) => p.add(key, format!("invalid CQL2 row filter `{text}`: {e}")),
+        }
+    }
+    AccessDef {
+        view,
+        upload,
+        approve,
+        attributes,
+        rows,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const GOOD: &str = r#"
+id = "shelters"
+title = { ja = "避難所", en = "Shelters" }
+department = "総務課"
+source = "Cargo.toml"
+geometry = "Point"
+attribution = "出典：国土地理院"
+searchable = ["名称"]
+[access]
+view = "public"
+upload = ["bousai"]
+[access.attributes]
+public = ["名称", "住所"]
+staff = "*"
+[access.rows]
+public = "公開 = true"
+"#;
+
+    fn parse(text: &str) -> Result<LayerDef, Vec<CatalogError>> {
+        LayerDef::from_toml(
+            text,
+            Path::new("layers/t.toml"),
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+        )
+    }
+
+    fn first_error(text: &str) -> String {
+        parse(text).unwrap_err()[0].to_string()
+    }
+
+    #[test]
+    fn valid_layer_parses_with_typed_access() {
+        let def = parse(GOOD).unwrap();
+        assert_eq!(def.geometry, GeometryKind::Point);
+        assert_eq!(def.access.view, ViewRule::Public);
+        assert_eq!(def.access.attributes[&Audience::Staff], AttributeRule::All);
+        assert_eq!(def.access.rows[&Audience::Public].text, "公開 = true");
+        assert_eq!(def.zoom, ZoomRange { min: 0, max: 22 });
+    }
+
+    #[test]
+    fn unknown_key_names_file_and_key() {
+        let e = first_error(&GOOD.replace("searchable", "serchable"));
+        assert!(
+            e.contains("layers/t.toml") && e.contains("serchable"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn unknown_geometry_is_refused() {
+        let e = first_error(&GOOD.replace("\"Point\"", "\"Blob\""));
+        assert!(e.contains("`geometry`") && e.contains("Blob"), "{e}");
+    }
+
+    #[test]
+    fn missing_source_is_refused() {
+        let e = first_error(&GOOD.replace("Cargo.toml", "nope.fgb"));
+        assert!(e.contains("`source`") && e.contains("nope.fgb"), "{e}");
+    }
+
+    #[test]
+    fn reserved_id_is_refused() {
+        let e = first_error(&GOOD.replace("\"shelters\"", "\"tiles\""));
+        assert!(e.contains("`id`") && e.contains("collides"), "{e}");
+    }
+
+    #[test]
+    fn invalid_row_filter_is_refused() {
+        let e = first_error(&GOOD.replace("公開 = true", "公開 = = true"));
+        assert!(
+            e.contains("access.rows.public") && e.contains("CQL2"),
+            "{e}"
+        );
+    }
+
+    #[test]
+    fn bad_audience_is_refused() {
+        let e = first_error(&GOOD.replace("upload = [\"bousai\"]", "upload = [\"Bousai Lead\"]"));
+        assert!(e.contains("access.upload"), "{e}");
+    }
+}

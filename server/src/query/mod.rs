@@ -1,0 +1,3 @@
+//! Queries over layer versions: CQL2 filters, OGC item queries, spatial questions, search.
+
+pub mod cql2;
