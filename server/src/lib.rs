@@ -4,7 +4,12 @@
 //! See `docs/architecture.md`.
 
 pub mod access;
+pub mod app;
 pub mod catalog;
+pub mod config;
+pub mod http;
 pub mod layer;
+pub mod metrics;
 pub mod query;
 pub mod store;
+pub mod time;
