@@ -79,11 +79,11 @@ pub fn feature(view: &LayerView, f: &Feature, only: Option<&[usize]>) -> Json {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use geo::polygon;
 
     #[test]
     fn polygons_keep_rings_and_round_to_7_decimals() {
-        let p =
-            geo::polygon![(x: 130.123_456_789, y: 33.0), (x: 130.2, y: 33.0), (x: 130.2, y: 33.1)];
+        let p = polygon![(x: 130.123_456_789, y: 33.0), (x: 130.2, y: 33.0), (x: 130.2, y: 33.1)];
         let g = geometry(&Geometry::Polygon(p));
         assert_eq!(g["type"], "Polygon");
         assert_eq!(g["coordinates"][0][0][0], 130.123_456_8);
