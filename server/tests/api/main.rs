@@ -8,3 +8,5 @@
 
 mod helpers;
 mod ops;
+mod spatial;
+mod synthetic;

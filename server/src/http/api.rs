@@ -1,0 +1,100 @@
+//! `/api/nearest`, `/api/at`, `/api/search` and the open-data exports: extract, call the
+//! `query` service, respond.
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+
+use super::ApiError;
+use super::extract::Params;
+use crate::access::{LayerView, Principal, decide, decide_all};
+use crate::app::App;
+use crate::query::spatial::{self, FilterSpec, Origin, SpatialError};
+
+/// The most results `/api/nearest` returns.
+pub const MAX_K: usize = 100;
+
+/// Parameters `/api/nearest` reads itself; any other parameter is an `attr=value` filter.
+const NEAREST_PARAMS: &[&str] = &[
+    "layer",
+    "lon",
+    "lat",
+    "k",
+    "filter",
+    "filter-lang",
+    "hazard",
+];
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/api/nearest", get(nearest))
+        .route("/api/at", get(at))
+}
+
+async fn nearest(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let origin = origin(&params)?;
+    let k = params.usize_in("k", 5, 1, MAX_K)?;
+    let view = visible(&app, &principal, params.required("layer")?)?;
+    let spec = FilterSpec {
+        cql2: params.get("filter").map(str::to_owned),
+        filter_lang: params.get("filter-lang").map(str::to_owned),
+        equals: params
+            .0
+            .iter()
+            .filter(|(name, _)| !NEAREST_PARAMS.contains(&name.as_str()))
+            .cloned()
+            .collect(),
+        hazard: params.get("hazard").map(str::to_owned),
+    };
+    let body = spatial::nearest_json(&view, &origin, k, &spec)?;
+    Ok(axum::Json(body).into_response())
+}
+
+async fn at(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let origin = origin(&params)?;
+    let views = decide_all(&principal, &app.layers.current_all());
+    let body = spatial::at_json(&views, &origin, params.get("hazard"))?;
+    Ok(axum::Json(body).into_response())
+}
+
+/// `lon` (−180..180) and `lat` (−90..90): required, finite.
+fn origin(params: &Params) -> Result<Origin, ApiError> {
+    let lon = params.f64_in("lon", -180.0, 180.0)?;
+    let lat = params.f64_in("lat", -90.0, 90.0)?;
+    Ok(Origin::new(lon, lat))
+}
+
+/// The caller's view of a layer, or the one 404 for "no such layer" and "not yours to see".
+pub(crate) fn visible(app: &App, principal: &Principal, id: &str) -> Result<LayerView, ApiError> {
+    app.layers
+        .get(id)
+        .and_then(|layer| decide(principal, &layer))
+        .ok_or_else(|| {
+            let shown: String = id.chars().take(100).collect();
+            ApiError::not_found(format!("layer `{shown}` not found"))
+        })
+}
+
+impl From<SpatialError> for ApiError {
+    fn from(e: SpatialError) -> Self {
+        match e {
+            SpatialError::Parameter {
+                name,
+                value,
+                reason,
+            } => ApiError::parameter(&name, &value, reason),
+            SpatialError::Filter(e) => e.into(),
+        }
+    }
+}
