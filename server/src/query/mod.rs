@@ -2,4 +2,5 @@
 
 pub mod cql2;
 pub mod geojson;
+pub mod search;
 pub mod spatial;

@@ -1,5 +1,8 @@
 //! `/api/nearest` and `/api/at`: exact agreement with brute force, filters, policy, bad input.
-#![expect(clippy::float_cmp, reason = "exact agreement with brute force is the point")]
+#![expect(
+    clippy::float_cmp,
+    reason = "exact agreement with brute force is the point"
+)]
 
 use geo::{Distance, Geodesic, Geometry, Point};
 use rand::rngs::StdRng;
