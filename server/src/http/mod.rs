@@ -4,6 +4,7 @@ mod auth;
 mod error;
 pub mod extract;
 mod ops;
+mod styles;
 mod web;
 
 use std::sync::Arc;
@@ -11,6 +12,7 @@ use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::timeout::TimeoutLayer;
@@ -25,6 +27,7 @@ pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     Router::new()
         .merge(ops::routes())
+        .merge(styles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
@@ -59,4 +62,23 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
     app.metrics
         .record(&route, res.status().as_u16(), t.elapsed());
     res.into_response()
+}
+
+/// Sets `Cache-Control` (and `Vary`) for a response: `public` when its content is what an
+/// anonymous caller gets, otherwise `private` and varying on the credentials.
+pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
+    if public {
+        if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+            headers.insert(header::CACHE_CONTROL, v);
+        }
+    } else {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+    }
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Authorization"),
+    );
 }
