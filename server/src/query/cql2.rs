@@ -59,4 +59,10 @@ impl Filter {
         let _ = feature;
         true
     }
+
+    /// A lon/lat box `[minx, miny, maxx, maxy]` that every matching feature intersects,
+    /// when the filter's spatial predicates imply one.
+    pub fn envelope(&self) -> Option<[f64; 4]> {
+        None
+    }
 }
