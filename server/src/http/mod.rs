@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 pub mod extract;
+mod ogc;
 mod ops;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     Router::new()
         .merge(ops::routes())
+        .merge(ogc::routes())
         .fallback(fallback)
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
