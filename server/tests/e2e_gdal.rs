@@ -342,6 +342,8 @@ fn spatial_filter_returns_the_features_in_the_box(url: &str) {
     assert_eq!(feature_count(&out), 1, "{out}");
 }
 
+/// OGR SQL needs non-ASCII column names in double quotes; GDAL then sends them unquoted
+/// as `filter=種別 = '…'&filter-lang=cql-text`, which the server must accept.
 fn where_clause_becomes_a_server_side_cql2_filter(url: &str) {
     let expected: Vec<String> = (1..=SHELTERS)
         .filter(|&i| kind(i) == "指定緊急避難場所")
@@ -354,13 +356,13 @@ fn where_clause_becomes_a_server_side_cql2_filter(url: &str) {
         url,
         "shelters",
         "-where",
-        "種別 = '指定緊急避難場所'",
+        "\"種別\" = '指定緊急避難場所'",
     ]);
     assert_eq!(names(&out), expected, "{err}");
     assert!(
         err.contains("filter="),
         "GDAL did not send the filter to the server: {err}"
     );
-    let (out, err) = ogrinfo(&["-ro", url, "shelters", "-where", "名称 = '避難所7'"]);
+    let (out, err) = ogrinfo(&["-ro", url, "shelters", "-where", "\"名称\" = '避難所7'"]);
     assert_eq!(names(&out), vec!["避難所7"], "{err}");
 }
