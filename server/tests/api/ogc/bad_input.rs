@@ -113,7 +113,6 @@ async fn odd_input_never_gives_a_server_error(#[case] path: &str) {
 #[case::dangling_and("名称 = 'a' AND", 13)]
 #[case::bad_operator("名称 === 'a'", 5)]
 #[tokio::test]
-#[ignore = "needs the CQL2 implementation (cql2 branch)"]
 async fn malformed_cql2_gives_400_with_the_position(#[case] filter: &str, #[case] near: usize) {
     let app = fixture::app();
     let res = app

@@ -217,7 +217,6 @@ async fn hidden_attributes_are_errors_like_missing_ones(#[case] template: &str) 
 // ---- admits everything and parses anything.
 
 #[tokio::test]
-#[ignore = "needs the CQL2 implementation (cql2 branch)"]
 async fn filter_with_japanese_names_and_paging() {
     let app = fixture::app();
     let filter = enc("種別 = '指定緊急避難場所' AND 収容人数 >= 200");
@@ -233,7 +232,6 @@ async fn filter_with_japanese_names_and_paging() {
 }
 
 #[tokio::test]
-#[ignore = "needs the CQL2 implementation (cql2 branch)"]
 async fn a_filter_on_a_hidden_attribute_reads_like_a_missing_one() {
     let app = fixture::app();
     let ask = |name: &str| {
@@ -252,7 +250,6 @@ async fn a_filter_on_a_hidden_attribute_reads_like_a_missing_one() {
 }
 
 #[tokio::test]
-#[ignore = "needs the CQL2 implementation (cql2 branch)"]
 async fn the_row_filter_limits_counts_items_and_single_features() {
     let app = fixture::app();
     let doc = app
