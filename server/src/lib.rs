@@ -5,6 +5,7 @@
 
 pub mod access;
 pub mod catalog;
+pub mod r#gen;
 pub mod layer;
 pub mod query;
 pub mod store;
