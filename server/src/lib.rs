@@ -4,8 +4,13 @@
 //! See `docs/architecture.md`.
 
 pub mod access;
+pub mod app;
 pub mod catalog;
+pub mod config;
 pub mod r#gen;
+pub mod http;
 pub mod layer;
+pub mod metrics;
 pub mod query;
 pub mod store;
+pub mod time;

@@ -66,7 +66,7 @@ pub fn decide(principal: &Principal, layer: &Arc<LayerVersion>) -> Option<LayerV
         Some(anon) => anon.class_text(layer) == decision.class_text(layer),
         None => false,
     };
-    decision.into_view(layer, public)
+    Some(decision.into_view(layer, public))
 }
 
 /// [`decide`] for every loaded layer, skipping those the principal may not see.
@@ -123,7 +123,7 @@ impl Decision {
         s
     }
 
-    fn into_view(self, layer: &Arc<LayerVersion>, public: bool) -> Option<LayerView> {
+    fn into_view(self, layer: &Arc<LayerVersion>, public: bool) -> LayerView {
         let class = PolicyClass(self.class_text(layer));
         let schema = &layer.schema;
         let attributes = (0..schema.len())
@@ -133,23 +133,20 @@ impl Decision {
                     .is_none_or(|names| names.contains(&schema.field(i).name))
             })
             .collect();
-        let rows = match self.rows {
-            None => None,
-            // A row filter that cannot be bound to this version's data admits nothing:
-            // failing closed never leaks rows.
-            Some(exprs) => Some(
-                Expr::Or(exprs)
-                    .bind(schema)
-                    .unwrap_or_else(|_| Filter::nothing()),
-            ),
-        };
-        Some(LayerView {
+        // A row filter that cannot be bound to this version's data admits nothing: failing
+        // closed never leaks rows.
+        let rows = self.rows.map(|exprs| {
+            Expr::Or(exprs)
+                .bind(schema)
+                .unwrap_or_else(|_| Filter::nothing())
+        });
+        LayerView {
             layer: Arc::clone(layer),
             attributes,
             rows,
             class,
             public,
-        })
+        }
     }
 }
 

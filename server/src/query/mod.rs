@@ -1,3 +1,4 @@
 //! Queries over layer versions: CQL2 filters, OGC item queries, spatial questions, search.
 
 pub mod cql2;
+pub mod geojson;

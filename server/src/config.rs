@@ -1,0 +1,152 @@
+//! Server configuration: `kashimap.toml` (optional), then environment, then flags.
+//!
+//! Every field has a documented default, unknown keys are errors, and [`Config::validate`]
+//! runs before the server starts. See `docs/configuration.md`.
+
+use std::net::SocketAddr;
+use std::num::{NonZeroU64, NonZeroUsize};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+/// A configuration problem; names the file or setting.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum ConfigError {
+    #[error("{file}: cannot read: {source}")]
+    Io {
+        file: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{file}: {message}")]
+    Syntax { file: PathBuf, message: String },
+    #[error("setting `{key}`: {message}")]
+    Invalid { key: &'static str, message: String },
+}
+
+/// The whole server configuration.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    /// Address to listen on. Default `127.0.0.1:8080`. Env `KASHIMAP_ADDR`.
+    pub addr: SocketAddr,
+    /// Where the layer store and database live. Default `./var`. Env `KASHIMAP_DATA_DIR`.
+    pub data_dir: PathBuf,
+    /// Where the layer files (`*.toml`) are. Default `./layers`.
+    pub layers_dir: PathBuf,
+    /// The directory layer `source` paths are relative to. Default `.`.
+    pub root: PathBuf,
+    /// MapLibre styles served at `/styles/{name}.json`. Default `./styles`.
+    pub styles_dir: PathBuf,
+    /// The built viewer (served at `/` and `/staff`). Default `./web/dist`.
+    pub web_dir: PathBuf,
+    /// External base URL (e.g. `https://map.city.kashima.lg.jp`) used in links; default:
+    /// taken from each request's `Host` header.
+    pub public_url: Option<String>,
+    /// Old layer versions kept for rollback. Default 10.
+    pub keep_versions: NonZeroUsize,
+    /// Tile cache size in MiB; 0 disables the cache. Default 256.
+    pub tile_cache_mb: u64,
+    /// `Cache-Control: max-age` for public tiles and documents, seconds. Default 300.
+    pub public_max_age: u64,
+    /// Request limits.
+    pub limits: Limits,
+    /// Mark cookies `Secure` (set when TLS terminates in front of the server). Default false.
+    pub secure_cookies: bool,
+}
+
+/// Limits applied to every request.
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Limits {
+    /// Whole-request time limit in seconds. Default 30.
+    pub request_timeout_secs: NonZeroU64,
+    /// Largest request body (uploads) in MiB. Default 512.
+    pub max_body_mb: NonZeroU64,
+    /// Longest accepted query string in bytes. Default 8192.
+    pub max_query_bytes: NonZeroUsize,
+}
+
+impl Default for Limits {
+    fn default() -> Self {
+        Self {
+            request_timeout_secs: NonZeroU64::new(30).unwrap_or(NonZeroU64::MIN),
+            max_body_mb: NonZeroU64::new(512).unwrap_or(NonZeroU64::MIN),
+            max_query_bytes: NonZeroUsize::new(8192).unwrap_or(NonZeroUsize::MIN),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Self {
+        Self {
+            addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            data_dir: PathBuf::from("var"),
+            layers_dir: PathBuf::from("layers"),
+            root: PathBuf::from("."),
+            styles_dir: PathBuf::from("styles"),
+            web_dir: PathBuf::from("web/dist"),
+            public_url: None,
+            keep_versions: NonZeroUsize::new(10).unwrap_or(NonZeroUsize::MIN),
+            tile_cache_mb: 256,
+            public_max_age: 300,
+            limits: Limits::default(),
+            secure_cookies: false,
+        }
+    }
+}
+
+impl Config {
+    /// Reads a configuration file; a missing optional file gives the defaults.
+    pub fn from_file(path: &Path) -> Result<Self, ConfigError> {
+        let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Io {
+            file: path.to_path_buf(),
+            source,
+        })?;
+        toml::from_str(&text).map_err(|e| ConfigError::Syntax {
+            file: path.to_path_buf(),
+            message: e.to_string().trim_end().replace('\n', " "),
+        })
+    }
+
+    /// Checks settings that types alone cannot.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        if let Some(url) = &self.public_url {
+            if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
+                return Err(ConfigError::Invalid {
+                    key: "public_url",
+                    message: format!(
+                        "`{url}` must start with http:// or https:// and not end with /"
+                    ),
+                });
+            }
+        }
+        if !self.layers_dir.is_dir() {
+            return Err(ConfigError::Invalid {
+                key: "layers_dir",
+                message: format!("{} is not a directory", self.layers_dir.display()),
+            });
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn unknown_keys_are_refused() {
+        let e = toml::from_str::<Config>("adr = \"127.0.0.1:1\"").unwrap_err();
+        assert!(e.to_string().contains("adr"));
+    }
+
+    #[test]
+    fn partial_files_keep_defaults() {
+        let c: Config = toml::from_str("tile_cache_mb = 0\n[limits]\nmax_body_mb = 5").unwrap();
+        assert_eq!(c.tile_cache_mb, 0);
+        assert_eq!(c.limits.max_body_mb.get(), 5);
+        assert_eq!(c.limits.request_timeout_secs.get(), 30);
+        assert_eq!(c.addr.port(), 8080);
+    }
+}

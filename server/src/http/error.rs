@@ -1,0 +1,111 @@
+//! The one error type of the HTTP edge.
+//!
+//! 4xx: `{ "error": code, "message": ..., "message_ja": ..., "details": [...] }`, telling the
+//! client what was wrong and where. 5xx: a generic body; the cause is logged in full.
+
+use axum::Json;
+use axum::extract::rejection::{JsonRejection, PathRejection};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde_json::json;
+
+/// An error answered to a client.
+#[derive(Debug)]
+pub struct ApiError {
+    pub status: StatusCode,
+    pub code: &'static str,
+    pub message: String,
+    pub message_ja: Option<String>,
+    pub details: Vec<serde_json::Value>,
+}
+
+impl ApiError {
+    pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> Self {
+        Self {
+            status,
+            code,
+            message: message.into(),
+            message_ja: None,
+            details: Vec::new(),
+        }
+    }
+
+    /// 400 with a code such as `invalid_parameter`.
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        Self::new(StatusCode::BAD_REQUEST, code, message)
+    }
+
+    /// A bad query parameter: names the parameter and the value.
+    pub fn parameter(name: &str, value: &str, why: impl std::fmt::Display) -> Self {
+        Self::bad_request("invalid_parameter", format!("parameter `{name}`: {why}"))
+            .ja(format!("パラメータ `{name}` が不正です: {why}"))
+            .detail(json!({ "parameter": name, "value": truncate(value, 200) }))
+    }
+
+    /// The same 404 for "does not exist" and "you may not see it": access is never
+    /// confirmed by a different error.
+    pub fn not_found(what: impl Into<String>) -> Self {
+        Self::new(StatusCode::NOT_FOUND, "not_found", what).ja("見つかりません")
+    }
+
+    /// A 500: the client gets a generic message; the cause is logged here.
+    pub fn internal(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "internal error");
+        Self::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal_error",
+            "internal server error; the cause has been logged",
+        )
+        .ja("サーバー内部でエラーが発生しました")
+    }
+
+    pub fn ja(mut self, message: impl Into<String>) -> Self {
+        self.message_ja = Some(message.into());
+        self
+    }
+
+    pub fn detail(mut self, d: serde_json::Value) -> Self {
+        self.details.push(d);
+        self
+    }
+}
+
+fn truncate(s: &str, max: usize) -> String {
+    s.chars().take(max).collect()
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let mut body = json!({ "error": self.code, "message": self.message });
+        if let Some(ja) = self.message_ja {
+            body["message_ja"] = ja.into();
+        }
+        if !self.details.is_empty() {
+            body["details"] = self.details.into();
+        }
+        let mut res = (self.status, Json(body)).into_response();
+        res.headers_mut()
+            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        res
+    }
+}
+
+impl From<PathRejection> for ApiError {
+    fn from(r: PathRejection) -> Self {
+        Self::bad_request("invalid_path", r.body_text())
+    }
+}
+
+impl From<JsonRejection> for ApiError {
+    fn from(r: JsonRejection) -> Self {
+        Self::new(r.status(), "invalid_json", r.body_text())
+    }
+}
+
+impl From<crate::query::cql2::Cql2Error> for ApiError {
+    fn from(e: crate::query::cql2::Cql2Error) -> Self {
+        Self::bad_request("invalid_filter", format!("filter: {e}"))
+            .ja(format!("filter の構文が不正です（{}文字目）", e.position))
+            .detail(json!({ "parameter": "filter", "position": e.position }))
+    }
+}

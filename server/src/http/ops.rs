@@ -1,0 +1,79 @@
+//! Liveness, readiness and Prometheus metrics.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::State;
+use axum::http::{StatusCode, header};
+use axum::response::IntoResponse;
+use axum::routing::get;
+use serde_json::json;
+
+use crate::app::App;
+use crate::metrics::escape;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics))
+}
+
+async fn healthz() -> impl IntoResponse {
+    axum::Json(json!({ "status": "ok" }))
+}
+
+async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let layers: serde_json::Map<String, serde_json::Value> = app
+        .layers
+        .slots()
+        .map(|s| {
+            let v = s.current().map(|v| v.version());
+            (s.def.id.clone(), json!(v))
+        })
+        .collect();
+    let ready = app.layers.all_loaded();
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (
+        status,
+        axum::Json(json!({ "ready": ready, "layers": layers })),
+    )
+}
+
+async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+    let mut out = String::new();
+    app.metrics.render_requests(&mut out);
+    app.metrics.render_tiles(&mut out);
+    out.push_str("# HELP kashimap_layer_features Features in the current version of each layer.\n");
+    out.push_str("# TYPE kashimap_layer_features gauge\n");
+    let current = app.layers.current_all();
+    for v in &current {
+        let _ = writeln!(
+            out,
+            "kashimap_layer_features{{layer=\"{}\"}} {}",
+            escape(v.id()),
+            v.features.len()
+        );
+    }
+    out.push_str("# HELP kashimap_layer_version Current version number of each layer.\n");
+    out.push_str("# TYPE kashimap_layer_version gauge\n");
+    for v in &current {
+        let _ = writeln!(
+            out,
+            "kashimap_layer_version{{layer=\"{}\"}} {}",
+            escape(v.id()),
+            v.version()
+        );
+    }
+    let _ = writeln!(
+        out,
+        "# HELP kashimap_uptime_seconds Seconds since start.\n# TYPE kashimap_uptime_seconds gauge\nkashimap_uptime_seconds {}",
+        app.started.elapsed().as_secs()
+    );
+    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+}

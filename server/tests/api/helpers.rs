@@ -1,0 +1,151 @@
+#![allow(
+    dead_code,
+    reason = "shared by every test module; not each uses every helper"
+)]
+
+//! Test application factory: builds a data directory, layer files and data in a temporary
+//! directory (or uses the repository's real layers) and drives the router in process.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use axum::body::Body;
+use axum::http::{HeaderMap, Request, StatusCode};
+use http_body_util::BodyExt;
+use kashimap::app::App;
+use kashimap::config::Config;
+use kashimap::layer::{Feature, Field, Schema};
+use kashimap::store::fgb;
+use tower::ServiceExt;
+
+/// The repository root (where `layers/`, `data/` and `styles/` are).
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// A running application over a temporary data directory.
+pub struct TestApp {
+    pub app: Arc<App>,
+    pub router: axum::Router,
+    _dir: tempfile::TempDir,
+}
+
+/// A response with its body read.
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Vec<u8>,
+}
+
+impl TestResponse {
+    pub fn json(&self) -> serde_json::Value {
+        serde_json::from_slice(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", String::from_utf8_lossy(&self.body)))
+    }
+
+    pub fn text(&self) -> String {
+        String::from_utf8_lossy(&self.body).into_owned()
+    }
+
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.get(name).and_then(|v| v.to_str().ok())
+    }
+}
+
+/// One layer for a synthetic test application.
+pub struct LayerSpec<'a> {
+    /// The layer file text; `source` must be `data/<id>.fgb`.
+    pub toml: &'a str,
+    pub id: &'a str,
+    pub fields: Vec<Field>,
+    pub features: Vec<Feature>,
+}
+
+impl TestApp {
+    /// The repository's real layers and sample data, in a fresh data directory.
+    pub fn sample() -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = repo_root();
+        let config = Config {
+            data_dir: dir.path().join("var"),
+            layers_dir: root.join("layers"),
+            styles_dir: root.join("styles"),
+            web_dir: root.join("web/dist"),
+            root,
+            ..Config::default()
+        };
+        Self::start(config, dir)
+    }
+
+    /// A synthetic application with the given layers.
+    pub fn with_layers(layers: &[LayerSpec<'_>]) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let root = dir.path().to_path_buf();
+        std::fs::create_dir_all(root.join("layers")).unwrap();
+        std::fs::create_dir_all(root.join("data")).unwrap();
+        for l in layers {
+            std::fs::write(root.join(format!("layers/{}.toml", l.id)), l.toml).unwrap();
+            let schema = Schema::new(l.fields.clone());
+            let cols: Vec<usize> = (0..schema.len()).collect();
+            let file = std::fs::File::create(root.join(format!("data/{}.fgb", l.id))).unwrap();
+            fgb::write(
+                file,
+                l.id,
+                &schema,
+                &cols,
+                &l.features,
+                fgb::WriteOptions::default(),
+            )
+            .unwrap();
+        }
+        let config = Config {
+            data_dir: root.join("var"),
+            layers_dir: root.join("layers"),
+            styles_dir: repo_root().join("styles"),
+            web_dir: repo_root().join("web/dist"),
+            root,
+            ..Config::default()
+        };
+        Self::start(config, dir)
+    }
+
+    fn start(config: Config, dir: tempfile::TempDir) -> Self {
+        let app = App::start(config).unwrap_or_else(|e| panic!("start failed: {e}"));
+        let router = kashimap::http::app(Arc::clone(&app));
+        Self {
+            app,
+            router,
+            _dir: dir,
+        }
+    }
+
+    /// Sends a request and reads the whole response.
+    pub async fn send(&self, req: Request<Body>) -> TestResponse {
+        let res = self.router.clone().oneshot(req).await.unwrap();
+        let status = res.status();
+        let headers = res.headers().clone();
+        let body = res.into_body().collect().await.unwrap().to_bytes().to_vec();
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// GET a path (already percent-encoded where needed).
+    pub async fn get(&self, uri: &str) -> TestResponse {
+        self.send(
+            Request::get(uri)
+                .header("host", "localhost:8080")
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+}
+
+/// Percent-encodes a query component (for Japanese attribute names and CQL2 text).
+pub fn enc(s: &str) -> String {
+    form_urlencoded::byte_serialize(s.as_bytes()).collect()
+}
