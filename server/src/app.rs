@@ -13,6 +13,7 @@ use crate::catalog::{self, Catalog, CatalogError, LayerDef};
 use crate::config::Config;
 use crate::layer::{Feature, LayerVersion, Layers, Schema, VersionInfo};
 use crate::metrics::Metrics;
+use crate::query::search::SearchIndexes;
 use crate::store::{FsStore, NewVersion, StoreError, VersionStore, fgb};
 
 /// Why the server could not start (or `kashimap check` failed).
@@ -35,6 +36,8 @@ pub struct App {
     pub layers: Layers,
     pub store: Arc<dyn VersionStore>,
     pub metrics: Metrics,
+    /// Search indexes, built on first search of each layer version.
+    pub search: SearchIndexes,
     pub started: Instant,
 }
 
@@ -51,6 +54,7 @@ impl App {
             catalog,
             store,
             metrics: Metrics::default(),
+            search: SearchIndexes::default(),
             started,
             config,
         });

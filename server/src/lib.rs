@@ -7,6 +7,7 @@ pub mod access;
 pub mod app;
 pub mod catalog;
 pub mod config;
+pub mod r#gen;
 pub mod http;
 pub mod layer;
 pub mod metrics;

@@ -12,10 +12,14 @@ use super::ApiError;
 use super::extract::Params;
 use crate::access::{LayerView, Principal, decide, decide_all};
 use crate::app::App;
+use crate::query::search::{self, SearchError};
 use crate::query::spatial::{self, FilterSpec, Origin, SpatialError};
 
 /// The most results `/api/nearest` returns.
 pub const MAX_K: usize = 100;
+
+/// The most results `/api/search` returns.
+pub const MAX_SEARCH: usize = 100;
 
 /// Parameters `/api/nearest` reads itself; any other parameter is an `attr=value` filter.
 const NEAREST_PARAMS: &[&str] = &[
@@ -32,6 +36,7 @@ pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/api/nearest", get(nearest))
         .route("/api/at", get(at))
+        .route("/api/search", get(search))
 }
 
 async fn nearest(
@@ -68,6 +73,22 @@ async fn at(
     Ok(axum::Json(body).into_response())
 }
 
+async fn search(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    params: Params,
+) -> Result<Response, ApiError> {
+    let q = params.required("q")?.to_owned();
+    let limit = params.usize_in("limit", 20, 1, MAX_SEARCH)?;
+    let views = decide_all(&principal, &app.layers.current_all());
+    // The first search of a large layer version builds its index: keep it off the runtime.
+    let body =
+        tokio::task::spawn_blocking(move || search::search_json(&views, &app.search, &q, limit))
+            .await
+            .map_err(ApiError::internal)??;
+    Ok(axum::Json(body).into_response())
+}
+
 /// `lon` (−180..180) and `lat` (−90..90): required, finite.
 fn origin(params: &Params) -> Result<Origin, ApiError> {
     let lon = params.f64_in("lon", -180.0, 180.0)?;
@@ -96,5 +117,15 @@ impl From<SpatialError> for ApiError {
             } => ApiError::parameter(&name, &value, reason),
             SpatialError::Filter(e) => e.into(),
         }
+    }
+}
+
+impl From<SearchError> for ApiError {
+    fn from(e: SearchError) -> Self {
+        let value = match &e {
+            SearchError::TooLong { chars } => format!("({chars} characters)"),
+            SearchError::Empty => String::new(),
+        };
+        ApiError::parameter("q", &value, e.to_string())
     }
 }

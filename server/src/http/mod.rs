@@ -4,13 +4,17 @@ mod api;
 mod auth;
 mod error;
 pub mod extract;
+mod ogc;
 mod ops;
+mod styles;
+mod web;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::Router;
 use axum::extract::{MatchedPath, Request, State};
+use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use tower_http::timeout::TimeoutLayer;
@@ -23,10 +27,16 @@ use crate::app::App;
 /// The whole router, with middleware. Tests drive it in-process with `oneshot`.
 pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
+    let max_body =
+        usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
     Router::new()
         .merge(ops::routes())
         .merge(api::routes())
+        .merge(ogc::routes())
+        .merge(styles::routes())
+        .merge(web::routes(&state))
         .fallback(fallback)
+        .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
             |res: &Response, latency: Duration, _span: &tracing::Span| {
@@ -59,4 +69,23 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
     app.metrics
         .record(&route, res.status().as_u16(), t.elapsed());
     res.into_response()
+}
+
+/// Sets `Cache-Control` (and `Vary`) for a response: `public` when its content is what an
+/// anonymous caller gets, otherwise `private` and varying on the credentials.
+pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
+    if public {
+        if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+            headers.insert(header::CACHE_CONTROL, v);
+        }
+    } else {
+        headers.insert(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("private, no-cache"),
+        );
+    }
+    headers.append(
+        header::VARY,
+        HeaderValue::from_static("Cookie, Authorization"),
+    );
 }

@@ -2,5 +2,6 @@
 
 pub mod cql2;
 pub mod geojson;
+pub mod items;
 pub mod search;
 pub mod spatial;

@@ -3,6 +3,7 @@
 //! Store files keep feature order (no Hilbert sort) so that feature ids, which are
 //! positions, stay stable across a restart. Exports are written with a spatial index.
 
+use std::borrow::Borrow;
 use std::io::{BufReader, Read, Write};
 
 use flatgeobuf::{
@@ -37,12 +38,15 @@ pub struct WriteOptions<'a> {
 }
 
 /// Writes features in EPSG:4326 with the given schema.
-pub fn write<'f>(
+///
+/// `features` may yield references or owned features, so a generator can stream a
+/// million features through without holding them all (the writer spools to a temp file).
+pub fn write<F: Borrow<Feature>>(
     out: impl Write,
     name: &str,
     schema: &Schema,
     columns: &[usize],
-    features: impl IntoIterator<Item = &'f Feature>,
+    features: impl IntoIterator<Item = F>,
     options: WriteOptions<'_>,
 ) -> Result<(), FgbError> {
     let mut fgb = FgbWriter::create_with_options(
@@ -66,6 +70,7 @@ pub fn write<'f>(
         fgb.add_column(&f.name, column_type(f.ty), |_, col| col.nullable = true);
     }
     for feature in features {
+        let feature = feature.borrow();
         let mut result = Ok(false);
         fgb.add_feature_geom(feature.geometry.clone(), |w| {
             result = columns

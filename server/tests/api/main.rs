@@ -7,6 +7,8 @@
 //! Integration tests: one binary, one module per area, the router driven in process.
 
 mod helpers;
+mod ogc;
 mod ops;
+mod search;
 mod spatial;
 mod synthetic;

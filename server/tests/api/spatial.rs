@@ -223,7 +223,6 @@ async fn hidden_attributes_never_appear_and_cannot_be_filtered_on() {
 }
 
 #[tokio::test]
-#[ignore = "needs CQL2 `Expr::attributes` from the cql2 branch (the stub names none)"]
 async fn a_filter_on_a_hidden_attribute_is_refused_like_a_missing_one() {
     let app = synthetic::app();
     let by_filter = app
@@ -254,7 +253,6 @@ async fn a_filter_on_a_hidden_attribute_is_refused_like_a_missing_one() {
 }
 
 #[tokio::test]
-#[ignore = "needs the CQL2 row filter from the cql2 branch (the stub admits every row)"]
 async fn rows_the_policy_hides_never_appear() {
     let app = synthetic::app();
     let near = app
@@ -331,7 +329,6 @@ async fn bad_input_gets_a_json_4xx_never_a_500(#[case] uri: &str, #[case] status
 }
 
 #[tokio::test]
-#[ignore = "needs the CQL2 parser from the cql2 branch (the stub accepts any text)"]
 async fn a_malformed_filter_is_a_400_naming_the_position() {
     let app = synthetic::app();
     let res = app
@@ -345,7 +342,6 @@ async fn a_malformed_filter_is_a_400_naming_the_position() {
 }
 
 #[tokio::test]
-#[ignore = "needs the sample layers (gen branch)"]
 async fn at_the_real_shrine_returns_its_zone_and_the_shelter_at_distance_zero() {
     let app = TestApp::sample();
     let res = app

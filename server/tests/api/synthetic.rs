@@ -140,7 +140,31 @@ pub fn shelters() -> Vec<Feature> {
         let hazards = [0; 5].map(|_| rng.random_bool(0.5));
         out.push(shelter(id, at, &format!("避難所{id}号"), hazards, true));
     }
+    out.extend(search_shelters());
     out
+}
+
+/// Shelters (ids 44..=48) written the ways names and addresses vary, south-east of town,
+/// away from the points the spatial tests ask about.
+fn search_shelters() -> Vec<Feature> {
+    let named = |id: u64, name: &str, address: &str| {
+        let mut f = shelter(
+            id,
+            (130.16 + id as f64 * 1e-4, 33.02),
+            name,
+            [false; 5],
+            true,
+        );
+        f.properties[1] = s(address);
+        f
+    };
+    vec![
+        named(44, "霞ヶ関公民館", "佐賀県鹿島市納富分一丁目1248ー2"),
+        named(45, "一之瀬集会所", "佐賀県鹿島市大字高津原二十三番地"),
+        named(46, "ＫＡＳＨＩＭＡセンター", "佐賀県鹿島市 乙 1855"),
+        named(47, "鹿島", "佐賀県鹿島市"),
+        named(48, "鹿島市民会館", "佐賀県鹿島市"),
+    ]
 }
 
 /// 0.01° squares over 130.05..130.15 × 33.03..33.13, non-overlapping.
