@@ -5,11 +5,12 @@ use std::sync::Arc;
 
 use axum::Router;
 use axum::extract::State;
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
 use axum::routing::get;
 
 use super::ApiError;
 use super::extract::Params;
+use super::ogc::respond::{self, Caching};
 use crate::access::{LayerView, Principal, decide, decide_all};
 use crate::app::App;
 use crate::query::search::{self, SearchError};
@@ -58,8 +59,9 @@ async fn nearest(
             .collect(),
         hazard: params.get("hazard").map(str::to_owned),
     };
+    let caching = Caching::of(view.public, app.config.public_max_age);
     let body = spatial::nearest_json(&view, &origin, k, &spec)?;
-    Ok(axum::Json(body).into_response())
+    Ok(respond::json(&body, respond::GEOJSON, caching))
 }
 
 async fn at(
@@ -69,8 +71,9 @@ async fn at(
 ) -> Result<Response, ApiError> {
     let origin = origin(&params)?;
     let views = decide_all(&principal, &app.layers.current_all());
+    let caching = all_public(&app, &views);
     let body = spatial::at_json(&views, &origin, params.get("hazard"))?;
-    Ok(axum::Json(body).into_response())
+    Ok(respond::json(&body, respond::JSON, caching))
 }
 
 async fn search(
@@ -81,12 +84,18 @@ async fn search(
     let q = params.required("q")?.to_owned();
     let limit = params.usize_in("limit", 20, 1, MAX_SEARCH)?;
     let views = decide_all(&principal, &app.layers.current_all());
+    let caching = all_public(&app, &views);
     // The first search of a large layer version builds its index: keep it off the runtime.
     let body =
         tokio::task::spawn_blocking(move || search::search_json(&views, &app.search, &q, limit))
             .await
             .map_err(ApiError::internal)??;
-    Ok(axum::Json(body).into_response())
+    Ok(respond::json(&body, respond::GEOJSON, caching))
+}
+
+/// Public caching only when every view the answer was built from is public.
+fn all_public(app: &App, views: &[LayerView]) -> Caching {
+    Caching::of(views.iter().all(|v| v.public), app.config.public_max_age)
 }
 
 /// `lon` (−180..180) and `lat` (−90..90): required, finite.

@@ -3,6 +3,7 @@
 mod api;
 mod auth;
 mod error;
+mod export;
 pub mod extract;
 mod ogc;
 mod ops;
@@ -32,6 +33,7 @@ pub fn app(state: Arc<App>) -> Router {
     Router::new()
         .merge(ops::routes())
         .merge(api::routes())
+        .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
         .merge(web::routes(&state))

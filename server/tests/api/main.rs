@@ -6,6 +6,7 @@
 
 //! Integration tests: one binary, one module per area, the router driven in process.
 
+mod export;
 mod helpers;
 mod ogc;
 mod ops;
