@@ -109,3 +109,25 @@ impl From<crate::query::cql2::Cql2Error> for ApiError {
             .detail(json!({ "parameter": "filter", "position": e.position }))
     }
 }
+
+/// Item-query errors name the parameter; a hidden attribute reads like a missing one.
+impl From<crate::query::items::QueryError> for ApiError {
+    fn from(e: crate::query::items::QueryError) -> Self {
+        match e {
+            crate::query::items::QueryError::Filter(e) => e.into(),
+            crate::query::items::QueryError::UnknownProperty { parameter, name } => {
+                ApiError::parameter(parameter, &name, format!("unknown property `{name}`"))
+            }
+            crate::query::items::QueryError::UnknownParameter { name } => ApiError::parameter(
+                &name,
+                "",
+                "unknown parameter: not an items parameter nor a queryable of this collection",
+            ),
+            crate::query::items::QueryError::BadValue {
+                name,
+                value,
+                expected,
+            } => ApiError::parameter(&name, &value, format!("must be {expected}")),
+        }
+    }
+}

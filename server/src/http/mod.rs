@@ -3,6 +3,7 @@
 mod auth;
 mod error;
 pub mod extract;
+mod ogc;
 mod ops;
 mod styles;
 mod web;
@@ -29,6 +30,7 @@ pub fn app(state: Arc<App>) -> Router {
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
     Router::new()
         .merge(ops::routes())
+        .merge(ogc::routes())
         .merge(styles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)

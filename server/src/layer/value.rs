@@ -171,6 +171,20 @@ impl Schema {
     pub fn field(&self, i: usize) -> &Field {
         &self.fields[i]
     }
+
+    /// The same columns at the same indices, but only those in `visible` can be found by
+    /// name. Binding a caller's filter against it gives the same "unknown property" error
+    /// for a hidden attribute as for one that does not exist, so errors reveal nothing.
+    pub fn restricted(&self, visible: &[usize]) -> Schema {
+        let index = visible
+            .iter()
+            .filter_map(|&i| Some((self.fields.get(i)?.name.clone(), i)))
+            .collect();
+        Schema {
+            fields: self.fields.clone(),
+            index,
+        }
+    }
 }
 
 impl PartialEq for Schema {

@@ -2,3 +2,4 @@
 
 pub mod cql2;
 pub mod geojson;
+pub mod items;

@@ -7,4 +7,5 @@
 //! Integration tests: one binary, one module per area, the router driven in process.
 
 mod helpers;
+mod ogc;
 mod ops;
