@@ -44,6 +44,25 @@ enum Command {
     Serve,
     /// Validate the layer files and their data, and print a report.
     Check,
+    /// Regenerate the sample data (deterministic), or a large benchmark layer.
+    Generate(GenerateArgs),
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Output directory [default: data, or a required choice with --large].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Real inputs (shelters, city boundary).
+    #[arg(long, default_value = "data/source")]
+    source: PathBuf,
+    /// Instead of the samples, write a benchmark layer `parcels` of N polygons (and its layer
+    /// file under OUT/layers).
+    #[arg(long, value_name = "N")]
+    large: Option<usize>,
+    /// Seed for --large.
+    #[arg(long, default_value_t = 20_240_401)]
+    seed: u64,
 }
 
 fn main() -> ExitCode {
@@ -72,7 +91,34 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     match cli.command.unwrap_or(Command::Serve) {
         Command::Serve => serve(config),
         Command::Check => Ok(check(config)),
+        Command::Generate(args) => generate(&args),
     }
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let summary = match args.large {
+        Some(n) => {
+            let out = args
+                .out
+                .as_deref()
+                .context("--large needs --out DIR (benchmark data does not belong in data/)")?;
+            let boundary = args.source.join("kashima_boundary_41207_s0010.geojson");
+            kashimap::r#gen::large(&boundary, out, n, args.seed)?
+        }
+        None => {
+            let out = args.out.clone().unwrap_or_else(|| PathBuf::from("data"));
+            kashimap::r#gen::samples(&args.source, &out)?
+        }
+    };
+    for l in &summary.layers {
+        eprintln!(
+            "{:<10} {:>9} features  {}",
+            l.id,
+            l.features,
+            l.path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
 }
 
 fn load_config(g: &Global) -> anyhow::Result<Config> {
