@@ -96,19 +96,16 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 }
 
 fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
-    let summary = match args.large {
-        Some(n) => {
-            let out = args
-                .out
-                .as_deref()
-                .context("--large needs --out DIR (benchmark data does not belong in data/)")?;
-            let boundary = args.source.join("kashima_boundary_41207_s0010.geojson");
-            kashimap::r#gen::large(&boundary, out, n, args.seed)?
-        }
-        None => {
-            let out = args.out.clone().unwrap_or_else(|| PathBuf::from("data"));
-            kashimap::r#gen::samples(&args.source, &out)?
-        }
+    let summary = if let Some(n) = args.large {
+        let out = args
+            .out
+            .as_deref()
+            .context("--large needs --out DIR (benchmark data does not belong in data/)")?;
+        let boundary = args.source.join("kashima_boundary_41207_s0010.geojson");
+        kashimap::r#gen::large(&boundary, out, n, args.seed)?
+    } else {
+        let out = args.out.clone().unwrap_or_else(|| PathBuf::from("data"));
+        kashimap::r#gen::samples(&args.source, &out)?
     };
     for l in &summary.layers {
         eprintln!(
