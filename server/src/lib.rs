@@ -8,3 +8,4 @@ pub mod catalog;
 pub mod layer;
 pub mod query;
 pub mod store;
+pub mod tile;
