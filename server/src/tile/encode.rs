@@ -138,7 +138,6 @@ pub(crate) struct LayerEncoder<'a> {
     value_index: HashMap<ValKey<'a>, u32, FxBuild>,
     tags: Vec<u32>,
     geom: Vec<u8>,
-    scratch: Vec<u8>,
 }
 
 impl<'a> LayerEncoder<'a> {
@@ -154,7 +153,6 @@ impl<'a> LayerEncoder<'a> {
             value_index: HashMap::default(),
             tags: Vec::new(),
             geom: Vec::new(),
-            scratch: Vec::new(),
         }
     }
 
@@ -232,15 +230,23 @@ impl<'a> LayerEncoder<'a> {
         }
     }
 
+    /// Writes the feature message straight into the layer body: its length is known
+    /// up front, so nothing is encoded twice.
     fn write_feature(&mut self, id: u64, ty: GeomType) {
-        let s = &mut self.scratch;
-        s.clear();
+        let tags_len: usize = self.tags.iter().map(|&t| varint_len(u64::from(t))).sum();
+        let mut len =
+            1 + varint_len(id) + 2 + 1 + varint_len(self.geom.len() as u64) + self.geom.len();
+        if !self.tags.is_empty() {
+            len += 1 + varint_len(tags_len as u64) + tags_len;
+        }
+        let s = &mut self.features;
+        put_key(s, 2, WIRE_LEN);
+        put_varint(s, len as u64);
         put_key(s, 1, WIRE_VARINT);
         put_varint(s, id);
         if !self.tags.is_empty() {
-            let len: usize = self.tags.iter().map(|&t| varint_len(u64::from(t))).sum();
             put_key(s, 2, WIRE_LEN);
-            put_varint(s, len as u64);
+            put_varint(s, tags_len as u64);
             for &t in &self.tags {
                 put_varint(s, u64::from(t));
             }
@@ -248,7 +254,6 @@ impl<'a> LayerEncoder<'a> {
         put_key(s, 3, WIRE_VARINT);
         put_varint(s, ty as u64);
         put_bytes(s, 4, &self.geom);
-        put_bytes(&mut self.features, 2, s);
         self.feature_count += 1;
     }
 

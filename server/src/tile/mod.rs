@@ -15,6 +15,8 @@ mod pbf;
 mod render;
 mod shape;
 mod simplify;
+#[doc(hidden)]
+pub mod stages;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]

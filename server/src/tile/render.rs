@@ -252,7 +252,7 @@ fn clip_bounds(clip: ClipRect) -> [i32; 2] {
 }
 
 /// Indices of features whose lon/lat envelope meets the tile plus its buffer.
-fn query(layer: &LayerVersion, coord: TileCoord, buffer: u32) -> Vec<u32> {
+pub(crate) fn query(layer: &LayerVersion, coord: TileCoord, buffer: u32) -> Vec<u32> {
     let [x0, y0, x1, y1] = coord.merc_bounds();
     let pad = coord.size_m() * f64::from(buffer) / f64::from(EXTENT);
     let (w, s) = merc_to_lonlat(x0 - pad, y0 - pad);

@@ -11,6 +11,7 @@ use super::geom::ring_area_f;
 pub(crate) struct Simplifier {
     keep: Vec<bool>,
     stack: Vec<(usize, usize)>,
+    kept: Vec<[f64; 2]>,
 }
 
 impl Simplifier {
@@ -50,15 +51,15 @@ impl Simplifier {
             return;
         }
         let before = ring_area_f(pts).abs();
-        let mut simplified: Vec<[f64; 2]> = Vec::with_capacity(kept);
-        simplified.extend(
+        self.kept.clear();
+        self.kept.extend(
             pts.iter()
                 .zip(&self.keep)
                 .filter(|(_, k)| **k)
                 .map(|(p, _)| *p),
         );
-        if ring_area_f(&simplified).abs() >= 0.5 * before {
-            *pts = simplified;
+        if ring_area_f(&self.kept).abs() >= 0.5 * before {
+            std::mem::swap(pts, &mut self.kept);
         }
     }
 

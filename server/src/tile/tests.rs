@@ -342,3 +342,41 @@ fn points_are_thinned_to_one_per_cell_at_low_zoom() {
     let n = full.layers[0].features.len();
     assert!(n > 20, "{n}");
 }
+
+/// Writes a sample of tiles to `$KASHIMAP_TILE_DUMP/{z}/{x}/{y}.mvt` for checks with other
+/// decoders (`bench/check_tiles.py`: mapbox-vector-tile and shapely).
+#[test]
+#[ignore = "writes files; run with KASHIMAP_TILE_DUMP=dir"]
+fn dump_sample_tiles() {
+    let Ok(dir) = std::env::var("KASHIMAP_TILE_DUMP") else {
+        return;
+    };
+    let mut geoms = parcels(20_000, 3, 0.03);
+    geoms.extend(rough_polygons(300, 11));
+    let layer = testutil::layer(
+        testutil::def("Polygon", "zoom = { min = 0, max = 16 }"),
+        geoms,
+    );
+    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
+    for z in 8u8..=18 {
+        let c = centre_tile(z);
+        for dx in -2i32..=2 {
+            for dy in -2i32..=2 {
+                let (x, y) = (c.x.saturating_add_signed(dx), c.y.saturating_add_signed(dy));
+                let coord = TileCoord::new_checked(u32::from(z), x, y).unwrap();
+                let input = super::TileLayerInput {
+                    name: "t",
+                    view: &view,
+                    overviews: &ov,
+                };
+                if let Some(b) =
+                    super::render(&[input], coord, &super::RenderOptions::default()).unwrap()
+                {
+                    let p = std::path::Path::new(&dir).join(format!("{z}/{x}"));
+                    std::fs::create_dir_all(&p).unwrap();
+                    std::fs::write(p.join(format!("{y}.mvt")), b).unwrap();
+                }
+            }
+        }
+    }
+}
