@@ -14,3 +14,4 @@ pub mod metrics;
 pub mod query;
 pub mod store;
 pub mod time;
+pub mod tile;

@@ -1,0 +1,83 @@
+//! The pipeline's stages one by one, for the criterion benchmarks (`benches/tiles.rs`).
+//! Not part of the API.
+
+use super::clip::{self, ClipRect};
+use super::coord::TileTransform;
+use super::encode::LayerEncoder;
+use super::geom::{GeomType, TileGeom};
+use super::shape::{Project, Shaper};
+use super::{EXTENT, TileCoord};
+use crate::layer::LayerVersion;
+
+/// Stage 1: feature indices whose envelope meets the buffered tile.
+pub fn query(layer: &LayerVersion, coord: TileCoord) -> Vec<u32> {
+    let mut hits = super::render::query(layer, coord, layer.def.tiles.buffer);
+    hits.sort_unstable();
+    hits
+}
+
+/// Stage 2: project every ring to tile space and clip it (no simplification); returns the
+/// number of points kept.
+pub fn clip(layer: &LayerVersion, coord: TileCoord, hits: &[u32]) -> usize {
+    let t = TileTransform::new(coord, EXTENT);
+    let r = ClipRect::new(EXTENT, layer.def.tiles.buffer);
+    let (mut ring, mut tmp) = (Vec::new(), Vec::new());
+    let mut kept = 0;
+    for &i in hits {
+        let g = &layer.features[i as usize].merc;
+        let geo::Geometry::Polygon(p) = g else {
+            continue;
+        };
+        ring.clear();
+        ring.extend(p.exterior().coords().map(|&c| t.project(c)));
+        if clip::relate(clip::bounds(&ring), r) == clip::Relation::Crosses {
+            clip::clip_ring(&mut ring, r, &mut tmp);
+        }
+        kept += ring.len();
+    }
+    kept
+}
+
+/// Shaped geometries, ready to encode.
+pub struct Shaped(Vec<(u32, GeomType, TileGeom)>);
+
+impl Shaped {
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+/// Stage 3: clip, simplify, snap, orient and repair every feature (no thinning).
+pub fn shape(layer: &LayerVersion, coord: TileCoord, hits: &[u32]) -> Shaped {
+    let t = TileTransform::new(coord, EXTENT);
+    let r = ClipRect::new(EXTENT, layer.def.tiles.buffer);
+    let mut shaper = Shaper::new(r, layer.def.tiles.tolerance);
+    let mut out = Vec::with_capacity(hits.len());
+    let mut g = TileGeom::default();
+    for &i in hits {
+        if let Some(ty) = shaper.geometry(&layer.features[i as usize].merc, &t, &mut g) {
+            out.push((i, ty, g.clone()));
+        }
+    }
+    Shaped(out)
+}
+
+/// Stage 4: encode shaped features with every attribute.
+pub fn encode(layer: &LayerVersion, shaped: &Shaped) -> Vec<u8> {
+    let mut enc = LayerEncoder::new("bench", EXTENT, layer.schema.len());
+    for (i, ty, g) in &shaped.0 {
+        let f = &layer.features[*i as usize];
+        let props = (0..layer.schema.len()).map(|c| {
+            let field = layer.schema.field(c);
+            (c, field.name.as_str(), field.ty, f.property(c))
+        });
+        enc.add_feature(f.id, *ty, g, props);
+    }
+    let mut out = Vec::new();
+    enc.finish_into(&mut out);
+    out
+}
