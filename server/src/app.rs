@@ -14,6 +14,7 @@ use crate::config::Config;
 use crate::layer::{Feature, LayerVersion, Layers, Schema, VersionInfo};
 use crate::metrics::Metrics;
 use crate::store::{FsStore, NewVersion, StoreError, VersionStore, fgb};
+use crate::tile::TileService;
 
 /// Why the server could not start (or `kashimap check` failed).
 #[derive(Debug, thiserror::Error)]
@@ -35,6 +36,7 @@ pub struct App {
     pub layers: Layers,
     pub store: Arc<dyn VersionStore>,
     pub metrics: Metrics,
+    pub tiles: TileService,
     pub started: Instant,
 }
 
@@ -51,6 +53,7 @@ impl App {
             catalog,
             store,
             metrics: Metrics::default(),
+            tiles: TileService::new(config.tile_cache_mb << 20),
             started,
             config,
         });
@@ -101,6 +104,7 @@ impl App {
             ms = t.elapsed().as_millis() as u64,
             "layer loaded"
         );
+        self.tiles.overviews(&loaded);
         self.slot(def)?.swap(loaded);
         Ok(())
     }

@@ -13,5 +13,5 @@ pub mod layer;
 pub mod metrics;
 pub mod query;
 pub mod store;
-pub mod time;
 pub mod tile;
+pub mod time;

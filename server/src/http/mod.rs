@@ -6,6 +6,7 @@ pub mod extract;
 mod ogc;
 mod ops;
 mod styles;
+mod tiles;
 mod web;
 
 use std::sync::Arc;
@@ -32,6 +33,7 @@ pub fn app(state: Arc<App>) -> Router {
         .merge(ops::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
+        .merge(tiles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))

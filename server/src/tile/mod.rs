@@ -13,6 +13,7 @@ mod geom;
 mod overview;
 mod pbf;
 mod render;
+mod service;
 mod shape;
 mod simplify;
 #[doc(hidden)]
@@ -22,6 +23,7 @@ mod tests;
 #[cfg(test)]
 mod testutil;
 mod thin;
+mod tilejson;
 mod valid;
 
 pub use coord::{MAX_ZOOM, TileCoord};
@@ -32,7 +34,9 @@ pub use error::TileError;
 pub use geom::GeomType;
 pub use overview::{OVERVIEW_MAX_ZOOM, Overviews};
 pub use render::{RenderOptions, TileLayerInput, render};
+pub use service::{RenderedTile, TileMetrics, TileService, gzip};
 pub use thin::THIN_CELL;
+pub use tilejson::tilejson;
 
 /// Tile extent in MVT units: every tile is 4096 × 4096.
 pub const EXTENT: u32 = 4096;

@@ -9,3 +9,4 @@
 mod helpers;
 mod ogc;
 mod ops;
+mod tiles;
