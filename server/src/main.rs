@@ -46,6 +46,8 @@ enum Command {
     Check,
     /// Regenerate the sample data (deterministic), or a large benchmark layer.
     Generate(GenerateArgs),
+    /// Export the public view of some layers as a PMTiles v3 archive for static hosting.
+    ExportTiles(ExportTilesArgs),
 }
 
 #[derive(Debug, Args)]
@@ -61,8 +63,21 @@ struct GenerateArgs {
     #[arg(long, value_name = "N")]
     large: Option<usize>,
     /// Seed for --large.
-    #[arg(long, default_value_t = 20_240_401)]
+    #[arg(long, default_value_t = kashimap::r#gen::LARGE_SEED)]
     seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct ExportTilesArgs {
+    /// Comma-separated layer ids; only what the public may see is exported.
+    #[arg(long, value_delimiter = ',', required = true)]
+    layers: Vec<String>,
+    /// Zoom range, e.g. 8-16.
+    #[arg(long, default_value = "8-16")]
+    zoom: String,
+    /// Output PMTiles file.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -92,6 +107,7 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Serve => serve(config),
         Command::Check => Ok(check(config)),
         Command::Generate(args) => generate(&args),
+        Command::ExportTiles(args) => export_tiles(config, &args),
     }
 }
 
@@ -115,6 +131,42 @@ fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
             l.path.display()
         );
     }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_tiles(config: Config, args: &ExportTilesArgs) -> anyhow::Result<ExitCode> {
+    let (lo, hi) = args
+        .zoom
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)))
+        .filter(|(a, b)| a <= b && *b <= 20)
+        .with_context(|| {
+            format!(
+                "--zoom {}: use MIN-MAX with 0 <= MIN <= MAX <= 20",
+                args.zoom
+            )
+        })?;
+    let app = App::start(config).context("cannot load the layers")?;
+    let public = kashimap::access::Principal::anonymous();
+    let mut views = Vec::new();
+    for id in &args.layers {
+        let view = app
+            .layers
+            .get(id)
+            .and_then(|v| kashimap::access::decide(&public, &v))
+            .with_context(|| format!("layer `{id}` does not exist or is not public"))?;
+        views.push(view);
+    }
+    let t = std::time::Instant::now();
+    let s = kashimap::tile::export_pmtiles(&app.tiles, &views, lo..=hi, &args.out)?;
+    eprintln!(
+        "wrote {}: {} tiles ({} empty skipped), {} bytes in {:.1} s",
+        args.out.display(),
+        s.tiles,
+        s.empty,
+        s.bytes,
+        t.elapsed().as_secs_f64()
+    );
     Ok(ExitCode::SUCCESS)
 }
 

@@ -9,9 +9,11 @@ pub mod decode;
 mod decode_geom;
 mod encode;
 mod error;
+mod export;
 mod geom;
 mod overview;
 mod pbf;
+pub mod pmtiles;
 mod render;
 mod service;
 mod shape;
@@ -31,6 +33,7 @@ pub use decode::{
     DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, decode,
 };
 pub use error::TileError;
+pub use export::{ExportError, ExportSummary, export_pmtiles, tiles_covering};
 pub use geom::GeomType;
 pub use overview::{OVERVIEW_MAX_ZOOM, Overviews};
 pub use render::{RenderOptions, TileLayerInput, render};
