@@ -1,8 +1,11 @@
 //! The HTTP API (axum). Handlers are thin: extract, call the service, respond.
 
-mod auth;
+mod access_requests;
+mod audit;
+pub mod auth;
 mod error;
 pub mod extract;
+mod login;
 mod ops;
 
 use std::sync::Arc;
@@ -24,7 +27,14 @@ pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     Router::new()
         .merge(ops::routes())
+        .merge(login::routes())
+        .merge(access_requests::routes())
+        .merge(audit::routes())
         .fallback(fallback)
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
             |res: &Response, latency: Duration, _span: &tracing::Span| {
