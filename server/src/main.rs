@@ -154,7 +154,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
 
 fn open_access(config: &Config) -> anyhow::Result<Access> {
     Access::open(&config.data_dir, &config.auth).with_context(|| {
-        format!("cannot open the identity database in {}", config.data_dir.display())
+        format!(
+            "cannot open the identity database in {}",
+            config.data_dir.display()
+        )
     })
 }
 
@@ -171,14 +174,36 @@ fn read_password() -> anyhow::Result<String> {
 
 fn user_command(access: &Access, command: UserCommand) -> anyhow::Result<ExitCode> {
     match command {
-        UserCommand::Add { name, roles, department, contractor, password_stdin: _ } => {
+        UserCommand::Add {
+            name,
+            roles,
+            department,
+            contractor,
+            password_stdin: _,
+        } => {
             let password = read_password()?;
-            let new = NewUser { name, roles, department, staff: !contractor };
+            let new = NewUser {
+                name,
+                roles,
+                department,
+                staff: !contractor,
+            };
             let u = access.add_user(&new, &password)?;
-            let kind = if u.staff { "staff" } else { "contractor, not staff" };
-            eprintln!("created user {} ({kind}; roles: {})", u.name, u.roles.join(", "));
+            let kind = if u.staff {
+                "staff"
+            } else {
+                "contractor, not staff"
+            };
+            eprintln!(
+                "created user {} ({kind}; roles: {})",
+                u.name,
+                u.roles.join(", ")
+            );
         }
-        UserCommand::Passwd { name, password_stdin: _ } => {
+        UserCommand::Passwd {
+            name,
+            password_stdin: _,
+        } => {
             access.set_password(&name, &read_password()?)?;
             eprintln!("password changed for {name}; their sessions have ended");
         }
@@ -192,11 +217,21 @@ fn user_command(access: &Access, command: UserCommand) -> anyhow::Result<ExitCod
         }
         UserCommand::List => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:<24} {:<11} {:<9} {:<16} roles", "name", "kind", "state", "department")?;
+            writeln!(
+                out,
+                "{:<24} {:<11} {:<9} {:<16} roles",
+                "name", "kind", "state", "department"
+            )?;
             for u in access.db.users()? {
                 let kind = if u.staff { "staff" } else { "contractor" };
                 let state = if u.disabled { "disabled" } else { "active" };
-                writeln!(out, "{:<24} {kind:<11} {state:<9} {:<16} {}", u.name, u.department, u.roles.join(","))?;
+                writeln!(
+                    out,
+                    "{:<24} {kind:<11} {state:<9} {:<16} {}",
+                    u.name,
+                    u.department,
+                    u.roles.join(",")
+                )?;
             }
         }
     }
@@ -205,10 +240,17 @@ fn user_command(access: &Access, command: UserCommand) -> anyhow::Result<ExitCod
 
 fn token_command(access: &Access, command: TokenCommand) -> anyhow::Result<ExitCode> {
     match command {
-        TokenCommand::Create { name, expires, label } => {
+        TokenCommand::Create {
+            name,
+            expires,
+            label,
+        } => {
             let (token, info) = access.create_token(&name, &label, expires)?;
             let until = info.expires_at.map_or_else(|| "never".to_owned(), rfc3339);
-            eprintln!("token {} for {name} (expires: {until}). It is shown only this once:", info.id);
+            eprintln!(
+                "token {} for {name} (expires: {until}). It is shown only this once:",
+                info.id
+            );
             writeln!(std::io::stdout().lock(), "{token}")?;
         }
         TokenCommand::Revoke { id } => {
@@ -217,11 +259,26 @@ fn token_command(access: &Access, command: TokenCommand) -> anyhow::Result<ExitC
         }
         TokenCommand::List => {
             let mut out = std::io::stdout().lock();
-            writeln!(out, "{:>5} {:<20} {:<21} {:<21} {:<8} label", "id", "user", "created", "expires", "state")?;
+            writeln!(
+                out,
+                "{:>5} {:<20} {:<21} {:<21} {:<8} label",
+                "id", "user", "created", "expires", "state"
+            )?;
             for t in access.db.tokens()? {
                 let expires = t.expires_at.map_or_else(|| "never".to_owned(), rfc3339);
-                let state = if t.revoked_at.is_some() { "revoked" } else { "active" };
-                writeln!(out, "{:>5} {:<20} {:<21} {expires:<21} {state:<8} {}", t.id, t.user, rfc3339(t.created_at), t.label)?;
+                let state = if t.revoked_at.is_some() {
+                    "revoked"
+                } else {
+                    "active"
+                };
+                writeln!(
+                    out,
+                    "{:>5} {:<20} {:<21} {expires:<21} {state:<8} {}",
+                    t.id,
+                    t.user,
+                    rfc3339(t.created_at),
+                    t.label
+                )?;
             }
         }
     }
@@ -229,16 +286,25 @@ fn token_command(access: &Access, command: TokenCommand) -> anyhow::Result<ExitC
 }
 
 fn demo_users(access: &Access, password_stdin: bool) -> anyhow::Result<ExitCode> {
-    let password = if password_stdin { Some(read_password()?) } else { None };
+    let password = if password_stdin {
+        Some(read_password()?)
+    } else {
+        None
+    };
     let results = access.create_demo_users(password.as_deref())?;
     let mut out = std::io::stdout().lock();
     for (demo, outcome) in results {
-        let roles = if demo.roles.is_empty() { "(staff)".to_owned() } else { demo.roles.join(",") };
-        match outcome {
-            DemoOutcome::Created(p) if password.is_none() => writeln!(out, "{:<16} {p}  {roles}", demo.name)?,
-            DemoOutcome::Created(_) => writeln!(out, "{:<16} created  {roles}", demo.name)?,
-            DemoOutcome::Exists => writeln!(out, "{:<16} exists (unchanged)", demo.name)?,
-        }
+        let roles = if demo.roles.is_empty() {
+            "(staff)".to_owned()
+        } else {
+            demo.roles.join(",")
+        };
+        let state = match outcome {
+            DemoOutcome::Created(p) if password.is_none() => p,
+            DemoOutcome::Created(_) => "created".to_owned(),
+            DemoOutcome::Exists => "exists (unchanged)".to_owned(),
+        };
+        writeln!(out, "{:<16} {state:<20} {roles}", demo.name)?;
     }
     if password.is_none() {
         eprintln!("these passwords are shown only once");
@@ -274,8 +340,8 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         tokio::spawn(kashimap::access::maintenance(Arc::clone(&app.access)));
-        let service = kashimap::http::app(app)
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
+        let service =
+            kashimap::http::app(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
         axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await

@@ -57,27 +57,34 @@ mod tests {
 /// to Unix seconds.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
     let s = s.trim();
-    let (date, rest) = if s.len() > 10 { s.split_at(10) } else { (s, "") };
-    let mut parts = date.splitn(3, '-');
-    let y: i64 = parts.next()?.parse().ok()?;
-    let m: u32 = parts.next()?.parse().ok()?;
-    let d: u32 = parts.next()?.parse().ok()?;
-    if date.len() != 10 || !(1..=12).contains(&m) || !(1..=31).contains(&d) {
-        return None;
-    }
-    let days = days_from_civil(y, m, d);
+    let (date, rest) = if s.len() > 10 {
+        s.split_at_checked(10)?
+    } else {
+        (s, "")
+    };
+    let days = parse_date(date)?;
     if rest.is_empty() {
         return Some(days * 86_400);
     }
     let rest = rest.strip_prefix(['T', 't', ' '])?;
     let (clock, offset) = split_zone(rest)?;
     let clock = clock.split('.').next()?;
-    let mut hms = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (h, mi, se) = (hms.next()??, hms.next()??, hms.next()??);
-    if clock.len() != 8 || h > 23 || mi > 59 || se > 60 {
+    let mut fields = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hour, min, sec) = (fields.next()??, fields.next()??, fields.next()??);
+    if clock.len() != 8 || hour > 23 || min > 59 || sec > 60 {
         return None;
     }
-    Some(days * 86_400 + h * 3600 + mi * 60 + se - offset)
+    Some(days * 86_400 + hour * 3600 + min * 60 + sec - offset)
+}
+
+/// `YYYY-MM-DD` to days since 1970-01-01.
+fn parse_date(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    let ok = date.len() == 10 && (1..=12).contains(&month) && (1..=31).contains(&day);
+    ok.then(|| days_from_civil(year, month, day))
 }
 
 /// Splits `hh:mm:ss…Z` or `hh:mm:ss…+09:00` into the clock and the offset in seconds.

@@ -14,14 +14,54 @@ pub struct DemoUser {
 
 /// The demo accounts. Names start with `demo-` so they stand out in the audit log.
 pub const DEMO_USERS: &[DemoUser] = &[
-    DemoUser { name: "demo-staff", roles: &[], department: "企画課", staff: true },
-    DemoUser { name: "demo-suido", roles: &["suido"], department: "水道課", staff: true },
-    DemoUser { name: "demo-kensetsu", roles: &["kensetsu"], department: "建設課", staff: true },
-    DemoUser { name: "demo-bunka", roles: &["bunka"], department: "生涯学習課", staff: true },
-    DemoUser { name: "demo-toshi", roles: &["toshi"], department: "都市建設課", staff: true },
-    DemoUser { name: "demo-bousai", roles: &["bousai"], department: "総務課", staff: true },
-    DemoUser { name: "demo-contractor", roles: &["contractor"], department: "委託業者", staff: false },
-    DemoUser { name: "demo-admin", roles: &["admin"], department: "情報政策担当", staff: true },
+    DemoUser {
+        name: "demo-staff",
+        roles: &[],
+        department: "企画課",
+        staff: true,
+    },
+    DemoUser {
+        name: "demo-suido",
+        roles: &["suido"],
+        department: "水道課",
+        staff: true,
+    },
+    DemoUser {
+        name: "demo-kensetsu",
+        roles: &["kensetsu"],
+        department: "建設課",
+        staff: true,
+    },
+    DemoUser {
+        name: "demo-bunka",
+        roles: &["bunka"],
+        department: "生涯学習課",
+        staff: true,
+    },
+    DemoUser {
+        name: "demo-toshi",
+        roles: &["toshi"],
+        department: "都市建設課",
+        staff: true,
+    },
+    DemoUser {
+        name: "demo-bousai",
+        roles: &["bousai"],
+        department: "総務課",
+        staff: true,
+    },
+    DemoUser {
+        name: "demo-contractor",
+        roles: &["contractor"],
+        department: "委託業者",
+        staff: false,
+    },
+    DemoUser {
+        name: "demo-admin",
+        roles: &["admin"],
+        department: "情報政策担当",
+        staff: true,
+    },
 ];
 
 /// What happened to one demo account.
@@ -73,7 +113,11 @@ mod tests {
     fn demo_users_are_created_once_with_their_roles() {
         let access = Access::with_db(Db::open_in_memory().unwrap(), &AuthConfig::default());
         let first = access.create_demo_users(None).unwrap();
-        assert!(first.iter().all(|(_, o)| matches!(o, DemoOutcome::Created(p) if p.len() == 20)));
+        assert!(
+            first
+                .iter()
+                .all(|(_, o)| matches!(o, DemoOutcome::Created(p) if p.len() == 20))
+        );
         let again = access.create_demo_users(Some("0123456789ab")).unwrap();
         assert!(again.iter().all(|(_, o)| matches!(o, DemoOutcome::Exists)));
         let contractor = access.db.user("demo-contractor").unwrap().unwrap();

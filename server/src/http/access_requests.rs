@@ -20,7 +20,7 @@ use crate::access::{
     decide,
 };
 use crate::app::App;
-use crate::catalog::{AttributeRule, Audience, LayerDef};
+use crate::catalog::{Audience, LayerDef};
 
 const MAX_TEXT_CHARS: usize = 2000;
 
@@ -120,8 +120,9 @@ async fn create(
 
 /// Checks the layer and attributes of a new request. A layer the caller cannot see at all
 /// may be asked for only by staff; otherwise it is the same 404 as a missing layer. Only
-/// attribute names the layer's policy names (or the caller already sees) may be asked for,
-/// and a refused name gets the same answer whether or not it exists.
+/// attribute names the layer file itself names (policy, `searchable`, `label`, `[fields]`)
+/// or the caller already sees may be asked for, and a refused name gets the same answer
+/// whether or not it exists: the answer reveals nothing the layer file does not.
 fn requested_attributes(
     app: &App,
     principal: &Principal,
@@ -148,12 +149,8 @@ fn requested_attributes(
             "`attributes` must be null (the layer), \"*\" or a non-empty list of names",
         )
     })?;
-    let mut requestable: BTreeSet<&str> = BTreeSet::new();
-    for rule in version.def.access.attributes.values() {
-        if let AttributeRule::Only(list) = rule {
-            requestable.extend(list.iter().map(String::as_str));
-        }
-    }
+    let named = version.def.referenced_attributes();
+    let mut requestable: BTreeSet<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
     if let Some(v) = &view {
         requestable.extend(v.fields().map(|(_, f)| f.name.as_str()));
     }
@@ -190,7 +187,11 @@ async fn list(
         app.access
             .db
             .run(move |db| {
-                let which = if admin { Pending::All } else { Pending::Layers(&layers) };
+                let which = if admin {
+                    Pending::All
+                } else {
+                    Pending::Layers(&layers)
+                };
                 db.pending_requests(&which, &user)
             })
             .await
@@ -234,7 +235,12 @@ async fn decide_request(
         return Err(unauthenticated());
     };
     let comment = check_comment(comment, approve)?;
-    let request = app.access.db.run(move |db| db.request(id)).await.map_err(internal)?;
+    let request = app
+        .access
+        .db
+        .run(move |db| db.request(id))
+        .await
+        .map_err(internal)?;
     let request = request.ok_or_else(|| ApiError::not_found(format!("no access request {id}")))?;
     if let Err(e) = may_decide(app, principal, &request) {
         let event = AuditEvent::new(AuditKind::Forbidden)
@@ -259,7 +265,11 @@ async fn decide_request(
             }
             other => internal(other),
         })?;
-    let kind = if approve { AuditKind::Grant } else { AuditKind::Refusal };
+    let kind = if approve {
+        AuditKind::Grant
+    } else {
+        AuditKind::Refusal
+    };
     let event = AuditEvent::new(kind)
         .by(principal)
         .ip(Some(ip))
@@ -299,8 +309,13 @@ fn may_decide(app: &App, principal: &Principal, request: &AccessRequest) -> Resu
 }
 
 fn check_comment(comment: Option<String>, approve: bool) -> Result<Option<String>, ApiError> {
-    let comment = comment.map(|c| c.trim().to_owned()).filter(|c| !c.is_empty());
-    if comment.as_ref().is_some_and(|c| c.chars().count() > MAX_TEXT_CHARS) {
+    let comment = comment
+        .map(|c| c.trim().to_owned())
+        .filter(|c| !c.is_empty());
+    if comment
+        .as_ref()
+        .is_some_and(|c| c.chars().count() > MAX_TEXT_CHARS)
+    {
         return Err(ApiError::bad_request(
             "invalid_comment",
             format!("`comment` is at most {MAX_TEXT_CHARS} characters"),

@@ -30,31 +30,43 @@ fn admin_only(principal: &Principal) -> Result<(), ApiError> {
     } else if principal.is_admin() {
         Ok(())
     } else {
-        Err(
-            ApiError::new(StatusCode::FORBIDDEN, "forbidden", "the audit log is for admins")
-                .ja("監査ログは管理者のみ閲覧できます"),
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "the audit log is for admins",
         )
+        .ja("監査ログは管理者のみ閲覧できます"))
     }
 }
 
 /// `user`, `layer`, `kind`, `from`, `to` (RFC 3339 or `YYYY-MM-DD`), `before` (an id, for
 /// paging back), `limit`.
-fn filter(params: &Params, default_limit: usize, max_limit: usize) -> Result<AuditFilter, ApiError> {
+fn filter(
+    params: &Params,
+    default_limit: usize,
+    max_limit: usize,
+) -> Result<AuditFilter, ApiError> {
     let time = |name: &str| -> Result<Option<i64>, ApiError> {
         params
             .get(name)
             .map(|v| {
                 parse_rfc3339(v).ok_or_else(|| {
-                    ApiError::parameter(name, v, "use RFC 3339 (2025-04-01T09:00:00+09:00) or YYYY-MM-DD")
+                    ApiError::parameter(
+                        name,
+                        v,
+                        "use RFC 3339 (2025-04-01T09:00:00+09:00) or YYYY-MM-DD",
+                    )
                 })
             })
             .transpose()
     };
     let kind = params.get("kind").map(|k| {
-        AuditKind::parse(k).map(|k| k.as_str().to_owned()).ok_or_else(|| {
-            let known: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
-            ApiError::parameter("kind", k, format!("use one of {}", known.join(", ")))
-        })
+        AuditKind::parse(k)
+            .map(|k| k.as_str().to_owned())
+            .ok_or_else(|| {
+                let known: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
+                ApiError::parameter("kind", k, format!("use one of {}", known.join(", ")))
+            })
     });
     let before = params.usize_in("before", 0, 0, usize::MAX)?;
     Ok(AuditFilter {
@@ -76,7 +88,12 @@ async fn audit_json(
     admin_only(&principal)?;
     let f = filter(&params, 100, 10_000)?;
     let limit = f.limit;
-    let entries = app.access.audit.query(f).await.map_err(ApiError::internal)?;
+    let entries = app
+        .access
+        .audit
+        .query(f)
+        .await
+        .map_err(ApiError::internal)?;
     let next_before = (entries.len() == limit).then(|| entries.last().map(|e| e.id));
     let body = json!({
         "entries": entries.iter().map(AuditEntry::to_json).collect::<Vec<_>>(),
@@ -84,8 +101,10 @@ async fn audit_json(
         "next_before": next_before.flatten(),
     });
     let mut res = axum::Json(body).into_response();
-    res.headers_mut()
-        .insert(header::CACHE_CONTROL, header::HeaderValue::from_static("no-store"));
+    res.headers_mut().insert(
+        header::CACHE_CONTROL,
+        header::HeaderValue::from_static("no-store"),
+    );
     Ok(res)
 }
 
@@ -97,12 +116,21 @@ async fn audit_csv(
 ) -> Result<Response, ApiError> {
     admin_only(&principal)?;
     let f = filter(&params, 100_000, 1_000_000)?;
-    let entries = app.access.audit.query(f).await.map_err(ApiError::internal)?;
+    let entries = app
+        .access
+        .audit
+        .query(f)
+        .await
+        .map_err(ApiError::internal)?;
     let event = AuditEvent::new(AuditKind::Export)
         .by(&principal)
         .ip(Some(&ip))
         .detail(json!({ "what": "audit log", "rows": entries.len(), "query": params.0 }));
-    app.access.audit.record(event).await.map_err(ApiError::internal)?;
+    app.access
+        .audit
+        .record(event)
+        .await
+        .map_err(ApiError::internal)?;
     let headers = [
         (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
         (

@@ -45,14 +45,15 @@ impl FromRequestParts<Arc<App>> for ClientIp {
 
 fn client_ip(parts: &Parts, app: &App) -> String {
     if app.config.auth.trust_forwarded_for {
+        // Only the rightmost entry was written by our proxy; earlier ones are the client's.
         let forwarded = parts
             .headers
             .get_all("x-forwarded-for")
             .iter()
             .filter_map(|v| v.to_str().ok())
             .flat_map(|v| v.split(','))
-            .filter_map(|a| a.trim().parse::<std::net::IpAddr>().ok())
-            .last();
+            .next_back()
+            .and_then(|a| a.trim().parse::<std::net::IpAddr>().ok());
         if let Some(ip) = forwarded {
             return ip.to_string();
         }
@@ -112,7 +113,11 @@ async fn resolve(app: &App, headers: &HeaderMap) -> Result<(Option<Identity>, bo
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok((None, false));
     };
-    let found = app.access.session(secret).await.map_err(ApiError::internal)?;
+    let found = app
+        .access
+        .session(secret)
+        .await
+        .map_err(ApiError::internal)?;
     let stale = found.is_none();
     Ok((found, stale))
 }
@@ -124,7 +129,8 @@ fn invalid_token() -> ApiError {
         "the API token is unknown, expired or revoked",
     )
     .ja("APIトークンが無効です（不明・期限切れ・失効）");
-    e.details.push(serde_json::json!({ "header": "Authorization" }));
+    e.details
+        .push(serde_json::json!({ "header": "Authorization" }));
     e
 }
 
@@ -167,7 +173,8 @@ fn cookie_header(value: &str, max_age: i64, secure: bool) -> HeaderValue {
     let text = format!(
         "{SESSION_COOKIE}={value}; Path=/; HttpOnly; SameSite=Strict; Max-Age={max_age}{secure}"
     );
-    HeaderValue::from_str(&text).unwrap_or_else(|_| HeaderValue::from_static("kashimap_session=; Max-Age=0"))
+    HeaderValue::from_str(&text)
+        .unwrap_or_else(|_| HeaderValue::from_static("kashimap_session=; Max-Age=0"))
 }
 
 fn sets_session_cookie(res: &Response) -> bool {
@@ -242,7 +249,11 @@ mod tests {
     #[case::other_host("http://evil.example", None, false)]
     #[case::null("null", None, false)]
     #[case::public_url("https://map.city.example", Some("https://map.city.example"), true)]
-    #[case::public_url_with_path("https://map.city.example", Some("https://map.city.example/kashimap"), true)]
+    #[case::public_url_with_path(
+        "https://map.city.example",
+        Some("https://map.city.example/kashimap"),
+        true
+    )]
     #[case::port_differs("http://map.example:8081", None, false)]
     fn origins_are_compared_with_host_and_public_url(
         #[case] origin: &str,
@@ -267,7 +278,10 @@ mod tests {
     #[test]
     fn referer_gives_an_origin() {
         let h = headers(&[("referer", "http://map.example:8080/staff?x=1")]);
-        assert_eq!(request_origin(&h).as_deref(), Some("http://map.example:8080"));
+        assert_eq!(
+            request_origin(&h).as_deref(),
+            Some("http://map.example:8080")
+        );
     }
 
     #[test]

@@ -2,11 +2,11 @@
 
 use std::sync::Arc;
 
-use axum::{Extension, Router};
 use axum::extract::State;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use serde::Deserialize;
 use serde_json::{Value, json};
 
@@ -49,7 +49,9 @@ async fn login(
         } => {
             let cookie = session_cookie(&app, &secret, max_age_secs);
             let body = user_json(&identity);
-            Ok(no_store(([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response()))
+            Ok(no_store(
+                ([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response(),
+            ))
         }
         LoginOutcome::Locked { retry_after_secs } => Ok(locked(retry_after_secs)),
         _ => Err(ApiError::new(
@@ -68,7 +70,9 @@ fn locked(retry_after_secs: i64) -> Response {
         "locked_out",
         format!("too many failed sign-ins; try again in {minutes} minutes"),
     )
-    .ja(format!("ログインの失敗が続いたため、{minutes}分間ロックされています"))
+    .ja(format!(
+        "ログインの失敗が続いたため、{minutes}分間ロックされています"
+    ))
     .into_response();
     if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
@@ -106,7 +110,12 @@ async fn me(
     body["admin"] = principal.is_admin().into();
     body["credential"] = principal.credential.map(|c| c.to_string()).into();
     body["expires_at"] = identity.expires_at.map(rfc3339).into();
-    body["grants"] = identity.grants.iter().map(grant_json).collect::<Vec<_>>().into();
+    body["grants"] = identity
+        .grants
+        .iter()
+        .map(grant_json)
+        .collect::<Vec<_>>()
+        .into();
     body["layers"] = visible_layers(&app, &principal);
     Ok(no_store(axum::Json(body).into_response()))
 }
@@ -137,7 +146,10 @@ fn visible_layers(app: &App, principal: &Principal) -> Value {
         .iter()
         .map(|v| {
             let names: Vec<&str> = v.fields().map(|(_, f)| f.name.as_str()).collect();
-            (v.layer.id().to_owned(), json!({ "attributes": names, "public": v.public }))
+            (
+                v.layer.id().to_owned(),
+                json!({ "attributes": names, "public": v.public }),
+            )
         })
         .collect();
     Value::Object(map)
