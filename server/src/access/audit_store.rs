@@ -108,3 +108,89 @@ impl Db {
         })
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::access::AuditKind;
+    use crate::time::unix_now;
+
+    fn db_with_rows() -> Db {
+        let db = Db::open_in_memory().unwrap();
+        let now = unix_now();
+        let rows = [
+            (
+                now - 400 * 86_400,
+                AuditEvent::new(AuditKind::Login).user("old"),
+            ),
+            (now - 60, AuditEvent::new(AuditKind::Login).user("tanaka")),
+            (
+                now,
+                AuditEvent::new(AuditKind::Export)
+                    .user("sato")
+                    .layer("pipes"),
+            ),
+        ];
+        db.append_audit(&rows).unwrap();
+        db
+    }
+
+    #[test]
+    fn rows_cannot_be_updated_or_deleted_young() {
+        let db = db_with_rows();
+        let update = db.with(|c| Ok(c.execute("UPDATE audit_log SET user = 'x'", [])?));
+        assert!(update.unwrap_err().to_string().contains("append-only"));
+        let delete = db.with(|c| Ok(c.execute("DELETE FROM audit_log WHERE user = 'tanaka'", [])?));
+        assert!(delete.unwrap_err().to_string().contains("30 days"));
+        assert_eq!(
+            db.query_audit(&AuditFilter {
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .unwrap()
+            .len(),
+            3
+        );
+    }
+
+    #[test]
+    fn pruning_removes_only_rows_past_retention() {
+        let db = db_with_rows();
+        // Even a cutoff in the future leaves rows younger than 30 days alone.
+        assert_eq!(db.prune_audit(unix_now() + 86_400).unwrap(), 1);
+        let left = db
+            .query_audit(&AuditFilter {
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .unwrap();
+        assert_eq!(left.len(), 2);
+    }
+
+    #[test]
+    fn filters_combine_and_newest_comes_first() {
+        let db = db_with_rows();
+        let all = db
+            .query_audit(&AuditFilter {
+                limit: 10,
+                ..AuditFilter::default()
+            })
+            .unwrap();
+        assert_eq!(all[0].user.as_deref(), Some("sato"));
+        let f = AuditFilter {
+            kind: Some("login".into()),
+            from: Some(unix_now() - 3600),
+            limit: 10,
+            ..AuditFilter::default()
+        };
+        let found = db.query_audit(&f).unwrap();
+        assert_eq!(found.len(), 1);
+        assert_eq!(found[0].user.as_deref(), Some("tanaka"));
+        let paged = AuditFilter {
+            before: Some(all[0].id),
+            limit: 1,
+            ..AuditFilter::default()
+        };
+        assert_eq!(db.query_audit(&paged).unwrap()[0].id, all[1].id);
+    }
+}

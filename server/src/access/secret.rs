@@ -15,7 +15,8 @@ use super::AccessError;
 pub const TOKEN_PREFIX: &str = "kmap_";
 /// Shortest accepted password, in characters.
 pub const MIN_PASSWORD_CHARS: usize = 10;
-const MAX_PASSWORD_BYTES: usize = 1024;
+/// Longest accepted password, in bytes.
+pub const MAX_PASSWORD_BYTES: usize = 1024;
 
 /// 256 random bits from the operating system, hex-encoded (64 characters).
 pub fn random_hex() -> Result<String, AccessError> {

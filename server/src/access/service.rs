@@ -123,6 +123,10 @@ impl Access {
     /// The user if the password matches and the account is enabled. Unknown users cost the
     /// same argon2 time as known ones.
     async fn verify(&self, name: &str, password: &str) -> Result<Option<User>, AccessError> {
+        // No stored password is this long; refusing early keeps huge inputs off argon2.
+        if password.len() > secret::MAX_PASSWORD_BYTES || name.len() > 256 {
+            return Ok(None);
+        }
         let lookup = name.to_owned();
         let found = self.db.run(move |db| db.user_with_hash(&lookup)).await?;
         let _permit = self
@@ -148,10 +152,9 @@ impl Access {
         let hash = digest(secret);
         let ended = self.db.run(move |db| db.delete_session(&hash)).await?;
         if let Some((id, user)) = ended {
-            let event = AuditEvent::new(AuditKind::Logout)
+            let mut event = AuditEvent::new(AuditKind::Logout)
                 .user(&user)
                 .ip(Some(client));
-            let mut event = event;
             event.credential = Some(super::Credential::Session(id).to_string());
             self.audit.record(event).await?;
         }

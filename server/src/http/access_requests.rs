@@ -243,11 +243,12 @@ async fn decide_request(
         .map_err(internal)?;
     let request = request.ok_or_else(|| ApiError::not_found(format!("no access request {id}")))?;
     if let Err(e) = may_decide(app, principal, &request) {
+        let action = if approve { "approve" } else { "reject" };
         let event = AuditEvent::new(AuditKind::Forbidden)
             .by(principal)
             .ip(Some(ip))
             .layer(&request.layer)
-            .detail(json!({ "request": id, "action": if approve { "approve" } else { "reject" } }));
+            .detail(json!({ "request": id, "action": action }));
         app.access.audit.record(event).await.map_err(internal)?;
         return Err(e);
     }
@@ -265,25 +266,28 @@ async fn decide_request(
             }
             other => internal(other),
         })?;
+    let event = decision_event(&decided, approve, comment.as_deref())
+        .by(principal)
+        .ip(Some(ip));
+    app.access.audit.record(event).await.map_err(internal)?;
+    Ok(axum::Json(decided.to_json()).into_response())
+}
+
+/// The audit record of a decision: a grant or a refusal, naming the requester.
+fn decision_event(decided: &AccessRequest, approve: bool, comment: Option<&str>) -> AuditEvent {
     let kind = if approve {
         AuditKind::Grant
     } else {
         AuditKind::Refusal
     };
-    let event = AuditEvent::new(kind)
-        .by(principal)
-        .ip(Some(ip))
-        .layer(&decided.layer)
-        .detail(json!({
-            "request": decided.id,
-            "requester": decided.user,
-            "attributes": decided.attributes.to_json(),
-            "days": decided.days,
-            "grant_expires_at": decided.grant_expires_at.map(crate::time::rfc3339),
-            "comment": comment,
-        }));
-    app.access.audit.record(event).await.map_err(internal)?;
-    Ok(axum::Json(decided.to_json()).into_response())
+    AuditEvent::new(kind).layer(&decided.layer).detail(json!({
+        "request": decided.id,
+        "requester": decided.user,
+        "attributes": decided.attributes.to_json(),
+        "days": decided.days,
+        "grant_expires_at": decided.grant_expires_at.map(crate::time::rfc3339),
+        "comment": comment,
+    }))
 }
 
 /// Only the layer's approvers (or an admin) decide, and never on their own request.
