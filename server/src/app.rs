@@ -9,6 +9,7 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use crate::access::{Access, AccessError};
 use crate::catalog::{self, Catalog, CatalogError, LayerDef};
 use crate::config::Config;
 use crate::layer::{Feature, LayerVersion, Layers, Schema, VersionInfo};
@@ -26,6 +27,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("layer `{layer}`: {message}")]
     Layer { layer: String, message: String },
+    #[error("identity database: {0}")]
+    Access(#[from] AccessError),
 }
 
 /// Shared state of a running server.
@@ -38,6 +41,8 @@ pub struct App {
     pub metrics: Metrics,
     pub tiles: TileService,
     pub started: Instant,
+    /// Users, sessions, tokens, grants and the audit log (`<data-dir>/kashimap.sqlite3`).
+    pub access: Arc<Access>,
 }
 
 impl App {
@@ -48,7 +53,9 @@ impl App {
         let catalog =
             Catalog::load(&config.layers_dir, &config.root).map_err(StartError::Catalog)?;
         let store: Arc<dyn VersionStore> = Arc::new(FsStore::open(&config.data_dir)?);
+        let access = Arc::new(Access::open(&config.data_dir, &config.auth)?);
         let app = Arc::new(Self {
+            access,
             layers: Layers::new(&catalog),
             catalog,
             store,

@@ -4,6 +4,7 @@
 //! See `docs/architecture.md`.
 
 pub mod access;
+pub mod admin;
 pub mod app;
 pub mod catalog;
 pub mod config;

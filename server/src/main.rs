@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use kashimap::access::Access;
+use kashimap::admin;
 use kashimap::app::App;
 use kashimap::config::Config;
 
@@ -48,6 +51,19 @@ enum Command {
     Generate(GenerateArgs),
     /// Export the public view of some layers as a PMTiles v3 archive for static hosting.
     ExportTiles(ExportTilesArgs),
+    /// Manage user accounts (there is no default account).
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Manage API tokens for scripts, QGIS and GDAL.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Create the demo accounts documented in docs/security.md (one per role). Prints
+    /// their passwords once, unless one password is read from stdin for all.
+    DemoUsers {
+        /// Read one password for every demo account from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -104,10 +120,31 @@ fn init_tracing() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.global)?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
-        Command::Check => Ok(check(config)),
+        Command::Serve => {
+            config.validate()?;
+            serve(config)
+        }
+        Command::Check => {
+            config.validate()?;
+            Ok(check(config))
+        }
+        Command::User(c) => {
+            admin::user(&open_access(&config)?, c)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(c) => {
+            admin::token(&open_access(&config)?, c)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoUsers { password_stdin } => {
+            admin::demo_users(&open_access(&config)?, password_stdin)?;
+            Ok(ExitCode::SUCCESS)
+        }
         Command::Generate(args) => generate(&args),
-        Command::ExportTiles(args) => export_tiles(config, &args),
+        Command::ExportTiles(args) => {
+            config.validate()?;
+            export_tiles(config, &args)
+        }
     }
 }
 
@@ -170,6 +207,15 @@ fn export_tiles(config: Config, args: &ExportTilesArgs) -> anyhow::Result<ExitCo
     Ok(ExitCode::SUCCESS)
 }
 
+fn open_access(config: &Config) -> anyhow::Result<Access> {
+    Access::open(&config.data_dir, &config.auth).with_context(|| {
+        format!(
+            "cannot open the identity database in {}",
+            config.data_dir.display()
+        )
+    })
+}
+
 fn load_config(g: &Global) -> anyhow::Result<Config> {
     let mut config = match &g.config {
         Some(path) => Config::from_file(path)?,
@@ -184,24 +230,28 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Some(d) = &g.layers_dir {
         config.layers_dir.clone_from(d);
     }
-    config.validate()?;
     Ok(config)
 }
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let addr = config.addr;
     let app = App::start(config).context("cannot start")?;
+    let access = Arc::clone(&app.access);
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, kashimap::http::app(app))
+        tokio::spawn(kashimap::access::maintenance(Arc::clone(&app.access)));
+        let service =
+            kashimap::http::app(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server error")
     })?;
+    access.shutdown();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

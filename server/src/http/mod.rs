@@ -1,8 +1,11 @@
 //! The HTTP API (axum). Handlers are thin: extract, call the service, respond.
 
-mod auth;
+mod access_requests;
+mod audit;
+pub mod auth;
 mod error;
 pub mod extract;
+mod login;
 mod ogc;
 mod ops;
 mod styles;
@@ -31,12 +34,19 @@ pub fn app(state: Arc<App>) -> Router {
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
     Router::new()
         .merge(ops::routes())
+        .merge(login::routes())
+        .merge(access_requests::routes())
+        .merge(audit::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
         .merge(tiles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
             |res: &Response, latency: Duration, _span: &tracing::Span| {

@@ -6,6 +6,10 @@
 
 //! Integration tests: one binary, one module per area, the router driven in process.
 
+mod access_fixture;
+mod access_requests;
+mod audit;
+mod auth;
 mod helpers;
 mod ogc;
 mod ops;
