@@ -15,6 +15,8 @@ mod pbf;
 mod render;
 mod shape;
 mod simplify;
+#[cfg(test)]
+mod snapshot;
 #[doc(hidden)]
 pub mod stages;
 #[cfg(test)]

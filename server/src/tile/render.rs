@@ -32,6 +32,15 @@ pub struct RenderOptions {
     pub max_tile_bytes: usize,
 }
 
+impl RenderOptions {
+    /// The options with another byte budget.
+    #[must_use]
+    pub fn with_max_tile_bytes(mut self, bytes: usize) -> Self {
+        self.max_tile_bytes = bytes;
+        self
+    }
+}
+
 impl Default for RenderOptions {
     fn default() -> Self {
         Self {
