@@ -230,7 +230,7 @@ fn bench_layer(c: &mut Criterion, name: &str, layer: &Arc<LayerVersion>, zooms: 
             b.iter(|| stages::shape(layer, black_box(coord), &hits))
         });
         g.bench_function("encode", |b| {
-            b.iter(|| stages::encode(layer, black_box(&shaped)))
+            b.iter(|| stages::encode(layer, &ov, black_box(&shaped)))
         });
         g.bench_function("render", |b| {
             b.iter(|| render(&input, black_box(coord), &opts))
