@@ -204,7 +204,11 @@ fn bench_layer(c: &mut Criterion, name: &str, layer: &Arc<LayerVersion>, zooms: 
     for &z in zooms {
         let coord = centre_tile(z);
         let hits = stages::query(layer, coord);
-        let shaped = stages::shape(layer, coord, &hits);
+        let shaped = if z >= 12 {
+            stages::shape(layer, coord, &hits)
+        } else {
+            stages::shape(layer, coord, &[])
+        };
         let bytes = render(&input, coord, &opts)
             .expect("render")
             .unwrap_or_default();
@@ -226,7 +230,7 @@ fn bench_layer(c: &mut Criterion, name: &str, layer: &Arc<LayerVersion>, zooms: 
             b.iter(|| stages::shape(layer, black_box(coord), &hits))
         });
         g.bench_function("encode", |b| {
-            b.iter(|| stages::encode(layer, black_box(&shaped)))
+            b.iter(|| stages::encode(layer, &ov, black_box(&shaped)))
         });
         g.bench_function("render", |b| {
             b.iter(|| render(&input, black_box(coord), &opts))
@@ -237,7 +241,7 @@ fn bench_layer(c: &mut Criterion, name: &str, layer: &Arc<LayerVersion>, zooms: 
 
 fn tiles(c: &mut Criterion) {
     let parcels = parcels(200_000);
-    bench_layer(c, "parcels", &parcels, &[10, 12, 14, 16]);
+    bench_layer(c, "parcels", &parcels, &[8, 10, 12, 13, 14, 15, 16]);
     let roads = roads(40_000);
     bench_layer(c, "roads", &roads, &[12, 14, 16]);
 }

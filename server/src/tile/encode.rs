@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::geom::{GeomType, TileGeom};
-use crate::layer::{FieldType, Value};
+use crate::layer::{Feature, FieldType, Value};
 
 const WIRE_VARINT: u32 = 0;
 const WIRE_I64: u32 = 1;
@@ -125,6 +125,60 @@ impl<'a> ValKey<'a> {
     }
 }
 
+/// Marks a null in a [`ValueDict`].
+pub(crate) const NULL_ID: u32 = u32::MAX;
+
+/// Every distinct property value of a layer version, numbered once at load. Tiles then
+/// deduplicate values by number: no hashing of strings and no reading of the values
+/// themselves (scattered over the heap) per feature, only of each distinct value once.
+#[derive(Debug, Default)]
+pub(crate) struct ValueDict {
+    cols: usize,
+    /// Value number by feature and column (`NULL_ID` for nulls).
+    ids: Vec<u32>,
+    /// Where each numbered value first occurs: (feature, column).
+    first: Vec<(u32, u32)>,
+}
+
+impl ValueDict {
+    pub(crate) fn build(features: &[Feature], cols: usize) -> Self {
+        let mut index: HashMap<ValKey<'_>, u32, FxBuild> = HashMap::default();
+        let mut dict = Self {
+            cols,
+            ids: Vec::with_capacity(features.len() * cols),
+            first: Vec::new(),
+        };
+        for (i, f) in features.iter().enumerate() {
+            for c in 0..cols {
+                let id = match ValKey::of(f.property(c), FieldType::String) {
+                    None => NULL_ID,
+                    Some(v) => *index.entry(v).or_insert_with(|| {
+                        dict.first.push((i as u32, c as u32));
+                        (dict.first.len() - 1) as u32
+                    }),
+                };
+                dict.ids.push(id);
+            }
+        }
+        dict
+    }
+
+    pub(crate) fn id(&self, feature: usize, col: usize) -> u32 {
+        self.ids
+            .get(feature * self.cols + col)
+            .copied()
+            .unwrap_or(NULL_ID)
+    }
+
+    fn value<'a>(&self, features: &'a [Feature], id: u32) -> Option<ValKey<'a>> {
+        let &(f, c) = self.first.get(id as usize)?;
+        ValKey::of(
+            features.get(f as usize)?.property(c as usize),
+            FieldType::String,
+        )
+    }
+}
+
 /// Builds one MVT layer feature by feature, with deduplicated key and value tables.
 pub(crate) struct LayerEncoder<'a> {
     name: &'a str,
@@ -136,6 +190,9 @@ pub(crate) struct LayerEncoder<'a> {
     key_of_column: Vec<u32>,
     values: Vec<ValKey<'a>>,
     value_index: HashMap<ValKey<'a>, u32, FxBuild>,
+    /// Dictionary path: tile value index by [`ValueDict`] number, and the numbers in order.
+    local: HashMap<u32, u32, FxBuild>,
+    numbered: Vec<u32>,
     tags: Vec<u32>,
     geom: Vec<u8>,
 }
@@ -151,6 +208,8 @@ impl<'a> LayerEncoder<'a> {
             key_of_column: vec![u32::MAX; columns],
             values: Vec::new(),
             value_index: HashMap::default(),
+            local: HashMap::default(),
+            numbered: Vec::new(),
             tags: Vec::new(),
             geom: Vec::new(),
         }
@@ -185,6 +244,39 @@ impl<'a> LayerEncoder<'a> {
         }
         self.encode_geometry(ty, geom);
         self.write_feature(id, ty);
+    }
+
+    /// Adds one feature whose values are numbered by a [`ValueDict`]; `props` are (column,
+    /// name, value number) of visible attributes. Do not mix with [`Self::add_feature`].
+    pub(crate) fn add_numbered<I>(&mut self, id: u64, ty: GeomType, geom: &TileGeom, props: I)
+    where
+        I: IntoIterator<Item = (usize, &'a str, u32)>,
+    {
+        self.tags.clear();
+        for (col, name, gid) in props {
+            if gid == NULL_ID {
+                continue;
+            }
+            let k = self.key_index(col, name);
+            let next = self.numbered.len() as u32;
+            let vi = *self.local.entry(gid).or_insert(next);
+            if vi == next {
+                self.numbered.push(gid);
+            }
+            self.tags.extend([k, vi]);
+        }
+        self.encode_geometry(ty, geom);
+        self.write_feature(id, ty);
+    }
+
+    /// Resolves the numbered values (after [`Self::add_numbered`]) before finishing.
+    pub(crate) fn resolve(&mut self, dict: &ValueDict, features: &'a [Feature]) {
+        for &gid in &self.numbered {
+            if let Some(v) = dict.value(features, gid) {
+                self.values.push(v);
+            }
+        }
+        self.numbered.clear();
     }
 
     fn key_index(&mut self, col: usize, name: &'a str) -> u32 {

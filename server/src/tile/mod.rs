@@ -18,6 +18,8 @@ mod render;
 mod service;
 mod shape;
 mod simplify;
+#[cfg(test)]
+mod snapshot;
 #[doc(hidden)]
 pub mod stages;
 #[cfg(test)]

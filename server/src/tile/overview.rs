@@ -8,6 +8,7 @@ use rstar::{AABB, RTree};
 
 use super::clip::ClipRect;
 use super::coord::TileTransform;
+use super::encode::ValueDict;
 use super::geom::{GeomType, TileGeom};
 use super::shape::{Project, Shaper};
 use super::thin::{self, Keep, THIN_CELL, Thinning};
@@ -77,6 +78,8 @@ pub struct Overviews {
     pub(crate) appear: Vec<u8>,
     /// Overview levels by zoom; empty where the layer is not drawn from an overview.
     pub(crate) levels: Vec<Level>,
+    /// Numbered property values, for fast deduplication in tiles.
+    pub(crate) dict: ValueDict,
 }
 
 impl Overviews {
@@ -100,6 +103,7 @@ impl Overviews {
             sizes,
             appear,
             levels: Vec::new(),
+            dict: ValueDict::build(&layer.features, layer.schema.len()),
         };
         let top = OVERVIEW_MAX_ZOOM.min(def.zoom.max.saturating_sub(1));
         for z in 0..=top {

@@ -32,6 +32,15 @@ pub struct RenderOptions {
     pub max_tile_bytes: usize,
 }
 
+impl RenderOptions {
+    /// The options with another byte budget.
+    #[must_use]
+    pub fn with_max_tile_bytes(mut self, bytes: usize) -> Self {
+        self.max_tile_bytes = bytes;
+        self
+    }
+}
+
 impl Default for RenderOptions {
     fn default() -> Self {
         Self {
@@ -100,6 +109,7 @@ fn render_layer(
         None => job.direct(coord),
     }
     if job.enc.feature_count() > 0 {
+        job.enc.resolve(&input.overviews.dict, &layer.features);
         job.enc.finish_into(out);
     }
 }
@@ -144,7 +154,7 @@ impl<'a> Job<'a, '_> {
                 shaper.geometry(&f.merc, &transform, &mut self.geom)
             };
             if let Some(ty) = ty {
-                self.emit(f, ty);
+                self.emit(i as usize, f, ty);
             }
             if self.full() {
                 break;
@@ -187,7 +197,7 @@ impl<'a> Job<'a, '_> {
                 continue;
             }
             if self.entry_geometry(level, entry, off, clip, &mut shaper) {
-                self.emit(f, entry.ty);
+                self.emit(entry.feature as usize, f, entry.ty);
             }
             if self.full() {
                 break;
@@ -237,13 +247,16 @@ impl<'a> Job<'a, '_> {
         !self.geom.is_empty()
     }
 
-    fn emit(&mut self, f: &'a Feature, ty: GeomType) {
+    fn emit(&mut self, i: usize, f: &'a Feature, ty: GeomType) {
         let schema = &self.layer.schema;
-        let props = self.input.view.attributes.iter().map(|&col| {
-            let field = schema.field(col);
-            (col, field.name.as_str(), field.ty, f.property(col))
-        });
-        self.enc.add_feature(f.id, ty, &self.geom, props);
+        let dict = &self.input.overviews.dict;
+        let props = self
+            .input
+            .view
+            .attributes
+            .iter()
+            .map(|&col| (col, schema.field(col).name.as_str(), dict.id(i, col)));
+        self.enc.add_numbered(f.id, ty, &self.geom, props);
     }
 }
 

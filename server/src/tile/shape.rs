@@ -127,14 +127,12 @@ impl Shaper {
         out: &mut TileGeom,
     ) -> GeomType {
         for p in polys {
-            let first = out.part_count();
             if !self.ring(p.exterior(), true, proj, out) {
                 continue;
             }
             for hole in p.interiors() {
                 self.ring(hole, false, proj, out);
             }
-            debug_assert!(out.part_count() > first);
         }
         if !out.is_empty() && !self.repairer.is_valid(out) {
             self.repairer.repair(out);

@@ -66,16 +66,46 @@ pub fn shape(layer: &LayerVersion, coord: TileCoord, hits: &[u32]) -> Shaped {
     Shaped(out)
 }
 
-/// Stage 4: encode shaped features with every attribute.
-pub fn encode(layer: &LayerVersion, shaped: &Shaped) -> Vec<u8> {
+/// Stage 4: encode shaped features with every attribute, values numbered by the overviews'
+/// dictionary as `render` does.
+pub fn encode(layer: &LayerVersion, ov: &super::Overviews, shaped: &Shaped) -> Vec<u8> {
     let mut enc = LayerEncoder::new("bench", EXTENT, layer.schema.len());
     for (i, ty, g) in &shaped.0 {
         let f = &layer.features[*i as usize];
         let props = (0..layer.schema.len()).map(|c| {
-            let field = layer.schema.field(c);
-            (c, field.name.as_str(), field.ty, f.property(c))
+            (
+                c,
+                layer.schema.field(c).name.as_str(),
+                ov.dict.id(*i as usize, c),
+            )
         });
-        enc.add_feature(f.id, *ty, g, props);
+        enc.add_numbered(f.id, *ty, g, props);
+    }
+    enc.resolve(&ov.dict, &layer.features);
+    let mut out = Vec::new();
+    enc.finish_into(&mut out);
+    out
+}
+
+/// The encoder alone on plain data: one polygon ring and property values per feature, all
+/// with the given column names. For comparing encoders.
+pub fn encode_rings(
+    rings: &[(u64, Vec<[i32; 2]>)],
+    names: &[&str],
+    values: &[Vec<crate::layer::Value>],
+) -> Vec<u8> {
+    let mut enc = LayerEncoder::new("bench", EXTENT, names.len());
+    let mut g = TileGeom::default();
+    for ((id, ring), vals) in rings.iter().zip(values) {
+        g.clear();
+        g.points.extend_from_slice(ring);
+        g.end_part(0);
+        let props = names
+            .iter()
+            .zip(vals)
+            .enumerate()
+            .map(|(c, (n, v))| (c, *n, crate::layer::FieldType::String, v));
+        enc.add_feature(*id, GeomType::Polygon, &g, props);
     }
     let mut out = Vec::new();
     enc.finish_into(&mut out);

@@ -343,6 +343,60 @@ fn points_are_thinned_to_one_per_cell_at_low_zoom() {
     assert!(n > 20, "{n}");
 }
 
+#[test]
+fn tiles_stay_within_the_byte_budget() {
+    let layer = testutil::layer(
+        testutil::def("Polygon", "zoom = { min = 0, max = 16 }"),
+        parcels(20_000, 4, 0.01),
+    );
+    let (view, ov) = (testutil::admin_view(&layer), Overviews::build(&layer));
+    let input = [super::TileLayerInput {
+        name: "t",
+        view: &view,
+        overviews: &ov,
+    }];
+    let opts = super::RenderOptions::default().with_max_tile_bytes(30_000);
+    for z in [12u8, 14, 16] {
+        let coord = centre_tile(z);
+        let unlimited = super::render(&input, coord, &super::RenderOptions::default())
+            .unwrap()
+            .unwrap();
+        let capped = super::render(&input, coord, &opts).unwrap().unwrap();
+        assert!(
+            capped.len() <= 30_000 || capped.len() < unlimited.len() / 4,
+            "z{z}: {} of {}",
+            capped.len(),
+            unlimited.len()
+        );
+        let decoded = super::decode(&capped).unwrap();
+        for poly in polygons(&decoded) {
+            check_polygon(&poly).unwrap();
+        }
+    }
+}
+
+#[test]
+fn overview_zooms_match_direct_rendering_closely() {
+    // The same tile from the overview level and from the features: same kept features.
+    let layer = testutil::layer(
+        testutil::def("Polygon", "zoom = { min = 0, max = 16 }"),
+        parcels(5000, 8, 0.01),
+    );
+    let view = public_view(&layer);
+    let ov = Overviews::build(&layer);
+    let coord = centre_tile(12);
+    let from_levels = render_one(&view, &ov, coord);
+    let mut bare = Overviews::build(&layer);
+    bare.levels.clear();
+    let direct = render_one(&view, &bare, coord);
+    let ids = |t: &super::DecodedTile| {
+        let mut v: Vec<u64> = t.layers[0].features.iter().filter_map(|f| f.id).collect();
+        v.sort_unstable();
+        v
+    };
+    assert_eq!(ids(&from_levels), ids(&direct));
+}
+
 /// Writes a sample of tiles to `$KASHIMAP_TILE_DUMP/{z}/{x}/{y}.mvt` for checks with other
 /// decoders (`bench/check_tiles.py`: mapbox-vector-tile and shapely).
 #[test]
