@@ -221,19 +221,19 @@ fn bench_layer(c: &mut Criterion, name: &str, layer: &Arc<LayerVersion>, zooms: 
         let mut g = c.benchmark_group(format!("{name}/z{z}"));
         g.sample_size(20);
         g.bench_function("query", |b| {
-            b.iter(|| stages::query(layer, black_box(coord)))
+            b.iter(|| stages::query(layer, black_box(coord)));
         });
         g.bench_function("clip", |b| {
-            b.iter(|| stages::clip(layer, black_box(coord), &hits))
+            b.iter(|| stages::clip(layer, black_box(coord), &hits));
         });
         g.bench_function("shape", |b| {
-            b.iter(|| stages::shape(layer, black_box(coord), &hits))
+            b.iter(|| stages::shape(layer, black_box(coord), &hits));
         });
         g.bench_function("encode", |b| {
-            b.iter(|| stages::encode(layer, &ov, black_box(&shaped)))
+            b.iter(|| stages::encode(layer, &ov, black_box(&shaped)));
         });
         g.bench_function("render", |b| {
-            b.iter(|| render(&input, black_box(coord), &opts))
+            b.iter(|| render(&input, black_box(coord), &opts));
         });
         g.finish();
     }

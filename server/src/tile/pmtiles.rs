@@ -68,13 +68,12 @@ impl PmTilesWriter {
     /// Adds one tile's MVT bytes (uncompressed); they are stored gzip-compressed.
     pub fn add(&mut self, coord: TileCoord, mvt: &[u8]) {
         let gz = gzip(mvt);
-        let idx = match self.by_content.get(&gz) {
-            Some(&i) => i,
-            None => {
-                self.contents.push(gz.clone());
-                self.by_content.insert(gz, self.contents.len() - 1);
-                self.contents.len() - 1
-            }
+        let idx = if let Some(&i) = self.by_content.get(&gz) {
+            i
+        } else {
+            self.contents.push(gz.clone());
+            self.by_content.insert(gz, self.contents.len() - 1);
+            self.contents.len() - 1
         };
         self.tiles.push((tile_id(coord), idx));
     }

@@ -398,7 +398,7 @@ fn overview_zooms_match_direct_rendering_closely() {
 }
 
 /// Writes a sample of tiles to `$KASHIMAP_TILE_DUMP/{z}/{x}/{y}.mvt` for checks with other
-/// decoders (`bench/check_tiles.py`: mapbox-vector-tile and shapely).
+/// decoders (`tests/python/tiles_check.py`: mapbox-vector-tile and shapely).
 #[test]
 #[ignore = "writes files; run with KASHIMAP_TILE_DUMP=dir"]
 fn dump_sample_tiles() {

@@ -11,6 +11,7 @@ mod access_requests;
 mod audit;
 mod auth;
 mod helpers;
+mod mvt_fixtures;
 mod ogc;
 mod ops;
 mod tiles;

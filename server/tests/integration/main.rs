@@ -1,3 +1,0 @@
-//! Integration tests: one binary, one module per area.
-
-mod mvt_fixtures;
