@@ -99,3 +99,22 @@ pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
         HeaderValue::from_static("Cookie, Authorization"),
     );
 }
+
+/// The caller's view of one layer, or the one 404 (byte-identical whatever the id) used for
+/// "missing" and "hidden" alike.
+///
+/// Every handler that serves a single layer's data gets its view here, so restricted views
+/// are always counted in the audit log (aggregated per session, layer and hour).
+pub fn layer_view(
+    app: &App,
+    who: &crate::access::Principal,
+    id: &str,
+) -> Result<crate::access::LayerView, ApiError> {
+    let view = app
+        .layers
+        .get(id)
+        .and_then(|layer| crate::access::decide(who, &layer))
+        .ok_or_else(|| ApiError::not_found("no such layer"))?;
+    app.access.audit.record_view_of(who, &view);
+    Ok(view)
+}
