@@ -1,9 +1,11 @@
 //! The HTTP API (axum). Handlers are thin: extract, call the service, respond.
 
 mod access_requests;
+mod api;
 mod audit;
 pub mod auth;
 mod error;
+mod export;
 pub mod extract;
 mod login;
 mod ogc;
@@ -37,6 +39,8 @@ pub fn app(state: Arc<App>) -> Router {
         .merge(login::routes())
         .merge(access_requests::routes())
         .merge(audit::routes())
+        .merge(api::routes())
+        .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
         .merge(tiles::routes())

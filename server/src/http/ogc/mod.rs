@@ -6,7 +6,7 @@
 mod docs;
 mod openapi;
 mod params;
-mod respond;
+pub(super) mod respond;
 
 use std::sync::Arc;
 
