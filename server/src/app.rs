@@ -9,12 +9,14 @@ use std::time::Instant;
 
 use sha2::{Digest, Sha256};
 
+use crate::access::{Access, AccessError};
 use crate::catalog::{self, Catalog, CatalogError, LayerDef};
 use crate::config::Config;
 use crate::layer::{Feature, LayerVersion, Layers, Schema, VersionInfo};
 use crate::metrics::Metrics;
 use crate::query::search::SearchIndexes;
 use crate::store::{FsStore, NewVersion, StoreError, VersionStore, fgb};
+use crate::tile::TileService;
 
 /// Why the server could not start (or `kashimap check` failed).
 #[derive(Debug, thiserror::Error)]
@@ -26,6 +28,8 @@ pub enum StartError {
     Store(#[from] StoreError),
     #[error("layer `{layer}`: {message}")]
     Layer { layer: String, message: String },
+    #[error("identity database: {0}")]
+    Access(#[from] AccessError),
 }
 
 /// Shared state of a running server.
@@ -36,9 +40,12 @@ pub struct App {
     pub layers: Layers,
     pub store: Arc<dyn VersionStore>,
     pub metrics: Metrics,
+    pub tiles: TileService,
     /// Search indexes, built on first search of each layer version.
     pub search: SearchIndexes,
     pub started: Instant,
+    /// Users, sessions, tokens, grants and the audit log (`<data-dir>/kashimap.sqlite3`).
+    pub access: Arc<Access>,
 }
 
 impl App {
@@ -49,11 +56,14 @@ impl App {
         let catalog =
             Catalog::load(&config.layers_dir, &config.root).map_err(StartError::Catalog)?;
         let store: Arc<dyn VersionStore> = Arc::new(FsStore::open(&config.data_dir)?);
+        let access = Arc::new(Access::open(&config.data_dir, &config.auth)?);
         let app = Arc::new(Self {
+            access,
             layers: Layers::new(&catalog),
             catalog,
             store,
             metrics: Metrics::default(),
+            tiles: TileService::new(config.tile_cache_mb << 20),
             search: SearchIndexes::default(),
             started,
             config,
@@ -105,6 +115,7 @@ impl App {
             ms = t.elapsed().as_millis() as u64,
             "layer loaded"
         );
+        self.tiles.overviews(&loaded);
         self.slot(def)?.swap(loaded);
         Ok(())
     }

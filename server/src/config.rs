@@ -4,7 +4,7 @@
 //! runs before the server starts. See `docs/configuration.md`.
 
 use std::net::SocketAddr;
-use std::num::{NonZeroU64, NonZeroUsize};
+use std::num::{NonZeroU32, NonZeroU64, NonZeroUsize};
 use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
@@ -53,7 +53,56 @@ pub struct Config {
     pub limits: Limits,
     /// Mark cookies `Secure` (set when TLS terminates in front of the server). Default false.
     pub secure_cookies: bool,
+    /// Sign-in, sessions, lockout and the audit log (`[auth]`).
+    pub auth: AuthConfig,
 }
+
+/// Sign-in, sessions and audit settings (`[auth]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthConfig {
+    /// A session ends this long after sign-in, however active. Default 12 hours.
+    pub session_hours: NonZeroU64,
+    /// A session ends after this long without a request. Default 30 minutes.
+    pub idle_minutes: NonZeroU64,
+    /// Failed sign-ins for one user name before it is locked. Default 5.
+    pub max_failures_per_user: NonZeroU32,
+    /// Failed sign-ins from one client address before it is locked. Higher than the
+    /// per-user limit because a whole city hall may share one address. Default 20.
+    pub max_failures_per_client: NonZeroU32,
+    /// How long a lockout lasts, and the window failures are counted in. Default 15 minutes.
+    pub lockout_minutes: NonZeroU64,
+    /// Longest approved access grant (決裁), days. Default 90.
+    pub max_grant_days: NonZeroU32,
+    /// Audit rows older than this are pruned daily. At least 30. Default 1825 (5 years).
+    pub audit_retention_days: NonZeroU32,
+    /// Seconds between writes of the aggregated layer-view counters. Default 300.
+    pub audit_flush_secs: NonZeroU64,
+    /// Take the client address from the last `X-Forwarded-For` entry (only behind a
+    /// reverse proxy that sets it). Default false.
+    pub trust_forwarded_for: bool,
+}
+
+impl Default for AuthConfig {
+    fn default() -> Self {
+        let u64 = |n| NonZeroU64::new(n).unwrap_or(NonZeroU64::MIN);
+        let u32 = |n| NonZeroU32::new(n).unwrap_or(NonZeroU32::MIN);
+        Self {
+            session_hours: u64(12),
+            idle_minutes: u64(30),
+            max_failures_per_user: u32(5),
+            max_failures_per_client: u32(20),
+            lockout_minutes: u64(15),
+            max_grant_days: u32(90),
+            audit_retention_days: u32(1825),
+            audit_flush_secs: u64(300),
+            trust_forwarded_for: false,
+        }
+    }
+}
+
+/// The audit log keeps at least this many days; its table refuses younger deletions.
+pub const MIN_AUDIT_RETENTION_DAYS: u32 = 30;
 
 /// Limits applied to every request.
 #[derive(Debug, Clone, Deserialize)]
@@ -92,6 +141,7 @@ impl Default for Config {
             public_max_age: 300,
             limits: Limits::default(),
             secure_cookies: false,
+            auth: AuthConfig::default(),
         }
     }
 }
@@ -121,6 +171,12 @@ impl Config {
                 });
             }
         }
+        if self.auth.audit_retention_days.get() < MIN_AUDIT_RETENTION_DAYS {
+            return Err(ConfigError::Invalid {
+                key: "auth.audit_retention_days",
+                message: format!("must be at least {MIN_AUDIT_RETENTION_DAYS}"),
+            });
+        }
         if !self.layers_dir.is_dir() {
             return Err(ConfigError::Invalid {
                 key: "layers_dir",
@@ -148,5 +204,15 @@ mod tests {
         assert_eq!(c.limits.max_body_mb.get(), 5);
         assert_eq!(c.limits.request_timeout_secs.get(), 30);
         assert_eq!(c.addr.port(), 8080);
+    }
+
+    #[test]
+    fn auth_section_keeps_defaults_and_refuses_short_retention() {
+        let c: Config = toml::from_str("[auth]\nidle_minutes = 10").unwrap();
+        assert_eq!(c.auth.idle_minutes.get(), 10);
+        assert_eq!(c.auth.session_hours.get(), 12);
+        let c: Config = toml::from_str("[auth]\naudit_retention_days = 7").unwrap();
+        let e = c.validate().unwrap_err().to_string();
+        assert!(e.contains("auth.audit_retention_days"), "{e}");
     }
 }

@@ -4,6 +4,7 @@
 //! See `docs/architecture.md`.
 
 pub mod access;
+pub mod admin;
 pub mod app;
 pub mod catalog;
 pub mod config;
@@ -13,4 +14,5 @@ pub mod layer;
 pub mod metrics;
 pub mod query;
 pub mod store;
+pub mod tile;
 pub mod time;

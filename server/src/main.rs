@@ -2,9 +2,12 @@
 
 use std::path::PathBuf;
 use std::process::ExitCode;
+use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand};
+use kashimap::access::Access;
+use kashimap::admin;
 use kashimap::app::App;
 use kashimap::config::Config;
 
@@ -44,6 +47,53 @@ enum Command {
     Serve,
     /// Validate the layer files and their data, and print a report.
     Check,
+    /// Regenerate the sample data (deterministic), or a large benchmark layer.
+    Generate(GenerateArgs),
+    /// Export the public view of some layers as a PMTiles v3 archive for static hosting.
+    ExportTiles(ExportTilesArgs),
+    /// Manage user accounts (there is no default account).
+    #[command(subcommand)]
+    User(admin::UserCommand),
+    /// Manage API tokens for scripts, QGIS and GDAL.
+    #[command(subcommand)]
+    Token(admin::TokenCommand),
+    /// Create the demo accounts documented in docs/security.md (one per role). Prints
+    /// their passwords once, unless one password is read from stdin for all.
+    DemoUsers {
+        /// Read one password for every demo account from stdin.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Debug, Args)]
+struct GenerateArgs {
+    /// Output directory [default: data, or a required choice with --large].
+    #[arg(long)]
+    out: Option<PathBuf>,
+    /// Real inputs (shelters, city boundary).
+    #[arg(long, default_value = "data/source")]
+    source: PathBuf,
+    /// Instead of the samples, write a benchmark layer `parcels` of N polygons (and its layer
+    /// file under OUT/layers).
+    #[arg(long, value_name = "N")]
+    large: Option<usize>,
+    /// Seed for --large.
+    #[arg(long, default_value_t = kashimap::r#gen::LARGE_SEED)]
+    seed: u64,
+}
+
+#[derive(Debug, Args)]
+struct ExportTilesArgs {
+    /// Comma-separated layer ids; only what the public may see is exported.
+    #[arg(long, value_delimiter = ',', required = true)]
+    layers: Vec<String>,
+    /// Zoom range, e.g. 8-16.
+    #[arg(long, default_value = "8-16")]
+    zoom: String,
+    /// Output PMTiles file.
+    #[arg(long)]
+    out: PathBuf,
 }
 
 fn main() -> ExitCode {
@@ -70,9 +120,100 @@ fn init_tracing() {
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     let config = load_config(&cli.global)?;
     match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => serve(config),
-        Command::Check => Ok(check(config)),
+        Command::Serve => {
+            config.validate()?;
+            serve(config)
+        }
+        Command::Check => {
+            config.validate()?;
+            Ok(check(config))
+        }
+        Command::User(c) => {
+            admin::user(&open_access(&config)?, c)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Token(c) => {
+            admin::token(&open_access(&config)?, c)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::DemoUsers { password_stdin } => {
+            admin::demo_users(&open_access(&config)?, password_stdin)?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Generate(args) => generate(&args),
+        Command::ExportTiles(args) => {
+            config.validate()?;
+            export_tiles(config, &args)
+        }
     }
+}
+
+fn generate(args: &GenerateArgs) -> anyhow::Result<ExitCode> {
+    let summary = if let Some(n) = args.large {
+        let out = args
+            .out
+            .as_deref()
+            .context("--large needs --out DIR (benchmark data does not belong in data/)")?;
+        let boundary = args.source.join("kashima_boundary_41207_s0010.geojson");
+        kashimap::r#gen::large(&boundary, out, n, args.seed)?
+    } else {
+        let out = args.out.clone().unwrap_or_else(|| PathBuf::from("data"));
+        kashimap::r#gen::samples(&args.source, &out)?
+    };
+    for l in &summary.layers {
+        eprintln!(
+            "{:<10} {:>9} features  {}",
+            l.id,
+            l.features,
+            l.path.display()
+        );
+    }
+    Ok(ExitCode::SUCCESS)
+}
+
+fn export_tiles(config: Config, args: &ExportTilesArgs) -> anyhow::Result<ExitCode> {
+    let (lo, hi) = args
+        .zoom
+        .split_once('-')
+        .and_then(|(a, b)| Some((a.trim().parse::<u8>().ok()?, b.trim().parse::<u8>().ok()?)))
+        .filter(|(a, b)| a <= b && *b <= 20)
+        .with_context(|| {
+            format!(
+                "--zoom {}: use MIN-MAX with 0 <= MIN <= MAX <= 20",
+                args.zoom
+            )
+        })?;
+    let app = App::start(config).context("cannot load the layers")?;
+    let public = kashimap::access::Principal::anonymous();
+    let mut views = Vec::new();
+    for id in &args.layers {
+        let view = app
+            .layers
+            .get(id)
+            .and_then(|v| kashimap::access::decide(&public, &v))
+            .with_context(|| format!("layer `{id}` does not exist or is not public"))?;
+        views.push(view);
+    }
+    let t = std::time::Instant::now();
+    let s = kashimap::tile::export_pmtiles(&app.tiles, &views, lo..=hi, &args.out)?;
+    eprintln!(
+        "wrote {}: {} tiles ({} empty skipped), {} bytes in {:.1} s",
+        args.out.display(),
+        s.tiles,
+        s.empty,
+        s.bytes,
+        t.elapsed().as_secs_f64()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
+fn open_access(config: &Config) -> anyhow::Result<Access> {
+    Access::open(&config.data_dir, &config.auth).with_context(|| {
+        format!(
+            "cannot open the identity database in {}",
+            config.data_dir.display()
+        )
+    })
 }
 
 fn load_config(g: &Global) -> anyhow::Result<Config> {
@@ -89,24 +230,28 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Some(d) = &g.layers_dir {
         config.layers_dir.clone_from(d);
     }
-    config.validate()?;
     Ok(config)
 }
 
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let addr = config.addr;
     let app = App::start(config).context("cannot start")?;
+    let access = Arc::clone(&app.access);
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {
         let listener = tokio::net::TcpListener::bind(addr)
             .await
             .with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
-        axum::serve(listener, kashimap::http::app(app))
+        tokio::spawn(kashimap::access::maintenance(Arc::clone(&app.access)));
+        let service =
+            kashimap::http::app(app).into_make_service_with_connect_info::<std::net::SocketAddr>();
+        axum::serve(listener, service)
             .with_graceful_shutdown(shutdown_signal())
             .await
             .context("server error")
     })?;
+    access.shutdown();
     tracing::info!("stopped");
     Ok(ExitCode::SUCCESS)
 }

@@ -149,6 +149,22 @@ pub fn escape(s: &str) -> String {
         .replace('\n', "\\n")
 }
 
+impl crate::tile::TileMetrics for Metrics {
+    fn cache_hit(&self) {
+        self.tile_cache_hits.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn cache_miss(&self) {
+        self.tile_cache_misses.fetch_add(1, Ordering::Relaxed);
+    }
+
+    fn rendered(&self, bytes: usize) {
+        self.tiles_rendered.fetch_add(1, Ordering::Relaxed);
+        self.tile_bytes_rendered
+            .fetch_add(bytes as u64, Ordering::Relaxed);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -52,3 +52,88 @@ mod tests {
         assert_eq!(rfc3339(951_782_400), "2000-02-29T00:00:00Z");
     }
 }
+
+/// Parses `YYYY-MM-DD` (midnight UTC) or RFC 3339 `YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)`
+/// to Unix seconds.
+pub fn parse_rfc3339(s: &str) -> Option<i64> {
+    let s = s.trim();
+    let (date, rest) = if s.len() > 10 {
+        s.split_at_checked(10)?
+    } else {
+        (s, "")
+    };
+    let days = parse_date(date)?;
+    if rest.is_empty() {
+        return Some(days * 86_400);
+    }
+    let rest = rest.strip_prefix(['T', 't', ' '])?;
+    let (clock, offset) = split_zone(rest)?;
+    let clock = clock.split('.').next()?;
+    let mut fields = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
+    let (hour, min, sec) = (fields.next()??, fields.next()??, fields.next()??);
+    if clock.len() != 8 || hour > 23 || min > 59 || sec > 60 {
+        return None;
+    }
+    Some(days * 86_400 + hour * 3600 + min * 60 + sec - offset)
+}
+
+/// `YYYY-MM-DD` to days since 1970-01-01.
+fn parse_date(date: &str) -> Option<i64> {
+    let mut parts = date.splitn(3, '-');
+    let year: i64 = parts.next()?.parse().ok()?;
+    let month: u32 = parts.next()?.parse().ok()?;
+    let day: u32 = parts.next()?.parse().ok()?;
+    let ok = date.len() == 10 && (1..=12).contains(&month) && (1..=31).contains(&day);
+    ok.then(|| days_from_civil(year, month, day))
+}
+
+/// Splits `hh:mm:ss…Z` or `hh:mm:ss…+09:00` into the clock and the offset in seconds.
+fn split_zone(s: &str) -> Option<(&str, i64)> {
+    if let Some(clock) = s.strip_suffix(['Z', 'z']) {
+        return Some((clock, 0));
+    }
+    let at = s.rfind(['+', '-'])?;
+    let (clock, zone) = s.split_at(at);
+    let sign = if zone.starts_with('-') { -1 } else { 1 };
+    let (h, m) = zone[1..].split_once(':')?;
+    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    (h <= 23 && m <= 59).then_some((clock, sign * (h * 3600 + m * 60)))
+}
+
+/// Howard Hinnant's `days_from_civil`: (year, month, day) to days since 1970-01-01.
+fn days_from_civil(y: i64, m: u32, d: u32) -> i64 {
+    let y = if m <= 2 { y - 1 } else { y };
+    let era = y.div_euclid(400);
+    let yoe = y.rem_euclid(400);
+    let mp = i64::from((m + 9) % 12);
+    let doy = (153 * mp + 2) / 5 + i64::from(d) - 1;
+    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    era * 146_097 + doe - 719_468
+}
+
+#[cfg(test)]
+mod parse_tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    #[rstest]
+    #[case("1970-01-01", Some(0))]
+    #[case("2023-11-14T22:13:20Z", Some(1_700_000_000))]
+    #[case("2023-11-15T07:13:20+09:00", Some(1_700_000_000))]
+    #[case("2023-11-14T22:13:20.5Z", Some(1_700_000_000))]
+    #[case("2000-02-29", Some(951_782_400))]
+    #[case("2023-13-01", None)]
+    #[case("yesterday", None)]
+    #[case("2023-11-14T25:00:00Z", None)]
+    fn parses_dates_and_times(#[case] text: &str, #[case] want: Option<i64>) {
+        assert_eq!(parse_rfc3339(text), want);
+    }
+
+    #[test]
+    fn round_trips_with_rfc3339() {
+        for t in [0, 86_399, 1_234_567_890, 4_102_444_800] {
+            assert_eq!(parse_rfc3339(&rfc3339(t)), Some(t));
+        }
+    }
+}

@@ -80,6 +80,9 @@ struct Decision {
     attributes: Option<BTreeSet<String>>,
     /// `None`: every row. Otherwise the filters, any of which admits a row.
     rows: Option<Vec<Expr>>,
+    /// Expiry times of the grants that shaped this decision. They are part of the class, so
+    /// nothing cached under a grant can be served to anyone once it has expired.
+    grant_expiries: Vec<i64>,
 }
 
 impl Decision {
@@ -88,6 +91,7 @@ impl Decision {
             return Some(Self {
                 attributes: None,
                 rows: None,
+                grant_expiries: Vec::new(),
             });
         }
         let viewers = viewing_audiences(principal, def);
@@ -95,9 +99,12 @@ impl Decision {
         if viewers.is_empty() && grants.is_empty() {
             return None;
         }
+        let mut grant_expiries: Vec<i64> = grants.iter().map(|g| g.expires_at).collect();
+        grant_expiries.sort_unstable();
         Some(Self {
             attributes: attributes(principal, def, &grants),
             rows: rows(def, &viewers, !grants.is_empty()),
+            grant_expiries,
         })
     }
 
@@ -118,6 +125,12 @@ impl Decision {
                 for e in exprs {
                     let _ = write!(s, "({e})");
                 }
+            }
+        }
+        if !self.grant_expiries.is_empty() {
+            s.push_str(";g=");
+            for t in &self.grant_expiries {
+                let _ = write!(s, "{t},");
             }
         }
         s
@@ -198,4 +211,129 @@ fn rows(def: &LayerDef, viewers: &[&Audience], granted: bool) -> Option<Vec<Expr
         }
     }
     Some(exprs)
+}
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use super::*;
+    use crate::access::Grant;
+    use crate::layer::{Field, FieldType, Schema, VersionInfo};
+    use crate::time::unix_now;
+
+    const PIPES: &str = r#"
+id = "pipes"
+title = { ja = "管路", en = "Pipes" }
+department = "水道課"
+source = "Cargo.toml"
+geometry = "LineString"
+attribution = "test"
+[access]
+view = ["suido", "contractor"]
+approve = ["suido-lead"]
+[access.attributes]
+suido = "*"
+contractor = ["管種", "口径"]
+"#;
+
+    fn pipes() -> Arc<LayerVersion> {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let def = LayerDef::from_toml(PIPES, Path::new("layers/pipes.toml"), root).unwrap();
+        let schema = Schema::new(
+            ["管種", "口径", "深さ"]
+                .iter()
+                .map(|n| Field {
+                    name: (*n).to_owned(),
+                    ty: FieldType::String,
+                })
+                .collect(),
+        );
+        let info = VersionInfo {
+            version: 1,
+            created: String::new(),
+            feature_count: 0,
+            source_sha256: String::new(),
+            source_name: String::new(),
+            created_by: String::new(),
+        };
+        Arc::new(LayerVersion::new(Arc::new(def), info, schema, Vec::new()))
+    }
+
+    fn grant(attributes: AttributeRule, expires_at: i64) -> Grant {
+        Grant {
+            layer: "pipes".into(),
+            attributes,
+            expires_at,
+        }
+    }
+
+    fn names(view: &LayerView) -> Vec<&str> {
+        view.fields().map(|(_, f)| f.name.as_str()).collect()
+    }
+
+    fn user(roles: &[&str], staff: bool, grants: Vec<Grant>) -> Principal {
+        let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
+        Principal::user("u", staff, &roles, grants)
+    }
+
+    #[test]
+    fn a_grant_shows_its_attributes_and_marks_the_class() {
+        let layer = pipes();
+        let plain = decide(&user(&["contractor"], false, vec![]), &layer).unwrap();
+        assert_eq!(names(&plain), ["管種", "口径"]);
+        let until = unix_now() + 3600;
+        let depth = AttributeRule::Only(vec!["深さ".into()]);
+        let granted = decide(
+            &user(&["contractor"], false, vec![grant(depth, until)]),
+            &layer,
+        );
+        let granted = granted.unwrap();
+        assert_eq!(names(&granted), ["管種", "口径", "深さ"]);
+        assert_ne!(granted.class, plain.class);
+        assert!(granted.class.as_str().contains(&until.to_string()));
+    }
+
+    #[test]
+    fn grants_ending_at_different_times_never_share_a_class() {
+        let layer = pipes();
+        let now = unix_now();
+        let class = |until| {
+            let p = user(
+                &["contractor"],
+                false,
+                vec![grant(AttributeRule::All, until)],
+            );
+            decide(&p, &layer).unwrap().class
+        };
+        assert_ne!(class(now + 60), class(now + 120));
+    }
+
+    #[test]
+    fn an_expired_grant_is_dropped_and_the_class_reverts() {
+        let layer = pipes();
+        let expired = grant(AttributeRule::All, unix_now() - 1);
+        let p = user(&["contractor"], false, vec![expired]);
+        assert!(p.grants.is_empty());
+        let plain = decide(&user(&["contractor"], false, vec![]), &layer).unwrap();
+        assert_eq!(decide(&p, &layer).unwrap().class, plain.class);
+    }
+
+    #[test]
+    fn a_principal_that_outlives_its_grant_stops_using_it() {
+        let layer = pipes();
+        let mut p = user(&["contractor"], false, vec![]);
+        p.grants.push(grant(AttributeRule::All, unix_now() - 1));
+        assert_eq!(names(&decide(&p, &layer).unwrap()), ["管種", "口径"]);
+    }
+
+    #[test]
+    fn a_layer_grant_opens_a_hidden_layer_to_staff_without_extra_attributes() {
+        let layer = pipes();
+        assert!(decide(&user(&["bunka"], true, vec![]), &layer).is_none());
+        let g = grant(AttributeRule::Only(vec![]), unix_now() + 60);
+        let view = decide(&user(&["bunka"], true, vec![g]), &layer).unwrap();
+        assert!(names(&view).is_empty());
+        assert!(!view.public);
+    }
 }

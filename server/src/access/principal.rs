@@ -1,8 +1,10 @@
 //! The principal: the audiences a request speaks for, and its active grants.
 
 use std::collections::BTreeSet;
+use std::fmt;
 
 use crate::catalog::{AttributeRule, Audience};
+use crate::time::unix_now;
 
 /// An approved, unexpired access grant (web approval, 決裁) for one layer.
 #[derive(Debug, Clone, PartialEq)]
@@ -15,6 +17,23 @@ pub struct Grant {
     pub expires_at: i64,
 }
 
+/// How a signed-in principal proved who it is: a session or an API token, by database id.
+/// Not a secret; the audit log aggregates views per credential.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Credential {
+    Session(i64),
+    Token(i64),
+}
+
+impl fmt::Display for Credential {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Session(id) => write!(f, "session:{id}"),
+            Self::Token(id) => write!(f, "token:{id}"),
+        }
+    }
+}
+
 /// Who is asking: an anonymous citizen, a member of staff, a contractor or an admin.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Principal {
@@ -22,7 +41,10 @@ pub struct Principal {
     pub user: Option<String>,
     /// Audiences the principal belongs to. Always contains `Public`.
     audiences: BTreeSet<Audience>,
+    /// Unexpired grants only: [`Principal::user`] drops the rest.
     pub grants: Vec<Grant>,
+    /// The session or token this request came with; `None` when anonymous (or built in code).
+    pub credential: Option<Credential>,
 }
 
 impl Principal {
@@ -32,12 +54,16 @@ impl Principal {
             user: None,
             audiences: BTreeSet::from([Audience::Public]),
             grants: Vec::new(),
+            credential: None,
         }
     }
 
     /// A signed-in user. `staff` is true for city employees (contractors sign in but are
-    /// not staff); `roles` are role names such as `suido` or `admin`.
-    pub fn user(name: &str, staff: bool, roles: &[String], grants: Vec<Grant>) -> Self {
+    /// not staff); `roles` are role names such as `suido` or `admin`. Expired grants are
+    /// dropped here, so a principal never carries one.
+    pub fn user(name: &str, staff: bool, roles: &[String], mut grants: Vec<Grant>) -> Self {
+        let now = unix_now();
+        grants.retain(|g| g.expires_at > now);
         let mut audiences = BTreeSet::from([Audience::Public]);
         if staff {
             audiences.insert(Audience::Staff);
@@ -53,7 +79,14 @@ impl Principal {
             user: Some(name.to_owned()),
             audiences,
             grants,
+            credential: None,
         }
+    }
+
+    /// The same principal, remembering the credential it signed in with.
+    pub fn with_credential(mut self, credential: Credential) -> Self {
+        self.credential = Some(credential);
+        self
     }
 
     pub fn audiences(&self) -> &BTreeSet<Audience> {
@@ -72,8 +105,12 @@ impl Principal {
         self.audiences.contains(audience)
     }
 
-    /// The grants in force for a layer.
+    /// The grants in force for a layer. Checks expiry again, so a principal that outlives
+    /// a grant (a long export, say) stops using it when it ends.
     pub fn grants_for<'a>(&'a self, layer: &'a str) -> impl Iterator<Item = &'a Grant> + 'a {
-        self.grants.iter().filter(move |g| g.layer == layer)
+        let now = unix_now();
+        self.grants
+            .iter()
+            .filter(move |g| g.layer == layer && g.expires_at > now)
     }
 }

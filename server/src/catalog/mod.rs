@@ -12,7 +12,7 @@ use std::sync::Arc;
 
 pub use def::{
     AccessDef, AttributeRule, Audience, FieldDef, GeometryKind, I18n, LayerDef, RowRule, ViewRule,
-    ZoomRange,
+    ZoomRange, valid_role,
 };
 pub use error::CatalogError;
 

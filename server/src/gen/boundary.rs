@@ -65,7 +65,8 @@ impl Boundary {
         b
     }
 
-    /// The boundary in lon/lat, for tests and for clipping checks by callers.
+    /// The boundary in lon/lat, for the tests' containment checks.
+    #[cfg(test)]
     pub(crate) fn polygon(&self) -> Polygon {
         Polygon::new(self.line_lonlat(&self.ring), vec![])
     }

@@ -102,33 +102,36 @@ pub(crate) fn length(pts: &[Coord]) -> f64 {
 }
 
 /// The polyline shifted `d` metres to its left (negative: right), vertex normals averaged.
-pub(crate) fn offset(pts: &[Coord], d: f64) -> Vec<Coord> {
-    let normal = |a: Coord, b: Coord| {
-        let l = dist(a, b).max(1e-9);
-        coord! { x: -(b.y - a.y) / l, y: (b.x - a.x) / l }
+pub(crate) fn offset(pts: &[Coord], distance: f64) -> Vec<Coord> {
+    let normal = |from: Coord, to: Coord| {
+        let len = dist(from, to).max(1e-9);
+        coord! { x: -(to.y - from.y) / len, y: (to.x - from.x) / len }
     };
-    let n = pts.len();
-    (0..n)
+    let count = pts.len();
+    (0..count)
         .map(|i| {
             let before = (i > 0).then(|| normal(pts[i - 1], pts[i]));
-            let after = (i + 1 < n).then(|| normal(pts[i], pts[i + 1]));
-            let m = match (before, after) {
-                (Some(a), Some(b)) => {
-                    let s = a + b;
-                    let l = (s.x * s.x + s.y * s.y).sqrt();
-                    if l < 1e-9 {
-                        a
-                    } else {
-                        // Miter: keeps the offset distance at a corner, capped for sharp turns.
-                        s * ((2.0 / l).min(2.0) / l)
-                    }
-                }
-                (Some(a), None) | (None, Some(a)) => a,
+            let after = (i + 1 < count).then(|| normal(pts[i], pts[i + 1]));
+            let shift = match (before, after) {
+                (Some(left), Some(right)) => miter(left, right),
+                (Some(only), None) | (None, Some(only)) => only,
                 (None, None) => coord! { x: 0.0, y: 0.0 },
             };
-            pts[i] + m * d
+            pts[i] + shift * distance
         })
         .collect()
+}
+
+/// The unit-offset direction at a corner between edges with unit normals `left` and
+/// `right`: keeps the offset distance from both edges, capped at twice it for sharp turns.
+fn miter(left: Coord, right: Coord) -> Coord {
+    let sum = left + right;
+    let len = (sum.x * sum.x + sum.y * sum.y).sqrt();
+    if len < 1e-9 {
+        left
+    } else {
+        sum * ((2.0 / len).min(2.0) / len)
+    }
 }
 
 /// Cuts a polyline at vertices into pieces of roughly `lo..hi` metres each.

@@ -24,8 +24,11 @@ const TARGET: usize = 220;
 /// The point near 祐徳稲荷神社 that the first site covers.
 pub(crate) const DEMO_POINT: (f64, f64) = (130.1090, 33.0760);
 
-/// Where sites cluster: lon, lat, spread (m), weight. `None` means anywhere in the city.
-const CLUSTERS: &[(Option<(f64, f64, f64)>, f64)] = &[
+/// A cluster centre and spread: lon, lat, metres.
+type Spot = (f64, f64, f64);
+
+/// Where sites cluster, with weights. `None` means anywhere in the city.
+const CLUSTERS: &[(Option<Spot>, f64)] = &[
     (Some((130.0720, 33.0880, 900.0)), 3.0),
     (Some((130.0970, 33.1000, 800.0)), 2.0),
     (Some((130.1120, 33.0820, 800.0)), 2.0),
@@ -147,14 +150,11 @@ pub(crate) fn build(b: &Boundary, seed: u64) -> Layer {
 }
 
 fn position(b: &Boundary, rng: &mut Rng) -> Coord {
-    match rng.weighted(CLUSTERS) {
-        Some((lon, lat, spread)) => {
-            b.at(lon, lat) + coord! { x: spread * rng.normal(), y: spread * rng.normal() }
-        }
-        None => {
-            let (lo, hi) = b.bounds();
-            coord! { x: rng.range(lo.x, hi.x), y: rng.range(lo.y, hi.y) }
-        }
+    if let Some((lon, lat, spread)) = rng.weighted(CLUSTERS) {
+        b.at(lon, lat) + coord! { x: spread * rng.normal(), y: spread * rng.normal() }
+    } else {
+        let (lo, hi) = b.bounds();
+        coord! { x: rng.range(lo.x, hi.x), y: rng.range(lo.y, hi.y) }
     }
 }
 

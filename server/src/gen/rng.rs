@@ -19,6 +19,7 @@ fn mix(mut z: u64) -> u64 {
 }
 
 impl Rng {
+    #[cfg(test)]
     pub(crate) fn new(seed: u64) -> Self {
         Self(seed)
     }

@@ -312,56 +312,58 @@ fn trunks(b: &Boundary, net: &mut Network) {
     }
 }
 
-/// A jittered, rotated street grid around a centre, with lanes off some blocks.
-fn grid(b: &Boundary, oaza: &Oaza, c: &Centre, ci: usize, net: &mut Network) {
-    let mut rng = Rng::derive(net.seed, STREAM_GRID, ci as u64);
-    let centre = b.at(c.lon, c.lat);
+/// The intersections of a jittered, rotated street grid around a centre, row by row
+/// (`side` × `side`); `None` where the town's wobbly outline leaves none.
+fn grid_nodes(rng: &mut Rng, origin: Coord, c: &Centre, side: usize) -> Vec<Option<Coord>> {
     let (sin, cos) = c.grid_angle.to_radians().sin_cos();
-    let g = c.grid_spacing;
-    let n = (c.grid_m / g).ceil() as i64 + 1;
+    let spacing = c.grid_spacing;
+    let half = (side / 2) as f64;
     let wobble = rng.range(0.0, std::f64::consts::TAU);
-    let side = (2 * n + 1) as usize;
-    let nodes: Vec<Option<Coord>> = (0..side * side)
+    (0..side * side)
         .map(|k| {
-            let (i, j) = ((k / side) as f64 - n as f64, (k % side) as f64 - n as f64);
-            let (u, v) = (
-                i * g + rng.range(-0.15, 0.15) * g,
-                j * g + rng.range(-0.15, 0.15) * g,
-            );
-            let p = centre + coord! { x: u * cos - v * sin, y: u * sin + v * cos };
-            let reach = c.grid_m
-                * (1.0 + 0.18 * (3.0 * (p.y - centre.y).atan2(p.x - centre.x) + wobble).sin());
-            (dist(p, centre) <= reach).then_some(p)
+            let col = (k / side) as f64 - half;
+            let row = (k % side) as f64 - half;
+            let along = (col + rng.range(-0.15, 0.15)) * spacing;
+            let across = (row + rng.range(-0.15, 0.15)) * spacing;
+            let node =
+                origin + coord! { x: along * cos - across * sin, y: along * sin + across * cos };
+            let bearing = (node.y - origin.y).atan2(node.x - origin.x);
+            let reach = c.grid_m * (1.0 + 0.18 * (3.0 * bearing + wobble).sin());
+            (dist(node, origin) <= reach).then_some(node)
         })
-        .collect();
-    let (_, town) = oaza.nearest(centre);
+        .collect()
+}
+
+/// A street grid around a centre: each grid line is one 市道 route, each block edge one
+/// segment, with dead-end lanes off some blocks.
+fn grid(b: &Boundary, oaza: &Oaza, c: &Centre, index: usize, net: &mut Network) {
+    let mut rng = Rng::derive(net.seed, STREAM_GRID, index as u64);
+    let origin = b.at(c.lon, c.lat);
+    let side = 2 * (c.grid_m / c.grid_spacing).ceil() as usize + 3;
+    let nodes = grid_nodes(&mut rng, origin, c, side);
+    let (_, town) = oaza.nearest(origin);
     let mut streets: Vec<Option<usize>> = vec![None; 2 * side];
     for k in 0..side * side {
-        let (i, j) = (k / side, k % side);
-        for (dir, other) in [
-            (0, (i + 1 < side).then(|| k + side)),
-            (1, (j + 1 < side).then(|| k + 1)),
-        ] {
-            let (Some(a), Some(Some(q))) = (nodes[k], other.map(|o| nodes[o])) else {
+        let (col, row) = (k / side, k % side);
+        let neighbours = [
+            (row, (col + 1 < side).then(|| k + side)),
+            (side + col, (row + 1 < side).then(|| k + 1)),
+        ];
+        for (street, next) in neighbours {
+            let (Some(from), Some(Some(to))) = (nodes[k], next.map(|o| nodes[o])) else {
                 continue;
             };
             if !rng.chance(0.88) {
                 continue;
             }
-            let line = if dir == 0 { j } else { side + i };
-            let route = *streets[line].get_or_insert_with(|| {
+            let route = *streets[street].get_or_insert_with(|| {
                 let no = net.routes.len();
-                net.add_route(municipal(
-                    &mut rng,
-                    format!("市道{town}{}号線", line + 1),
-                    no,
-                    (4.0, 8.0),
-                    false,
-                ))
+                let name = format!("市道{town}{}号線", street + 1);
+                net.add_route(municipal(&mut rng, name, no, (4.0, 8.0), false))
             });
-            net.add(b, route, vec![a, q]);
+            net.add(b, route, vec![from, to]);
             if rng.chance(0.22) {
-                lane(b, oaza, &mut rng, a, q, g, net);
+                lane(b, oaza, &mut rng, (from, to), c.grid_spacing, net);
             }
         }
     }
@@ -380,13 +382,20 @@ fn municipal(rng: &mut Rng, name: String, no: usize, width: (f64, f64), rural: b
     }
 }
 
-/// A short dead-end lane off the street `a`–`q`: a 位置指定道路 or a 2項道路.
-fn lane(b: &Boundary, oaza: &Oaza, rng: &mut Rng, a: Coord, q: Coord, g: f64, net: &mut Network) {
-    let start = a + (q - a) * rng.range(0.3, 0.7);
-    let l = dist(a, q).max(1e-9);
+/// A short dead-end lane off the street `from`–`to`: a 位置指定道路 or a 2項道路.
+fn lane(
+    b: &Boundary,
+    oaza: &Oaza,
+    rng: &mut Rng,
+    (from, to): (Coord, Coord),
+    spacing: f64,
+    net: &mut Network,
+) {
+    let start = from + (to - from) * rng.range(0.3, 0.7);
+    let len = dist(from, to).max(1e-9);
     let sign = if rng.chance(0.5) { 1.0 } else { -1.0 };
-    let normal = coord! { x: -(q.y - a.y) / l, y: (q.x - a.x) / l } * sign;
-    let end = start + normal * rng.range(0.25, 0.45) * g;
+    let normal = coord! { x: -(to.y - from.y) / len, y: (to.x - from.x) / len } * sign;
+    let end = start + normal * rng.range(0.25, 0.45) * spacing;
     let (_, name) = oaza.nearest(start);
     let no = net.routes.len() + 1;
     let route = if rng.chance(0.45) {

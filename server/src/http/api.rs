@@ -11,7 +11,7 @@ use axum::routing::get;
 use super::ApiError;
 use super::extract::Params;
 use super::ogc::respond::{self, Caching};
-use crate::access::{LayerView, Principal, decide, decide_all};
+use crate::access::{LayerView, Principal, decide_all};
 use crate::app::App;
 use crate::query::search::{self, SearchError};
 use crate::query::spatial::{self, FilterSpec, Origin, SpatialError};
@@ -47,7 +47,7 @@ async fn nearest(
 ) -> Result<Response, ApiError> {
     let origin = origin(&params)?;
     let k = params.usize_in("k", 5, 1, MAX_K)?;
-    let view = visible(&app, &principal, params.required("layer")?)?;
+    let view = super::layer_view(&app, &principal, params.required("layer")?)?;
     let spec = FilterSpec {
         cql2: params.get("filter").map(str::to_owned),
         filter_lang: params.get("filter-lang").map(str::to_owned),
@@ -103,17 +103,6 @@ fn origin(params: &Params) -> Result<Origin, ApiError> {
     let lon = params.f64_in("lon", -180.0, 180.0)?;
     let lat = params.f64_in("lat", -90.0, 90.0)?;
     Ok(Origin::new(lon, lat))
-}
-
-/// The caller's view of a layer, or the one 404 for "no such layer" and "not yours to see".
-pub(crate) fn visible(app: &App, principal: &Principal, id: &str) -> Result<LayerView, ApiError> {
-    app.layers
-        .get(id)
-        .and_then(|layer| decide(principal, &layer))
-        .ok_or_else(|| {
-            let shown: String = id.chars().take(100).collect();
-            ApiError::not_found(format!("layer `{shown}` not found"))
-        })
 }
 
 impl From<SpatialError> for ApiError {

@@ -12,10 +12,9 @@ use axum::response::Response;
 use axum::routing::get;
 
 use super::ApiError;
-use super::api::visible;
 use super::extract::Path;
 use super::ogc::respond::{self, Caching};
-use crate::access::Principal;
+use crate::access::{AuditEvent, AuditKind, Principal};
 use crate::app::App;
 use crate::query::export::{self, Format, TextExport};
 
@@ -60,7 +59,16 @@ async fn export(
     format: Format,
     headers: &HeaderMap,
 ) -> Result<Response, ApiError> {
-    let view = visible(app, who, layer)?;
+    let view = super::layer_view(app, who, layer)?;
+    if !who.is_anonymous() {
+        let event = AuditEvent::new(AuditKind::Export)
+            .by(who)
+            .layer(layer)
+            .detail(serde_json::json!({ "format": format.extension(), "public": view.public }));
+        if let Err(e) = app.access.audit.record(event).await {
+            tracing::warn!(error = %e, "export not audited");
+        }
+    }
     let caching = Caching::of(view.public, app.config.public_max_age);
     // The policy class names the layer version and exactly what the view shows.
     let etag = respond::etag(&[view.class.as_str(), format.extension()]);

@@ -1,13 +1,17 @@
 //! The HTTP API (axum). Handlers are thin: extract, call the service, respond.
 
+mod access_requests;
 mod api;
-mod auth;
+mod audit;
+pub mod auth;
 mod error;
 mod export;
 pub mod extract;
+mod login;
 mod ogc;
 mod ops;
 mod styles;
+mod tiles;
 mod web;
 
 use std::sync::Arc;
@@ -32,13 +36,21 @@ pub fn app(state: Arc<App>) -> Router {
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
     Router::new()
         .merge(ops::routes())
+        .merge(login::routes())
+        .merge(access_requests::routes())
+        .merge(audit::routes())
         .merge(api::routes())
         .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
+        .merge(tiles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
+        .layer(middleware::from_fn_with_state(
+            Arc::clone(&state),
+            auth::authenticate,
+        ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
             |res: &Response, latency: Duration, _span: &tracing::Span| {
@@ -90,4 +102,23 @@ pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
         header::VARY,
         HeaderValue::from_static("Cookie, Authorization"),
     );
+}
+
+/// The caller's view of one layer, or the one 404 (byte-identical whatever the id) used for
+/// "missing" and "hidden" alike.
+///
+/// Every handler that serves a single layer's data gets its view here, so restricted views
+/// are always counted in the audit log (aggregated per session, layer and hour).
+pub fn layer_view(
+    app: &App,
+    who: &crate::access::Principal,
+    id: &str,
+) -> Result<crate::access::LayerView, ApiError> {
+    let view = app
+        .layers
+        .get(id)
+        .and_then(|layer| crate::access::decide(who, &layer))
+        .ok_or_else(|| ApiError::not_found("no such layer"))?;
+    app.access.audit.record_view_of(who, &view);
+    Ok(view)
 }

@@ -49,6 +49,11 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     let mut out = String::new();
     app.metrics.render_requests(&mut out);
     app.metrics.render_tiles(&mut out);
+    let (entries, bytes) = app.tiles.cache_stats();
+    let _ = writeln!(
+        out,
+        "# HELP kashimap_tile_cache_entries Tiles in the cache.\n# TYPE kashimap_tile_cache_entries gauge\nkashimap_tile_cache_entries {entries}\n# HELP kashimap_tile_cache_bytes Bytes held by the tile cache.\n# TYPE kashimap_tile_cache_bytes gauge\nkashimap_tile_cache_bytes {bytes}"
+    );
     out.push_str("# HELP kashimap_layer_features Features in the current version of each layer.\n");
     out.push_str("# TYPE kashimap_layer_features gauge\n");
     let current = app.layers.current_all();

@@ -145,6 +145,80 @@ impl TestApp {
     }
 }
 
+/// The `Origin` a same-site browser sends to the test app.
+pub const ORIGIN: &str = "http://localhost:8080";
+/// The password every test user gets.
+pub const PASSWORD: &str = "correct horse battery";
+
+impl TestApp {
+    /// Adds a user with [`PASSWORD`]. `staff = false` makes a contractor.
+    pub fn add_user(&self, name: &str, roles: &[&str], staff: bool) {
+        let new = kashimap::access::NewUser {
+            name: name.into(),
+            roles: roles.iter().map(|r| (*r).to_owned()).collect(),
+            department: "テスト課".into(),
+            staff,
+        };
+        self.app.access.add_user(&new, PASSWORD).unwrap();
+    }
+
+    /// `POST /auth/login` from the same site, as a browser would.
+    pub async fn login_response(&self, user: &str, pass: &str) -> TestResponse {
+        let body = serde_json::json!({ "username": user, "password": pass });
+        self.post_json_as(None, "/auth/login", &body).await
+    }
+
+    /// Signs in and returns the `Cookie` header value (`kashimap_session=…`).
+    pub async fn login(&self, user: &str, pass: &str) -> String {
+        let res = self.login_response(user, pass).await;
+        assert_eq!(res.status, 200, "login {user}: {}", res.text());
+        let set = res.header("set-cookie").expect("a session cookie");
+        set.split(';').next().unwrap().to_owned()
+    }
+
+    /// GET with a session cookie.
+    pub async fn get_as(&self, cookie: &str, uri: &str) -> TestResponse {
+        self.send(
+            Request::get(uri)
+                .header("host", "localhost:8080")
+                .header("cookie", cookie)
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// GET with `Authorization: Bearer`.
+    pub async fn get_bearer(&self, token: &str, uri: &str) -> TestResponse {
+        self.send(
+            Request::get(uri)
+                .header("host", "localhost:8080")
+                .header("authorization", format!("Bearer {token}"))
+                .body(Body::empty())
+                .unwrap(),
+        )
+        .await
+    }
+
+    /// POST JSON from the same site, with a session cookie when given.
+    pub async fn post_json_as(
+        &self,
+        cookie: Option<&str>,
+        uri: &str,
+        body: &serde_json::Value,
+    ) -> TestResponse {
+        let mut req = Request::post(uri)
+            .header("host", "localhost:8080")
+            .header("origin", ORIGIN)
+            .header("content-type", "application/json");
+        if let Some(c) = cookie {
+            req = req.header("cookie", c);
+        }
+        self.send(req.body(Body::from(body.to_string())).unwrap())
+            .await
+    }
+}
+
 /// Percent-encodes a query component (for Japanese attribute names and CQL2 text).
 pub fn enc(s: &str) -> String {
     form_urlencoded::byte_serialize(s.as_bytes()).collect()

@@ -6,10 +6,16 @@
 
 //! Integration tests: one binary, one module per area, the router driven in process.
 
+mod access_fixture;
+mod access_requests;
+mod audit;
+mod auth;
 mod export;
 mod helpers;
+mod mvt_fixtures;
 mod ogc;
 mod ops;
 mod search;
 mod spatial;
 mod synthetic;
+mod tiles;

@@ -1,0 +1,162 @@
+//! `POST /auth/login`, `POST /auth/logout`, `GET /auth/me`.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Extension, Router};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::ApiError;
+use super::auth::{ClientIp, SESSION_COOKIE, cookie, session_cookie, unauthenticated};
+use super::extract::Json;
+use crate::access::{Identity, LoginOutcome, Principal, decide_all};
+use crate::app::App;
+use crate::catalog::AttributeRule;
+use crate::time::rfc3339;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/auth/login", post(login))
+        .route("/auth/logout", post(logout))
+        .route("/auth/me", get(me))
+}
+
+#[derive(Debug, Deserialize)]
+struct Credentials {
+    username: String,
+    password: String,
+}
+
+async fn login(
+    State(app): State<Arc<App>>,
+    ClientIp(ip): ClientIp,
+    Json(c): Json<Credentials>,
+) -> Result<Response, ApiError> {
+    let outcome = app
+        .access
+        .login(&c.username, &c.password, &ip)
+        .await
+        .map_err(ApiError::internal)?;
+    match outcome {
+        LoginOutcome::SignedIn {
+            secret,
+            identity,
+            max_age_secs,
+        } => {
+            let cookie = session_cookie(&app, &secret, max_age_secs);
+            let body = user_json(&identity);
+            Ok(no_store(
+                ([(header::SET_COOKIE, cookie)], axum::Json(body)).into_response(),
+            ))
+        }
+        LoginOutcome::Locked { retry_after_secs } => Ok(locked(retry_after_secs)),
+        _ => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid_credentials",
+            "wrong user name or password",
+        )
+        .ja("ユーザー名またはパスワードが違います")),
+    }
+}
+
+fn locked(retry_after_secs: i64) -> Response {
+    let minutes = (retry_after_secs + 59) / 60;
+    let mut res = ApiError::new(
+        StatusCode::TOO_MANY_REQUESTS,
+        "locked_out",
+        format!("too many failed sign-ins; try again in {minutes} minutes"),
+    )
+    .ja(format!(
+        "ログインの失敗が続いたため、{minutes}分間ロックされています"
+    ))
+    .into_response();
+    if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
+        res.headers_mut().insert(header::RETRY_AFTER, v);
+    }
+    res
+}
+
+async fn logout(
+    State(app): State<Arc<App>>,
+    ClientIp(ip): ClientIp,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    if let Some(secret) = cookie(&headers, SESSION_COOKIE) {
+        app.access
+            .logout(secret, &ip)
+            .await
+            .map_err(ApiError::internal)?;
+    }
+    let clear = session_cookie(&app, "", 0);
+    Ok(no_store(
+        (StatusCode::NO_CONTENT, [(header::SET_COOKIE, clear)]).into_response(),
+    ))
+}
+
+/// Who the caller is, their grants, and what they may see of each loaded layer.
+async fn me(
+    State(app): State<Arc<App>>,
+    principal: Principal,
+    identity: Option<Extension<Identity>>,
+) -> Result<Response, ApiError> {
+    let Some(Extension(identity)) = identity else {
+        return Err(unauthenticated());
+    };
+    let mut body = user_json(&identity);
+    body["admin"] = principal.is_admin().into();
+    body["credential"] = principal.credential.map(|c| c.to_string()).into();
+    body["expires_at"] = identity.expires_at.map(rfc3339).into();
+    body["grants"] = identity
+        .grants
+        .iter()
+        .map(grant_json)
+        .collect::<Vec<_>>()
+        .into();
+    body["layers"] = visible_layers(&app, &principal);
+    Ok(no_store(axum::Json(body).into_response()))
+}
+
+fn user_json(identity: &Identity) -> Value {
+    let u = &identity.user;
+    json!({
+        "user": u.name,
+        "roles": u.roles,
+        "department": u.department,
+        "staff": u.staff,
+    })
+}
+
+fn grant_json(g: &crate::access::Grant) -> Value {
+    let attributes = match &g.attributes {
+        AttributeRule::All => json!("*"),
+        AttributeRule::Only(names) if names.is_empty() => Value::Null,
+        AttributeRule::Only(names) => json!(names),
+    };
+    json!({ "layer": g.layer, "attributes": attributes, "expires_at": rfc3339(g.expires_at) })
+}
+
+/// `{layer id: {"attributes": [visible names], "public": bool}}`, straight from the policy.
+fn visible_layers(app: &App, principal: &Principal) -> Value {
+    let views = decide_all(principal, &app.layers.current_all());
+    let map: serde_json::Map<String, Value> = views
+        .iter()
+        .map(|v| {
+            let names: Vec<&str> = v.fields().map(|(_, f)| f.name.as_str()).collect();
+            (
+                v.layer.id().to_owned(),
+                json!({ "attributes": names, "public": v.public }),
+            )
+        })
+        .collect();
+    Value::Object(map)
+}
+
+fn no_store(mut res: Response) -> Response {
+    res.headers_mut()
+        .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    res
+}

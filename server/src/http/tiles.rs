@@ -1,0 +1,178 @@
+//! `GET /tiles/{layers}/{z}/{x}/{y}.mvt` and `GET /tiles/{layers}.json`.
+//!
+//! `{layers}` is one layer id or a comma-separated list. Each must be visible to the caller;
+//! otherwise the answer is the same 404 as for a layer that does not exist.
+
+use std::sync::Arc;
+
+use axum::extract::State;
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use axum::{Json, Router};
+
+use super::extract::{BaseUrl, Path};
+use super::{ApiError, cache_headers};
+use crate::access::{LayerView, Principal};
+use crate::app::App;
+use crate::tile::{RenderedTile, TileCoord, tilejson};
+
+/// At most this many layers in one tile request.
+const MAX_LAYERS: usize = 16;
+
+pub fn routes() -> Router<Arc<App>> {
+    Router::new()
+        .route("/tiles/{file}", get(tile_json))
+        .route("/tiles/{layers}/{z}/{x}/{y}", get(tile))
+}
+
+/// The caller's views of the named layers, in the order given; duplicates are dropped.
+fn views(app: &App, principal: &Principal, ids: &str) -> Result<Vec<LayerView>, ApiError> {
+    let mut names: Vec<&str> = Vec::new();
+    for id in ids.split(',') {
+        if !names.contains(&id) {
+            names.push(id);
+        }
+    }
+    if names.len() > MAX_LAYERS {
+        return Err(ApiError::bad_request(
+            "too_many_layers",
+            format!("at most {MAX_LAYERS} layers in one tile"),
+        ));
+    }
+    names
+        .into_iter()
+        .map(|id| super::layer_view(app, principal, id))
+        .collect()
+}
+
+async fn tile_json(
+    State(app): State<Arc<App>>,
+    Path(file): Path<String>,
+    principal: Principal,
+    BaseUrl(base): BaseUrl,
+) -> Result<Response, ApiError> {
+    let ids = file
+        .strip_suffix(".json")
+        .ok_or_else(|| ApiError::not_found("no such resource"))?;
+    let views = views(&app, &principal, ids)?;
+    let public = views.iter().all(|v| v.public);
+    let mut res = Json(tilejson(&views, &base)).into_response();
+    cache_headers(res.headers_mut(), public, app.config.public_max_age);
+    Ok(res)
+}
+
+async fn tile(
+    State(app): State<Arc<App>>,
+    Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    principal: Principal,
+    headers: HeaderMap,
+) -> Result<Response, ApiError> {
+    let coord = parse_coord(&z, &x, &y)?;
+    let views = views(&app, &principal, &layers)?;
+    let worker = Arc::clone(&app);
+    let tile =
+        tokio::task::spawn_blocking(move || worker.tiles.tile(&views, coord, &worker.metrics))
+            .await
+            .map_err(ApiError::internal)?
+            .map_err(ApiError::internal)?;
+    Ok(respond(&tile, &headers, app.config.public_max_age))
+}
+
+/// Validates z/x/y at the edge: numbers, in range, with the `.mvt` suffix.
+fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
+    let y = y
+        .strip_suffix(".mvt")
+        .ok_or_else(|| ApiError::parameter("y", y, "tile paths end in .mvt"))?;
+    let num = |name: &str, v: &str| -> Result<u32, ApiError> {
+        v.parse::<u32>()
+            .map_err(|_| ApiError::parameter(name, v, "must be a non-negative integer"))
+    };
+    let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
+    TileCoord::new_checked(z, x, y).map_err(|e| {
+        ApiError::bad_request("invalid_tile", e.to_string()).ja("タイル座標が範囲外です")
+    })
+}
+
+fn respond(tile: &RenderedTile, req: &HeaderMap, max_age: u64) -> Response {
+    let mut headers = HeaderMap::new();
+    cache_headers(&mut headers, tile.public, max_age);
+    headers.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
+    if let Ok(etag) = HeaderValue::from_str(&tile.etag) {
+        headers.insert(header::ETAG, etag);
+    }
+    if etag_matches(req, &tile.etag) {
+        return (StatusCode::NOT_MODIFIED, headers).into_response();
+    }
+    let Some(body) = &tile.body else {
+        return (StatusCode::NO_CONTENT, headers).into_response();
+    };
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
+    );
+    match tile.gzip.as_ref().filter(|_| accepts_gzip(req)) {
+        Some(gz) => {
+            headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
+            (headers, gz.clone()).into_response()
+        }
+        None => (headers, body.clone()).into_response(),
+    }
+}
+
+fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
+    req.get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|t| t.trim().trim_start_matches("W/"))
+        .any(|t| t == etag || t == "*")
+}
+
+fn accepts_gzip(req: &HeaderMap) -> bool {
+    req.get_all(header::ACCEPT_ENCODING)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|e| {
+            let mut parts = e.trim().split(';');
+            let name = parts.next().unwrap_or("").trim();
+            let q_zero = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
+            (name == "gzip" || name == "*") && !q_zero
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn coordinates_are_checked_at_the_edge() {
+        assert!(parse_coord("14", "14373", "6602.mvt").is_ok());
+        for (z, x, y) in [
+            ("25", "0", "0.mvt"),
+            ("-1", "0", "0.mvt"),
+            ("a", "0", "0.mvt"),
+            ("2", "4", "0.mvt"),
+            ("2", "0", "0.png"),
+            ("2", "0", "1e3.mvt"),
+        ] {
+            assert_eq!(parse_coord(z, x, y).unwrap_err().status, 400, "{z}/{x}/{y}");
+        }
+    }
+
+    #[test]
+    fn gzip_negotiation_honours_q_zero() {
+        let mut h = HeaderMap::new();
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip, deflate, br"),
+        );
+        assert!(accepts_gzip(&h));
+        h.insert(
+            header::ACCEPT_ENCODING,
+            HeaderValue::from_static("gzip;q=0, identity"),
+        );
+        assert!(!accepts_gzip(&h));
+    }
+}

@@ -1,0 +1,438 @@
+//! A small protobuf writer for MVT 2.1 layers.
+//!
+//! Our own rather than the `mvt` crate: `mvt` builds owned prost structs (a `String` per key
+//! and value, a `Vec` per feature) and then serialises them, while this writes each feature
+//! straight into one reusable byte buffer and deduplicates values by borrowing them from the
+//! layer. See docs/tiles.md for the measurement.
+
+use std::collections::HashMap;
+use std::hash::{BuildHasherDefault, Hasher};
+
+use super::geom::{GeomType, TileGeom};
+use crate::layer::{Feature, FieldType, Value};
+
+const WIRE_VARINT: u32 = 0;
+const WIRE_I64: u32 = 1;
+const WIRE_LEN: u32 = 2;
+
+const CMD_MOVE_TO: u32 = 1;
+const CMD_LINE_TO: u32 = 2;
+const CMD_CLOSE_PATH: u32 = 7;
+
+pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+    while v >= 0x80 {
+        out.push((v as u8) | 0x80);
+        v >>= 7;
+    }
+    out.push(v as u8);
+}
+
+fn put_key(out: &mut Vec<u8>, field: u32, wire: u32) {
+    put_varint(out, u64::from((field << 3) | wire));
+}
+
+fn put_bytes(out: &mut Vec<u8>, field: u32, bytes: &[u8]) {
+    put_key(out, field, WIRE_LEN);
+    put_varint(out, bytes.len() as u64);
+    out.extend_from_slice(bytes);
+}
+
+fn zigzag(v: i32) -> u32 {
+    ((v << 1) ^ (v >> 31)) as u32
+}
+
+fn command(id: u32, count: usize) -> u64 {
+    u64::from(id) | ((count as u64) << 3)
+}
+
+/// `FxHash`: values are hashed once per feature and attribute, and `SipHash` would dominate.
+#[derive(Default, Clone, Copy)]
+pub(crate) struct FxHasher(u64);
+
+impl Hasher for FxHasher {
+    fn write(&mut self, bytes: &[u8]) {
+        for chunk in bytes.chunks(8) {
+            let mut b = [0u8; 8];
+            b[..chunk.len()].copy_from_slice(chunk);
+            self.write_u64(u64::from_le_bytes(b));
+        }
+    }
+
+    fn write_u64(&mut self, v: u64) {
+        self.0 = (self.0.rotate_left(5) ^ v).wrapping_mul(0x51_7c_c1_b7_27_22_0a_95);
+    }
+
+    fn write_u8(&mut self, v: u8) {
+        self.write_u64(u64::from(v));
+    }
+
+    fn write_usize(&mut self, v: usize) {
+        self.write_u64(v as u64);
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+pub(crate) type FxBuild = BuildHasherDefault<FxHasher>;
+
+/// A property value as the layer's value table holds it, borrowed from the layer version.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+enum ValKey<'a> {
+    Str(&'a str),
+    Int(i64),
+    /// `f64` bits, so that values hash and compare exactly.
+    Double(u64),
+    Bool(bool),
+}
+
+impl<'a> ValKey<'a> {
+    /// `None` for nulls, which MVT has no way to say and are omitted. JSON and dates are
+    /// strings in MVT.
+    fn of(v: &'a Value, _ty: FieldType) -> Option<Self> {
+        Some(match v {
+            Value::Null => return None,
+            Value::Bool(b) => Self::Bool(*b),
+            Value::Int(i) => Self::Int(*i),
+            Value::Float(f) => Self::Double(f.to_bits()),
+            Value::String(s) => Self::Str(s),
+        })
+    }
+
+    fn encode(self, out: &mut Vec<u8>) {
+        let mut msg = Vec::with_capacity(16);
+        match self {
+            Self::Str(s) => put_bytes(&mut msg, 1, s.as_bytes()),
+            Self::Double(bits) => {
+                put_key(&mut msg, 3, WIRE_I64);
+                msg.extend_from_slice(&bits.to_le_bytes());
+            }
+            Self::Int(i) if i >= 0 => {
+                put_key(&mut msg, 5, WIRE_VARINT);
+                put_varint(&mut msg, i as u64);
+            }
+            Self::Int(i) => {
+                put_key(&mut msg, 6, WIRE_VARINT);
+                put_varint(&mut msg, ((i << 1) ^ (i >> 63)) as u64);
+            }
+            Self::Bool(b) => {
+                put_key(&mut msg, 7, WIRE_VARINT);
+                put_varint(&mut msg, u64::from(b));
+            }
+        }
+        put_bytes(out, 4, &msg);
+    }
+}
+
+/// Marks a null in a [`ValueDict`].
+pub(crate) const NULL_ID: u32 = u32::MAX;
+
+/// Every distinct property value of a layer version, numbered once at load. Tiles then
+/// deduplicate values by number: no hashing of strings and no reading of the values
+/// themselves (scattered over the heap) per feature, only of each distinct value once.
+#[derive(Debug, Default)]
+pub(crate) struct ValueDict {
+    cols: usize,
+    /// Value number by feature and column (`NULL_ID` for nulls).
+    ids: Vec<u32>,
+    /// Where each numbered value first occurs: (feature, column).
+    first: Vec<(u32, u32)>,
+}
+
+impl ValueDict {
+    pub(crate) fn build(features: &[Feature], cols: usize) -> Self {
+        let mut index: HashMap<ValKey<'_>, u32, FxBuild> = HashMap::default();
+        let mut dict = Self {
+            cols,
+            ids: Vec::with_capacity(features.len() * cols),
+            first: Vec::new(),
+        };
+        for (i, f) in features.iter().enumerate() {
+            for c in 0..cols {
+                let id = match ValKey::of(f.property(c), FieldType::String) {
+                    None => NULL_ID,
+                    Some(v) => *index.entry(v).or_insert_with(|| {
+                        dict.first.push((i as u32, c as u32));
+                        (dict.first.len() - 1) as u32
+                    }),
+                };
+                dict.ids.push(id);
+            }
+        }
+        dict
+    }
+
+    pub(crate) fn id(&self, feature: usize, col: usize) -> u32 {
+        self.ids
+            .get(feature * self.cols + col)
+            .copied()
+            .unwrap_or(NULL_ID)
+    }
+
+    fn value<'a>(&self, features: &'a [Feature], id: u32) -> Option<ValKey<'a>> {
+        let &(f, c) = self.first.get(id as usize)?;
+        ValKey::of(
+            features.get(f as usize)?.property(c as usize),
+            FieldType::String,
+        )
+    }
+}
+
+/// Builds one MVT layer feature by feature, with deduplicated key and value tables.
+pub(crate) struct LayerEncoder<'a> {
+    name: &'a str,
+    extent: u32,
+    features: Vec<u8>,
+    feature_count: usize,
+    keys: Vec<&'a str>,
+    /// Key index by schema column; `u32::MAX` until the column is first used.
+    key_of_column: Vec<u32>,
+    values: Vec<ValKey<'a>>,
+    value_index: HashMap<ValKey<'a>, u32, FxBuild>,
+    /// Dictionary path: tile value index by [`ValueDict`] number, and the numbers in order.
+    local: HashMap<u32, u32, FxBuild>,
+    numbered: Vec<u32>,
+    tags: Vec<u32>,
+    geom: Vec<u8>,
+}
+
+impl<'a> LayerEncoder<'a> {
+    pub(crate) fn new(name: &'a str, extent: u32, columns: usize) -> Self {
+        Self {
+            name,
+            extent,
+            features: Vec::with_capacity(4096),
+            feature_count: 0,
+            keys: Vec::new(),
+            key_of_column: vec![u32::MAX; columns],
+            values: Vec::new(),
+            value_index: HashMap::default(),
+            local: HashMap::default(),
+            numbered: Vec::new(),
+            tags: Vec::new(),
+            geom: Vec::new(),
+        }
+    }
+
+    pub(crate) fn feature_count(&self) -> usize {
+        self.feature_count
+    }
+
+    /// Bytes written so far, without the key and value tables.
+    pub(crate) fn body_len(&self) -> usize {
+        self.features.len()
+    }
+
+    /// Adds one feature. `props` are (column, name, type, value) of visible attributes only.
+    pub(crate) fn add_feature<I>(&mut self, id: u64, ty: GeomType, geom: &TileGeom, props: I)
+    where
+        I: IntoIterator<Item = (usize, &'a str, FieldType, &'a Value)>,
+    {
+        self.tags.clear();
+        for (col, name, fty, value) in props {
+            let Some(v) = ValKey::of(value, fty) else {
+                continue;
+            };
+            let k = self.key_index(col, name);
+            let next = self.values.len() as u32;
+            let vi = *self.value_index.entry(v).or_insert(next);
+            if vi == next {
+                self.values.push(v);
+            }
+            self.tags.extend([k, vi]);
+        }
+        self.encode_geometry(ty, geom);
+        self.write_feature(id, ty);
+    }
+
+    /// Adds one feature whose values are numbered by a [`ValueDict`]; `props` are (column,
+    /// name, value number) of visible attributes. Do not mix with [`Self::add_feature`].
+    pub(crate) fn add_numbered<I>(&mut self, id: u64, ty: GeomType, geom: &TileGeom, props: I)
+    where
+        I: IntoIterator<Item = (usize, &'a str, u32)>,
+    {
+        self.tags.clear();
+        for (col, name, gid) in props {
+            if gid == NULL_ID {
+                continue;
+            }
+            let k = self.key_index(col, name);
+            let next = self.numbered.len() as u32;
+            let vi = *self.local.entry(gid).or_insert(next);
+            if vi == next {
+                self.numbered.push(gid);
+            }
+            self.tags.extend([k, vi]);
+        }
+        self.encode_geometry(ty, geom);
+        self.write_feature(id, ty);
+    }
+
+    /// Resolves the numbered values (after [`Self::add_numbered`]) before finishing.
+    pub(crate) fn resolve(&mut self, dict: &ValueDict, features: &'a [Feature]) {
+        for &gid in &self.numbered {
+            if let Some(v) = dict.value(features, gid) {
+                self.values.push(v);
+            }
+        }
+        self.numbered.clear();
+    }
+
+    fn key_index(&mut self, col: usize, name: &'a str) -> u32 {
+        if col >= self.key_of_column.len() {
+            self.key_of_column.resize(col + 1, u32::MAX);
+        }
+        if self.key_of_column[col] == u32::MAX {
+            self.key_of_column[col] = self.keys.len() as u32;
+            self.keys.push(name);
+        }
+        self.key_of_column[col]
+    }
+
+    fn encode_geometry(&mut self, ty: GeomType, geom: &TileGeom) {
+        self.geom.clear();
+        let mut cursor = [0i32; 2];
+        let out = &mut self.geom;
+        let mut delta = |out: &mut Vec<u8>, p: [i32; 2]| {
+            put_varint(out, u64::from(zigzag(p[0].wrapping_sub(cursor[0]))));
+            put_varint(out, u64::from(zigzag(p[1].wrapping_sub(cursor[1]))));
+            cursor = p;
+        };
+        match ty {
+            GeomType::Point => {
+                put_varint(out, command(CMD_MOVE_TO, geom.points.len()));
+                for &p in &geom.points {
+                    delta(out, p);
+                }
+            }
+            GeomType::LineString | GeomType::Polygon => {
+                for part in geom.parts() {
+                    put_varint(out, command(CMD_MOVE_TO, 1));
+                    delta(out, part[0]);
+                    put_varint(out, command(CMD_LINE_TO, part.len() - 1));
+                    for &p in &part[1..] {
+                        delta(out, p);
+                    }
+                    if ty == GeomType::Polygon {
+                        put_varint(out, command(CMD_CLOSE_PATH, 1));
+                    }
+                }
+            }
+        }
+    }
+
+    /// Writes the feature message straight into the layer body: its length is known
+    /// up front, so nothing is encoded twice.
+    fn write_feature(&mut self, id: u64, ty: GeomType) {
+        let tags_len: usize = self.tags.iter().map(|&t| varint_len(u64::from(t))).sum();
+        let mut len =
+            1 + varint_len(id) + 2 + 1 + varint_len(self.geom.len() as u64) + self.geom.len();
+        if !self.tags.is_empty() {
+            len += 1 + varint_len(tags_len as u64) + tags_len;
+        }
+        let s = &mut self.features;
+        put_key(s, 2, WIRE_LEN);
+        put_varint(s, len as u64);
+        put_key(s, 1, WIRE_VARINT);
+        put_varint(s, id);
+        if !self.tags.is_empty() {
+            put_key(s, 2, WIRE_LEN);
+            put_varint(s, tags_len as u64);
+            for &t in &self.tags {
+                put_varint(s, u64::from(t));
+            }
+        }
+        put_key(s, 3, WIRE_VARINT);
+        put_varint(s, ty as u64);
+        put_bytes(s, 4, &self.geom);
+        self.feature_count += 1;
+    }
+
+    /// Appends the finished layer (field 3 of the tile) to `out`.
+    pub(crate) fn finish_into(self, out: &mut Vec<u8>) {
+        let mut layer = Vec::with_capacity(self.features.len() + 64 + self.values.len() * 8);
+        put_key(&mut layer, 15, WIRE_VARINT);
+        put_varint(&mut layer, 2);
+        put_bytes(&mut layer, 1, self.name.as_bytes());
+        layer.extend_from_slice(&self.features);
+        for k in &self.keys {
+            put_bytes(&mut layer, 3, k.as_bytes());
+        }
+        for v in &self.values {
+            v.encode(&mut layer);
+        }
+        put_key(&mut layer, 5, WIRE_VARINT);
+        put_varint(&mut layer, u64::from(self.extent));
+        put_bytes(out, 3, &layer);
+    }
+}
+
+fn varint_len(v: u64) -> usize {
+    (64 - (v | 1).leading_zeros() as usize).div_ceil(7)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    #[rstest]
+    #[case(0, 1)]
+    #[case(127, 1)]
+    #[case(128, 2)]
+    #[case(16_383, 2)]
+    #[case(16_384, 3)]
+    #[case(u64::MAX, 10)]
+    fn varint_length_matches_the_writer(#[case] v: u64, #[case] len: usize) {
+        let mut out = Vec::new();
+        put_varint(&mut out, v);
+        assert_eq!(out.len(), len);
+        assert_eq!(varint_len(v), len);
+    }
+
+    #[rstest]
+    #[case(0, 0)]
+    #[case(-1, 1)]
+    #[case(1, 2)]
+    #[case(-2, 3)]
+    #[case(i32::MAX, u32::MAX - 1)]
+    #[case(i32::MIN, u32::MAX)]
+    fn zigzag_matches_protobuf(#[case] v: i32, #[case] z: u32) {
+        assert_eq!(zigzag(v), z);
+    }
+
+    #[test]
+    fn spec_example_polygon_encodes_as_in_the_spec() {
+        // MVT 2.1 section 4.3.5.5: a polygon (3,6) (8,12) (20,34).
+        let mut g = TileGeom::default();
+        g.points.extend([[3, 6], [8, 12], [20, 34]]);
+        g.end_part(0);
+        let mut enc = LayerEncoder::new("t", 4096, 0);
+        enc.encode_geometry(GeomType::Polygon, &g);
+        let mut expect = Vec::new();
+        for v in [9u64, 6, 12, 18, 10, 12, 24, 44, 15] {
+            put_varint(&mut expect, v);
+        }
+        assert_eq!(enc.geom, expect);
+    }
+
+    #[test]
+    fn repeated_values_share_one_table_entry() {
+        let values = [Value::String("田".into()), Value::Null];
+        let mut enc = LayerEncoder::new("t", 4096, 2);
+        let mut g = TileGeom::default();
+        g.points.push([1, 1]);
+        g.end_part(0);
+        for id in 0..3 {
+            let props = [
+                (0, "landuse", FieldType::String, &values[0]),
+                (1, "note", FieldType::String, &values[1]),
+            ];
+            enc.add_feature(id, GeomType::Point, &g, props);
+        }
+        assert_eq!(enc.keys, vec!["landuse"]);
+        assert_eq!(enc.values.len(), 1);
+        assert_eq!(enc.feature_count(), 3);
+    }
+}

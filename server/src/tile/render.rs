@@ -1,0 +1,279 @@
+//! `render`: one tile with one MVT layer per input layer, within a byte budget.
+
+use rstar::AABB;
+
+use super::clip::ClipRect;
+use super::coord::TileTransform;
+use super::encode::LayerEncoder;
+use super::geom::{GeomType, TileGeom};
+use super::overview::{self, Entry, Level, Overviews};
+use super::shape::Shaper;
+use super::thin::{Keep, MAX_LEVEL, Thinning};
+use super::{EXTENT, TileCoord, TileError};
+use crate::access::LayerView;
+use crate::catalog::GeometryKind;
+use crate::layer::{Feature, LayerVersion, merc_to_lonlat};
+
+/// One MVT layer of a tile: its name, what the caller may see of it, and the version's
+/// precomputed [`Overviews`] (which must have been built from `view.layer`).
+#[derive(Debug, Clone, Copy)]
+pub struct TileLayerInput<'a> {
+    pub name: &'a str,
+    pub view: &'a LayerView,
+    pub overviews: &'a Overviews,
+}
+
+/// Options of [`render`].
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct RenderOptions {
+    /// Largest tile the pipeline aims to produce, in bytes. Default 500 000. Over it, the
+    /// tile is re-rendered with stronger thinning (up to 4 times), then truncated.
+    pub max_tile_bytes: usize,
+}
+
+impl RenderOptions {
+    /// The options with another byte budget.
+    #[must_use]
+    pub fn with_max_tile_bytes(mut self, bytes: usize) -> Self {
+        self.max_tile_bytes = bytes;
+        self
+    }
+}
+
+impl Default for RenderOptions {
+    fn default() -> Self {
+        Self {
+            max_tile_bytes: 500_000,
+        }
+    }
+}
+
+/// Renders one tile. `Ok(None)` means the tile is empty (HTTP 204).
+///
+/// Layers below their min zoom are absent; above their max zoom the same data is drawn
+/// (over-zoom), unthinned. Only features the view admits, and only its visible attributes,
+/// are encoded.
+pub fn render(
+    layers: &[TileLayerInput<'_>],
+    coord: TileCoord,
+    opts: &RenderOptions,
+) -> Result<Option<Vec<u8>>, TileError> {
+    for input in layers {
+        if !input.overviews.matches(&input.view.layer) {
+            return Err(TileError::StaleOverviews {
+                layer: input.view.layer.def.id.clone(),
+            });
+        }
+    }
+    let mut out = Vec::new();
+    for level in 0..=MAX_LEVEL {
+        out.clear();
+        let cap = (level == MAX_LEVEL).then(|| opts.max_tile_bytes / layers.len().max(1));
+        for input in layers {
+            render_layer(input, coord, level, cap, &mut out);
+        }
+        if out.len() <= opts.max_tile_bytes {
+            break;
+        }
+        tracing::debug!(tile = %coord, bytes = out.len(), level, "tile over budget, thinning more");
+    }
+    Ok((!out.is_empty()).then_some(out))
+}
+
+/// Appends one layer to `out` unless nothing of it shows in this tile.
+fn render_layer(
+    input: &TileLayerInput<'_>,
+    coord: TileCoord,
+    level: u32,
+    cap: Option<usize>,
+    out: &mut Vec<u8>,
+) {
+    let layer: &LayerVersion = &input.view.layer;
+    let def = &layer.def;
+    if coord.z < def.zoom.min {
+        return;
+    }
+    let thinning = Thinning::new(coord.z, def.zoom.max, level);
+    let mut job = Job {
+        input,
+        layer,
+        thinning,
+        enc: LayerEncoder::new(input.name, EXTENT, layer.schema.len()),
+        geom: TileGeom::default(),
+        cap: cap.unwrap_or(usize::MAX),
+    };
+    // Levels exist only below the max zoom, where thinning is on.
+    match input.overviews.level(coord.z) {
+        Some(l) => job.overview_level(l, coord),
+        None => job.direct(coord),
+    }
+    if job.enc.feature_count() > 0 {
+        job.enc.resolve(&input.overviews.dict, &layer.features);
+        job.enc.finish_into(out);
+    }
+}
+
+/// The state of rendering one layer of one tile.
+struct Job<'a, 'i> {
+    input: &'i TileLayerInput<'a>,
+    layer: &'a LayerVersion,
+    thinning: Thinning,
+    enc: LayerEncoder<'a>,
+    geom: TileGeom,
+    cap: usize,
+}
+
+impl<'a> Job<'a, '_> {
+    fn full(&self) -> bool {
+        self.enc.body_len() >= self.cap
+    }
+
+    /// From the features: R-tree query, then clip, simplify, snap and repair each one.
+    fn direct(&mut self, coord: TileCoord) {
+        let def = &self.layer.def;
+        let transform = TileTransform::new(coord, EXTENT);
+        let clip = ClipRect::new(EXTENT, def.tiles.buffer);
+        let mut shaper = Shaper::new(clip, def.tiles.tolerance);
+        let mut hits = query(self.layer, coord, def.tiles.buffer);
+        hits.sort_unstable();
+        for i in hits {
+            let f = &self.layer.features[i as usize];
+            let keep = self.keep(i as usize, f);
+            if keep == Keep::Drop || !self.input.view.admits(f) {
+                continue;
+            }
+            let ty = if keep == Keep::Square {
+                let Some(c) = overview::center(&f.merc, &transform) else {
+                    continue;
+                };
+                let side = self.thinning.square_side();
+                overview::square(c, side, Some(clip_bounds(clip)), &mut self.geom);
+                (!self.geom.is_empty()).then_some(GeomType::Polygon)
+            } else {
+                shaper.geometry(&f.merc, &transform, &mut self.geom)
+            };
+            if let Some(ty) = ty {
+                self.emit(i as usize, f, ty);
+            }
+            if self.full() {
+                break;
+            }
+        }
+    }
+
+    fn keep(&self, i: usize, f: &Feature) -> Keep {
+        let ov = self.input.overviews;
+        match self.layer.def.geometry {
+            GeometryKind::Point => {
+                let appear = ov.appear.get(i).copied().unwrap_or(0);
+                if self.thinning.point(appear) {
+                    Keep::Real
+                } else {
+                    Keep::Drop
+                }
+            }
+            GeometryKind::LineString => self.thinning.line(f64::from(ov.sizes[i]), f.id),
+            GeometryKind::Polygon => self.thinning.polygon(f64::from(ov.sizes[i]), f.id),
+        }
+    }
+
+    /// From a precomputed overview level: entries are already simplified and valid; only
+    /// those crossing the tile's edge need clipping.
+    fn overview_level(&mut self, level: &Level, coord: TileCoord) {
+        let def = &self.layer.def;
+        let clip = ClipRect::new(EXTENT, def.tiles.buffer);
+        let mut shaper = Shaper::new(clip, 0.0);
+        let e = EXTENT as i32;
+        let off = [coord.x as i32 * e, coord.y as i32 * e];
+        let mut hits = Vec::new();
+        level.query(coord, def.tiles.buffer, &mut hits);
+        for h in hits {
+            let entry = &level.entries[h as usize];
+            let f = &self.layer.features[entry.feature as usize];
+            if (self.thinning.level > 0 && self.keep(entry.feature as usize, f) == Keep::Drop)
+                || !self.input.view.admits(f)
+            {
+                continue;
+            }
+            if self.entry_geometry(level, entry, off, clip, &mut shaper) {
+                self.emit(entry.feature as usize, f, entry.ty);
+            }
+            if self.full() {
+                break;
+            }
+        }
+    }
+
+    fn entry_geometry(
+        &mut self,
+        level: &Level,
+        entry: &Entry,
+        off: [i32; 2],
+        clip: ClipRect,
+        shaper: &mut Shaper,
+    ) -> bool {
+        let b = entry.bbox;
+        if entry.square && self.thinning.level > 0 {
+            let c = [
+                f64::from(b[0] + b[2]) / 2.0 - f64::from(off[0]),
+                f64::from(b[1] + b[3]) / 2.0 - f64::from(off[1]),
+            ];
+            overview::square(
+                c,
+                self.thinning.square_side(),
+                Some(clip_bounds(clip)),
+                &mut self.geom,
+            );
+            return !self.geom.is_empty();
+        }
+        let [lo, hi] = clip_bounds(clip);
+        let inside = b[0] - off[0] >= lo
+            && b[2] - off[0] <= hi
+            && b[1] - off[1] >= lo
+            && b[3] - off[1] <= hi;
+        if inside {
+            self.geom.clear();
+            for part in level.parts(entry) {
+                let start = self.geom.points.len();
+                self.geom
+                    .points
+                    .extend(part.iter().map(|p| [p[0] - off[0], p[1] - off[1]]));
+                self.geom.end_part(start);
+            }
+        } else {
+            shaper.int_geometry(entry.ty, level.parts(entry), off, &mut self.geom);
+        }
+        !self.geom.is_empty()
+    }
+
+    fn emit(&mut self, i: usize, f: &'a Feature, ty: GeomType) {
+        let schema = &self.layer.schema;
+        let dict = &self.input.overviews.dict;
+        let props = self
+            .input
+            .view
+            .attributes
+            .iter()
+            .map(|&col| (col, schema.field(col).name.as_str(), dict.id(i, col)));
+        self.enc.add_numbered(f.id, ty, &self.geom, props);
+    }
+}
+
+fn clip_bounds(clip: ClipRect) -> [i32; 2] {
+    [clip.min as i32, clip.max as i32]
+}
+
+/// Indices of features whose lon/lat envelope meets the tile plus its buffer.
+pub(crate) fn query(layer: &LayerVersion, coord: TileCoord, buffer: u32) -> Vec<u32> {
+    let [x0, y0, x1, y1] = coord.merc_bounds();
+    let pad = coord.size_m() * f64::from(buffer) / f64::from(EXTENT);
+    let (w, s) = merc_to_lonlat(x0 - pad, y0 - pad);
+    let (e, n) = merc_to_lonlat(x1 + pad, y1 + pad);
+    let env = AABB::from_corners([w, s], [e, n]);
+    layer
+        .tree()
+        .locate_in_envelope_intersecting(&env)
+        .map(|e| e.data)
+        .collect()
+}

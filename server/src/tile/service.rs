@@ -1,0 +1,198 @@
+//! The tile service: per-version overviews, rendering, and the role-aware tile cache.
+//!
+//! The cache key is the tile plus the **policy class** of every layer in it. A class names the
+//! layer, its version, the visible attributes, the row filters and any grant with its expiry
+//! (see `access::PolicyClass`), so a tile made for one audience can never be served to
+//! another, and a published version or an expired grant takes effect at once.
+
+use std::collections::HashMap;
+use std::io::Write as _;
+use std::sync::{Arc, Mutex, OnceLock};
+
+use bytes::Bytes;
+use flate2::Compression;
+use flate2::write::GzEncoder;
+use sha2::{Digest, Sha256};
+
+use super::{Overviews, RenderOptions, TileCoord, TileError, TileLayerInput, render};
+use crate::access::{LayerView, PolicyClass};
+use crate::layer::LayerVersion;
+
+/// A rendered tile, ready to send. `None` body: the tile is empty (HTTP 204).
+#[derive(Debug)]
+pub struct RenderedTile {
+    pub body: Option<Bytes>,
+    /// The same bytes gzip-compressed, for clients that accept it.
+    pub gzip: Option<Bytes>,
+    /// A strong ETag over the identity bytes and the policy classes.
+    pub etag: String,
+    /// True when every layer's view is what an anonymous caller gets.
+    pub public: bool,
+}
+
+impl RenderedTile {
+    fn weight(&self) -> u32 {
+        let n = self.body.as_ref().map_or(0, Bytes::len) + self.gzip.as_ref().map_or(0, Bytes::len);
+        u32::try_from(n + 128).unwrap_or(u32::MAX)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+struct CacheKey {
+    coord: TileCoord,
+    classes: Vec<PolicyClass>,
+}
+
+/// Counters the service reports to `/metrics`.
+pub trait TileMetrics: Send + Sync {
+    fn cache_hit(&self);
+    fn cache_miss(&self);
+    fn rendered(&self, bytes: usize);
+}
+
+type OverviewSlot = Arc<OnceLock<Arc<Overviews>>>;
+
+/// Renders and caches tiles.
+pub struct TileService {
+    cache: Option<moka::sync::Cache<CacheKey, Arc<RenderedTile>>>,
+    overviews: Mutex<HashMap<String, (u64, OverviewSlot)>>,
+    options: RenderOptions,
+}
+
+impl std::fmt::Debug for TileService {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("TileService")
+            .field(
+                "cache_entries",
+                &self.cache.as_ref().map(moka::sync::Cache::entry_count),
+            )
+            .finish_non_exhaustive()
+    }
+}
+
+impl TileService {
+    /// A service with a cache of `cache_bytes` (0 disables caching).
+    pub fn new(cache_bytes: u64) -> Self {
+        let cache = (cache_bytes > 0).then(|| {
+            moka::sync::Cache::builder()
+                .max_capacity(cache_bytes)
+                .weigher(|_: &CacheKey, t: &Arc<RenderedTile>| t.weight())
+                .build()
+        });
+        Self {
+            cache,
+            overviews: Mutex::new(HashMap::new()),
+            options: RenderOptions::default(),
+        }
+    }
+
+    /// The overviews of a layer version, built once per version (concurrent callers wait for
+    /// the one build). Building is CPU work: call from a blocking context.
+    pub fn overviews(&self, layer: &LayerVersion) -> Arc<Overviews> {
+        let slot = {
+            let mut map = match self.overviews.lock() {
+                Ok(m) => m,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            let entry = map
+                .entry(layer.def.id.clone())
+                .or_insert_with(|| (layer.version(), Arc::default()));
+            if entry.0 != layer.version() {
+                *entry = (layer.version(), Arc::default());
+            }
+            Arc::clone(&entry.1)
+        };
+        Arc::clone(slot.get_or_init(|| {
+            let t = std::time::Instant::now();
+            let ov = Overviews::build(layer);
+            tracing::info!(layer = %layer.def.id, version = layer.version(), ms = t.elapsed().as_millis() as u64, "tile overviews built");
+            Arc::new(ov)
+        }))
+    }
+
+    /// Returns the tile for these views, from the cache or freshly rendered.
+    pub fn tile(
+        &self,
+        views: &[LayerView],
+        coord: TileCoord,
+        metrics: &dyn TileMetrics,
+    ) -> Result<Arc<RenderedTile>, TileError> {
+        let key = CacheKey {
+            coord,
+            classes: views.iter().map(|v| v.class.clone()).collect(),
+        };
+        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&key)) {
+            metrics.cache_hit();
+            return Ok(hit);
+        }
+        metrics.cache_miss();
+        let tile = Arc::new(self.render(views, coord, &key.classes)?);
+        metrics.rendered(tile.body.as_ref().map_or(0, Bytes::len));
+        if let Some(c) = &self.cache {
+            c.insert(key, Arc::clone(&tile));
+        }
+        Ok(tile)
+    }
+
+    /// Renders without the cache (exports).
+    pub fn render_bytes(
+        &self,
+        views: &[LayerView],
+        coord: TileCoord,
+    ) -> Result<Option<Vec<u8>>, TileError> {
+        let overviews: Vec<Arc<Overviews>> =
+            views.iter().map(|v| self.overviews(&v.layer)).collect();
+        let inputs: Vec<TileLayerInput<'_>> = views
+            .iter()
+            .zip(&overviews)
+            .map(|(v, ov)| TileLayerInput {
+                name: &v.layer.def.id,
+                view: v,
+                overviews: ov,
+            })
+            .collect();
+        render(&inputs, coord, &self.options)
+    }
+
+    fn render(
+        &self,
+        views: &[LayerView],
+        coord: TileCoord,
+        classes: &[PolicyClass],
+    ) -> Result<RenderedTile, TileError> {
+        let body = self.render_bytes(views, coord)?;
+        let mut hash = Sha256::new();
+        for c in classes {
+            hash.update(c.as_str().as_bytes());
+            hash.update([0]);
+        }
+        hash.update(body.as_deref().unwrap_or_default());
+        let etag = format!("\"{}\"", hex::encode(&hash.finalize()[..12]));
+        let gzip = body.as_deref().map(gzip).map(Bytes::from);
+        Ok(RenderedTile {
+            body: body.map(Bytes::from),
+            gzip,
+            etag,
+            public: views.iter().all(|v| v.public),
+        })
+    }
+
+    /// Cache statistics: (entries, weighted bytes).
+    pub fn cache_stats(&self) -> (u64, u64) {
+        self.cache.as_ref().map_or((0, 0), |c| {
+            c.run_pending_tasks();
+            (c.entry_count(), c.weighted_size())
+        })
+    }
+}
+
+/// gzip at a fast level: tiles are compressed once and then served from the cache.
+pub fn gzip(bytes: &[u8]) -> Vec<u8> {
+    let mut enc = GzEncoder::new(
+        Vec::with_capacity(bytes.len() / 2 + 64),
+        Compression::new(6),
+    );
+    // Writing to a Vec cannot fail.
+    let _ = enc.write_all(bytes);
+    enc.finish().unwrap_or_default()
+}
