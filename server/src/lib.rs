@@ -8,6 +8,7 @@ pub mod app;
 pub mod catalog;
 pub mod config;
 pub mod http;
+pub mod ingest;
 pub mod layer;
 pub mod metrics;
 pub mod query;

@@ -25,7 +25,8 @@ use crate::app::App;
 /// The whole router, with middleware. Tests drive it in-process with `oneshot`.
 pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
-    let max_body = usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
+    let max_body =
+        usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
     Router::new()
         .merge(ops::routes())
         .merge(styles::routes())
