@@ -36,6 +36,8 @@ pub struct App {
     pub store: Arc<dyn VersionStore>,
     pub metrics: Metrics,
     pub started: Instant,
+    /// Per-layer locks for staging and publishing uploads.
+    pub ingest: crate::ingest::staging::IngestState,
 }
 
 impl App {
@@ -53,8 +55,10 @@ impl App {
             metrics: Metrics::default(),
             started,
             config,
+            ingest: crate::ingest::staging::IngestState::default(),
         });
         app.load_all()?;
+        crate::ingest::staging::recover(&app);
         tracing::info!(
             layers = app.catalog.layers().len(),
             ms = started.elapsed().as_millis() as u64,

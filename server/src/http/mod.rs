@@ -5,6 +5,7 @@ mod error;
 pub mod extract;
 mod ops;
 mod styles;
+pub mod uploads;
 mod web;
 
 use std::sync::Arc;
@@ -27,11 +28,19 @@ pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     let max_body =
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
-    Router::new()
+    let timed = Router::new()
         .merge(ops::routes())
         .merge(styles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ));
+    // Uploads take longer than other requests: they have their own time limit.
+    Router::new()
+        .merge(timed)
+        .merge(uploads::routes::<crate::access::Principal>(&state))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
@@ -42,10 +51,6 @@ pub fn app(state: Arc<App>) -> Router {
                     "response"
                 );
             },
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
         ))
         .with_state(state)
 }

@@ -58,7 +58,9 @@ fn by_magic(head: &[u8]) -> Option<Format> {
         Some(Format::Zip)
     } else if head.starts_with(b"SQLite format 3\0") {
         Some(Format::GeoPackage)
-    } else if head.len() >= 8 && &head[..3] == b"fgb" && &head[4..8] == b"fgb\0" {
+    } else if head.len() >= 4 && &head[..3] == b"fgb" && (1..=9).contains(&head[3]) {
+        // The version byte alone: a damaged file still goes to the FlatGeobuf reader,
+        // which says what is wrong with it.
         Some(Format::FlatGeobuf)
     } else if head.starts_with(&[0, 0, 0x27, 0x0A]) {
         Some(Format::Shp)

@@ -118,6 +118,9 @@ fn prescan(path: &Path, label: &str) -> Result<(), IngestError> {
     if magic[3] != 3 {
         return Err(old_version(label, magic[3]));
     }
+    if &magic[4..7] != b"fgb" {
+        return Err(bad(label, None, "the magic bytes are wrong"));
+    }
     let header_len = u128::from(u32::from_le_bytes([
         magic[8], magic[9], magic[10], magic[11],
     ]));
@@ -257,5 +260,80 @@ impl PropertyProcessor for Props {
             *slot = value_of(v);
         }
         Ok(false)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn fixture(name: &str) -> PathBuf {
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/fgb")
+            .join(name)
+    }
+
+    fn read_all(path: &Path) -> Result<usize, IngestError> {
+        let opened = open(path, "t.fgb")?;
+        let mut n = 0;
+        opened.features.run(&mut |_| {
+            n += 1;
+            Ok(())
+        })?;
+        Ok(n)
+    }
+
+    #[rstest]
+    #[case("clusterfuzz-testcase-minimized-fgb_fuzzer-4642513358553088")]
+    #[case("topp_states.fgb")]
+    fn malformed_files_are_errors_not_panics(#[case] name: &str) {
+        let e = read_all(&fixture(name)).unwrap_err();
+        assert!(matches!(e, IngestError::Malformed { .. }), "{e:?}");
+    }
+
+    #[test]
+    fn fuzz_case_with_repaired_magic_is_still_refused() {
+        // Fix the magic bytes so the fuzzer's header and counts reach the deeper checks.
+        let mut bytes = std::fs::read(fixture(
+            "clusterfuzz-testcase-minimized-fgb_fuzzer-4642513358553088",
+        ))
+        .unwrap();
+        bytes[4..8].copy_from_slice(b"fgb\0");
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.fgb");
+        std::fs::write(&p, &bytes).unwrap();
+        assert!(read_all(&p).is_err());
+    }
+
+    #[test]
+    fn a_huge_claimed_feature_count_is_refused_before_allocating() {
+        let mut bytes = std::fs::read(fixture("heterogeneous.fgb")).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let p = dir.path().join("f.fgb");
+        // Truncate inside the last feature: its length prefix now claims bytes that are gone.
+        bytes.truncate(bytes.len() - 3);
+        std::fs::write(&p, &bytes).unwrap();
+        let e = read_all(&p).unwrap_err();
+        assert!(
+            e.to_string().contains("truncated")
+                || e.to_string().contains("cut off")
+                || e.to_string().contains("holds"),
+            "{e}"
+        );
+    }
+
+    #[rstest]
+    #[case("unknown_feature_count.fgb", 1)]
+    #[case("empty.fgb", 0)]
+    #[case("heterogeneous.fgb", 3)]
+    fn edge_case_files_are_read(#[case] name: &str, #[case] count: usize) {
+        assert_eq!(read_all(&fixture(name)).unwrap(), count);
+    }
+
+    #[test]
+    fn index_size_does_not_overflow() {
+        assert_eq!(index_bytes(1, 16), 80);
+        assert!(index_bytes(u64::MAX, 16) > u128::from(u64::MAX));
     }
 }

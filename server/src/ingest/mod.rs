@@ -7,6 +7,7 @@
 //! memory, and converted features go straight to a FlatGeobuf writer that spools to disk.
 
 mod archive;
+pub mod cli;
 pub mod crs;
 mod csv;
 mod detect;

@@ -91,8 +91,8 @@ pub fn resolve_crs(
             let list = crs::accepted_list();
             return Err(IngestError::Crs {
                 message: msg(
-                    format!("{} 対応している座標系: {list}", message.ja),
-                    format!("{} Accepted: {list}", message.en),
+                    format!("{}。対応している座標系: {list}", message.ja),
+                    format!("{}. Accepted: {list}", message.en),
                 ),
             });
         }
