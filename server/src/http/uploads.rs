@@ -72,7 +72,7 @@ fn allowed(app: &App, principal: &Principal, layer: &str) -> Result<String, ApiE
         .ja(format!(
             "レイヤー「{layer}」へのアップロード権限がありません"
         ))),
-        UploadAccess::NotFound => Err(ApiError::not_found(format!("no layer `{layer}`"))),
+        UploadAccess::NotFound => Err(ApiError::not_found("no such layer")),
     }
 }
 
@@ -297,7 +297,7 @@ impl From<StagingError> for ApiError {
         match e {
             StagingError::Ingest(e) => ingest_error(e),
             StagingError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "upload_refused", "the upload was refused"),
-            StagingError::NoSuchLayer { layer } => ApiError::not_found(format!("no layer `{layer}`")),
+            StagingError::NoSuchLayer { .. } => ApiError::not_found("no such layer"),
             StagingError::NoSuchUpload { id, .. } => ApiError::not_found(format!("no staged upload `{id}`")).ja("そのアップロードはありません (公開済みか期限切れ)"),
             StagingError::NoSuchVersion { layer, version } => ApiError::not_found(format!("layer `{layer}` has no version {version}")).ja(format!("版 {version} はありません")),
             StagingError::Expired { id } => ApiError::new(StatusCode::GONE, "upload_expired", format!("staged upload `{id}` has expired; upload the file again"))

@@ -355,6 +355,12 @@ pub fn recover(app: &App) {
         if rec.is_none() {
             tracing::warn!(dir = %dir.display(), "removing an interrupted upload");
             let _ = fs::remove_dir_all(&dir);
+        } else {
+            // Staged, but killed before its working files were removed.
+            let _ = fs::remove_dir_all(dir.join("work"));
+            for name in ["upload.bin", "features.fgb", "record.tmp", "report.tmp"] {
+                let _ = fs::remove_file(dir.join(name));
+            }
         }
     }
     sweep(app);
@@ -395,3 +401,6 @@ fn expire(app: &App, dir: &Path, r: &Record) {
         &file,
     );
 }
+
+#[cfg(test)]
+mod tests;

@@ -185,7 +185,7 @@ fn prune(app: &App, layer: &str) -> Result<Vec<u64>, StagingError> {
         .versions(layer)?
         .iter()
         .map(|v| v.version)
-        .filter(|v| !staged.contains_key(v))
+        .filter(|v| !staged.contains_key(v) || Some(*v) == current)
         .collect();
     let mut removed = Vec::new();
     for v in history.iter().take(history.len().saturating_sub(keep)) {
