@@ -137,15 +137,30 @@ async fn receive(
             file = Some(save(&mut field, &up.file_path(), file_name, app).await?);
             continue;
         }
-        let text = field.text().await.map_err(|e| multipart_error(app, &e))?;
-        let text = text.trim().chars().take(256).collect::<String>();
-        set_option(&mut opts, &name, &text)?;
+        let text = small_text(&mut field, &name, app).await?;
+        set_option(&mut opts, &name, text.trim())?;
     }
     let file = file.ok_or_else(|| {
         ApiError::bad_request("missing_file", "the multipart form needs a `file` field")
             .ja("ファイル (file) がありません")
     })?;
     Ok((file, opts))
+}
+
+/// An option field, read chunk by chunk and refused beyond 1 KiB (it is never a file).
+async fn small_text(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+    app: &App,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(app, &e))? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > 1024 {
+            return Err(ApiError::parameter(name, "", "is longer than 1 KiB"));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::parameter(name, "", "is not UTF-8 text"))
 }
 
 fn set_option(opts: &mut Options, name: &str, text: &str) -> Result<(), ApiError> {

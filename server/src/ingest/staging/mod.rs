@@ -355,6 +355,12 @@ pub fn recover(app: &App) {
         if rec.is_none() {
             tracing::warn!(dir = %dir.display(), "removing an interrupted upload");
             let _ = fs::remove_dir_all(&dir);
+        } else if rec
+            .as_ref()
+            .is_some_and(|r| app.store.current(&r.layer).ok().flatten() == Some(r.version))
+        {
+            // Published, but killed before its record was removed.
+            let _ = fs::remove_dir_all(&dir);
         } else {
             // Staged, but killed before its working files were removed.
             let _ = fs::remove_dir_all(dir.join("work"));

@@ -199,3 +199,19 @@ fn only_upload_roles_and_admins_may_upload() {
         UploadAccess::NotFound
     );
 }
+
+#[test]
+fn a_publish_killed_before_removing_its_record_is_finished_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let app = start(dir.path(), 10);
+    let s = stage_points(&app, 1);
+    let rec_dir = record::root(&app.config.data_dir).join(&s.id);
+    let saved = fs::read(rec_dir.join(record::RECORD)).unwrap();
+    publish(&app, "x", "t", &s.id).unwrap();
+    fs::create_dir_all(&rec_dir).unwrap();
+    fs::write(rec_dir.join(record::RECORD), saved).unwrap();
+    drop(app);
+    let app = start(dir.path(), 10);
+    assert!(!rec_dir.exists());
+    assert_eq!(app.layers.get("t").unwrap().version(), s.version);
+}

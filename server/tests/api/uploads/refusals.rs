@@ -326,3 +326,29 @@ async fn missing_policy_attribute_is_refused() {
             .any(|n| n == "洪水")
     );
 }
+
+#[tokio::test]
+async fn option_fields_are_small_and_known() {
+    let t = app();
+    let r = router(&t, 1 << 20);
+    let text = std::fs::read(fixture(SHELTERS_GEOJSON)).unwrap();
+    let res = upload(
+        &r,
+        "shelters",
+        &Form::file("s.geojson", text.clone()).field("srs", &"9".repeat(5000)),
+    )
+    .await;
+    assert_eq!(res.status, 400);
+    let res = upload(
+        &r,
+        "shelters",
+        &Form::file("s.geojson", text).field("colour", "red"),
+    )
+    .await;
+    assert_eq!(res.status, 400);
+    assert!(res.json()["message"].as_str().unwrap().contains("colour"));
+    let res = upload(&r, "shelters", &Form::default().field("srs", "EPSG:6670")).await;
+    assert_eq!(res.status, 400);
+    assert_eq!(res.json()["error"], "missing_file");
+    assert!(staging_is_empty(&t));
+}
