@@ -1,5 +1,5 @@
-//! A full disk gives a clear 507 and the current version keeps serving. Needs a small
-//! tmpfs, so it runs as root (as CI does); elsewhere it is skipped loudly.
+//! A full disk gives a clear 507 and the current version keeps serving. Needs to mount a
+//! small tmpfs (root with CAP_SYS_ADMIN); elsewhere it is skipped loudly.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
