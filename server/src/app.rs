@@ -46,6 +46,8 @@ pub struct App {
     pub started: Instant,
     /// Users, sessions, tokens, grants and the audit log (`<data-dir>/kashimap.sqlite3`).
     pub access: Arc<Access>,
+    /// Per-layer locks for staging and publishing uploads.
+    pub ingest: crate::ingest::staging::IngestState,
 }
 
 impl App {
@@ -67,8 +69,10 @@ impl App {
             search: SearchIndexes::default(),
             started,
             config,
+            ingest: crate::ingest::staging::IngestState::default(),
         });
         app.load_all()?;
+        crate::ingest::staging::recover(&app);
         tracing::info!(
             layers = app.catalog.layers().len(),
             ms = started.elapsed().as_millis() as u64,

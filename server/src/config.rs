@@ -55,6 +55,36 @@ pub struct Config {
     pub secure_cookies: bool,
     /// Sign-in, sessions, lockout and the audit log (`[auth]`).
     pub auth: AuthConfig,
+    /// Uploads (`[ingest]`).
+    pub ingest: IngestConfig,
+}
+
+/// Upload settings (`[ingest]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct IngestConfig {
+    /// Hours a staged upload waits for its publish before it expires. Default 24.
+    pub staging_ttl_hours: NonZeroU64,
+    /// Most bytes a zip may expand to, in MiB. Default 4096.
+    pub max_uncompressed_mb: NonZeroU64,
+    /// Highest compression ratio of a zip entry over 1 MiB. Default 200.
+    pub max_zip_ratio: NonZeroU64,
+    /// Warn when an upload lies farther than this from the current version, km. Default 20.
+    pub far_warning_km: f64,
+    /// Time limit of an upload request (transfer and validation), seconds. Default 1800.
+    pub upload_timeout_secs: NonZeroU64,
+}
+
+impl Default for IngestConfig {
+    fn default() -> Self {
+        Self {
+            staging_ttl_hours: NonZeroU64::new(24).unwrap_or(NonZeroU64::MIN),
+            max_uncompressed_mb: NonZeroU64::new(4096).unwrap_or(NonZeroU64::MIN),
+            max_zip_ratio: NonZeroU64::new(200).unwrap_or(NonZeroU64::MIN),
+            far_warning_km: 20.0,
+            upload_timeout_secs: NonZeroU64::new(1800).unwrap_or(NonZeroU64::MIN),
+        }
+    }
 }
 
 /// Sign-in, sessions and audit settings (`[auth]`).
@@ -142,6 +172,7 @@ impl Default for Config {
             limits: Limits::default(),
             secure_cookies: false,
             auth: AuthConfig::default(),
+            ingest: IngestConfig::default(),
         }
     }
 }

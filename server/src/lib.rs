@@ -10,6 +10,7 @@ pub mod catalog;
 pub mod config;
 pub mod r#gen;
 pub mod http;
+pub mod ingest;
 pub mod layer;
 pub mod metrics;
 pub mod query;

@@ -64,6 +64,8 @@ enum Command {
         #[arg(long)]
         password_stdin: bool,
     },
+    /// Import a file into a layer, as an upload does, and print the validation report.
+    Import(ImportArgs),
 }
 
 #[derive(Debug, Args)]
@@ -94,6 +96,36 @@ struct ExportTilesArgs {
     /// Output PMTiles file.
     #[arg(long)]
     out: PathBuf,
+}
+
+/// `kashimap import LAYER FILE`.
+#[derive(Debug, Args)]
+struct ImportArgs {
+    /// The layer id.
+    layer: String,
+    /// GeoJSON, zipped Shapefile (or a .shp beside its .dbf), GeoPackage, FlatGeobuf or CSV.
+    file: PathBuf,
+    /// Text encoding: utf-8 or shift_jis (cp932) [default: detected].
+    #[arg(long)]
+    encoding: Option<String>,
+    /// Coordinate system, e.g. EPSG:6670 [default: detected].
+    #[arg(long)]
+    srs: Option<String>,
+    /// The layer to read from a zip or GeoPackage that holds several.
+    #[arg(long)]
+    source_layer: Option<String>,
+    /// Repair invalid geometries instead of refusing them.
+    #[arg(long)]
+    repair: bool,
+    /// CSV column with x (longitude or easting), when not detected.
+    #[arg(long)]
+    x_column: Option<String>,
+    /// CSV column with y (latitude or northing), when not detected.
+    #[arg(long)]
+    y_column: Option<String>,
+    /// Publish the version straight away.
+    #[arg(long)]
+    publish: bool,
 }
 
 fn main() -> ExitCode {
@@ -144,6 +176,10 @@ fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::ExportTiles(args) => {
             config.validate()?;
             export_tiles(config, &args)
+        }
+        Command::Import(args) => {
+            config.validate()?;
+            import(config, args)
         }
     }
 }
@@ -270,6 +306,24 @@ async fn shutdown_signal() {
     };
     tokio::select! { () = ctrl_c => {}, () = term => {} }
     tracing::info!("shutting down: finishing requests in flight");
+}
+
+fn import(config: Config, a: ImportArgs) -> anyhow::Result<ExitCode> {
+    let app = App::start(config).context("cannot start")?;
+    let args = kashimap::ingest::cli::ImportArgs {
+        layer: a.layer,
+        file: a.file,
+        options: kashimap::ingest::Options {
+            encoding: a.encoding,
+            srs: a.srs,
+            source_layer: a.source_layer,
+            repair: a.repair,
+            x_column: a.x_column,
+            y_column: a.y_column,
+        },
+        publish: a.publish,
+    };
+    Ok(ExitCode::from(kashimap::ingest::cli::import(&app, &args)))
 }
 
 /// Loads everything the server would, into a temporary store, and reports.

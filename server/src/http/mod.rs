@@ -12,6 +12,7 @@ mod ogc;
 mod ops;
 mod styles;
 mod tiles;
+pub mod uploads;
 mod web;
 
 use std::sync::Arc;
@@ -34,7 +35,7 @@ pub fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     let max_body =
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
-    Router::new()
+    let timed = Router::new()
         .merge(ops::routes())
         .merge(login::routes())
         .merge(access_requests::routes())
@@ -46,6 +47,14 @@ pub fn app(state: Arc<App>) -> Router {
         .merge(tiles::routes())
         .merge(web::routes(&state))
         .fallback(fallback)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ));
+    // Uploads take longer than other requests: they have their own time limit.
+    Router::new()
+        .merge(timed)
+        .merge(uploads::routes::<crate::access::Principal>(&state))
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -60,10 +69,6 @@ pub fn app(state: Arc<App>) -> Router {
                     "response"
                 );
             },
-        ))
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
         ))
         .with_state(state)
 }

@@ -94,6 +94,85 @@ pub fn write<F: Borrow<Feature>>(
     Ok(())
 }
 
+/// Writes features one at a time. The FlatGeobuf writer spools them to a temporary file,
+/// so an import never holds a whole layer in memory; only about 56 bytes per feature of
+/// offsets stay in memory until [`StreamWriter::finish`].
+pub struct StreamWriter<'a> {
+    fgb: FgbWriter<'a>,
+    types: Vec<(String, FieldType)>,
+    count: usize,
+}
+
+impl StreamWriter<'_> {
+    /// Starts a store file (EPSG:4326, file order kept, no index) with every column of
+    /// `schema`.
+    pub fn new(name: &str, schema: &Schema) -> Result<Self, FgbError> {
+        let mut fgb = FgbWriter::create_with_options(
+            name,
+            GeometryType::Unknown,
+            FgbWriterOptions {
+                write_index: false,
+                detect_type: false,
+                promote_to_multi: false,
+                crs: FgbCrs {
+                    code: 4326,
+                    ..FgbCrs::default()
+                },
+                ..FgbWriterOptions::default()
+            },
+        )?;
+        for f in schema.fields() {
+            fgb.add_column(&f.name, column_type(f.ty), |_, col| col.nullable = true);
+        }
+        let types = schema
+            .fields()
+            .iter()
+            .map(|f| (f.name.clone(), f.ty))
+            .collect();
+        Ok(Self {
+            fgb,
+            types,
+            count: 0,
+        })
+    }
+
+    /// Appends one feature; `properties` are in schema order.
+    pub fn add(
+        &mut self,
+        geometry: geo::Geometry<f64>,
+        properties: &[Value],
+    ) -> Result<(), FgbError> {
+        let mut result = Ok(());
+        let types = &self.types;
+        self.fgb.add_feature_geom(geometry, |w| {
+            result =
+                types
+                    .iter()
+                    .zip(properties)
+                    .enumerate()
+                    .try_for_each(|(i, ((name, ty), v))| match column_value(v, *ty) {
+                        Some(cv) => w.property(i, name, &cv).map(|_| ()),
+                        None => Ok(()),
+                    });
+        })?;
+        self.count += 1;
+        result.map_err(|e| FgbError::Feature {
+            index: self.count,
+            message: e.to_string(),
+        })
+    }
+
+    pub fn count(&self) -> usize {
+        self.count
+    }
+
+    /// Writes the file and returns the number of features.
+    pub fn finish(self, out: impl Write) -> Result<usize, FgbError> {
+        self.fgb.write(out)?;
+        Ok(self.count)
+    }
+}
+
 fn column_type(ty: FieldType) -> ColumnType {
     match ty {
         FieldType::Bool => ColumnType::Bool,
@@ -117,7 +196,8 @@ fn column_value(v: &Value, ty: FieldType) -> Option<ColumnValue<'_>> {
     })
 }
 
-fn field_type(ty: ColumnType) -> FieldType {
+/// Our type for a FlatGeobuf column type.
+pub fn field_type(ty: ColumnType) -> FieldType {
     match ty {
         ColumnType::Bool => FieldType::Bool,
         ColumnType::Byte

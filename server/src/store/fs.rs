@@ -240,6 +240,28 @@ impl VersionStore for FsStore {
         }
         Ok(removed)
     }
+
+    fn remove(&self, layer: &str, version: u64) -> Result<(), StoreError> {
+        if self.current(layer)? == Some(version) {
+            return Err(StoreError::RemoveCurrent {
+                layer: layer.to_owned(),
+                version,
+            });
+        }
+        // Metadata first: without it the version is no longer complete, so a crash between
+        // the two removals leaves only an ignored data file.
+        for p in [
+            self.meta_path(layer, version),
+            self.data_path(layer, version),
+        ] {
+            match fs::remove_file(&p) {
+                Ok(()) => {}
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+                Err(e) => return Err(StoreError::io(&p, e)),
+            }
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
@@ -340,5 +362,18 @@ mod tests {
             .map(|v| v.version)
             .collect();
         assert_eq!(left, vec![1, 3, 4]);
+    }
+
+    #[test]
+    fn remove_spares_the_current_version() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(dir.path()).unwrap();
+        put(&store, 1);
+        put(&store, 2);
+        store.activate("shelters", 1).unwrap();
+        assert!(store.remove("shelters", 1).is_err());
+        store.remove("shelters", 2).unwrap();
+        assert_eq!(store.versions("shelters").unwrap().len(), 1);
+        store.remove("shelters", 2).unwrap();
     }
 }

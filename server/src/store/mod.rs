@@ -38,6 +38,8 @@ pub enum StoreError {
     NoSuchVersion { layer: String, version: u64 },
     #[error("store: the disk is full while writing {path}; the current version is unchanged")]
     DiskFull { path: PathBuf },
+    #[error("store: version {version} of layer `{layer}` is current and cannot be removed")]
+    RemoveCurrent { layer: String, version: u64 },
 }
 
 impl StoreError {
@@ -78,4 +80,7 @@ pub trait VersionStore: Send + Sync + std::fmt::Debug {
     fn activate(&self, layer: &str, version: u64) -> Result<(), StoreError>;
     /// Removes the oldest versions beyond `keep`, never the current one.
     fn prune(&self, layer: &str, keep: usize) -> Result<Vec<u64>, StoreError>;
+    /// Removes one version that is not current (an expired staged upload, or pruning that
+    /// must spare staged versions).
+    fn remove(&self, layer: &str, version: u64) -> Result<(), StoreError>;
 }

@@ -110,6 +110,16 @@ impl TestApp {
         Self::start(config, dir)
     }
 
+    /// Wraps an application started elsewhere (its files are the caller's to clean up).
+    pub fn from_app(app: Arc<App>) -> Self {
+        let router = kashimap::http::app(Arc::clone(&app));
+        Self {
+            app,
+            router,
+            _dir: tempfile::tempdir().unwrap(),
+        }
+    }
+
     fn start(config: Config, dir: tempfile::TempDir) -> Self {
         let app = App::start(config).unwrap_or_else(|e| panic!("start failed: {e}"));
         let router = kashimap::http::app(Arc::clone(&app));

@@ -19,3 +19,4 @@ mod search;
 mod spatial;
 mod synthetic;
 mod tiles;
+mod uploads;

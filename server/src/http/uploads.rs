@@ -1,0 +1,355 @@
+//! Uploads, publishing and versions:
+//! `POST /api/layers/{layer}/uploads` (multipart: `file`, optional `encoding`, `srs`,
+//! `source_layer`, `repair`, `x_column`, `y_column`), `GET …/uploads/{id}`,
+//! `POST …/uploads/{id}/publish`, `GET /api/layers/{layer}/versions` and
+//! `POST …/versions/{v}/activate`.
+//!
+//! The file is streamed to disk and hashed as it arrives; conversion runs on a blocking
+//! thread. Only the layer's `upload` roles (and admins) may call these; others get the same
+//! 404 as for a missing layer when they cannot see the layer, else 403.
+//!
+//! Handlers are generic over the identity extractor so tests can supply a principal while
+//! sign-in is built; the server uses [`Principal`]'s own extractor.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::extract::{FromRequestParts, Multipart, State};
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use axum::{Json, Router};
+use serde_json::{Value, json};
+use sha2::{Digest, Sha256};
+use tokio::io::AsyncWriteExt;
+use tower_http::timeout::TimeoutLayer;
+
+use super::ApiError;
+use super::extract::Path;
+use crate::access::Principal;
+use crate::app::App;
+use crate::ingest::report::{FileInfo, Severity};
+use crate::ingest::staging::{self, StagingError, Upload, UploadAccess};
+use crate::ingest::{IngestError, Options, Report};
+
+/// The upload routes, with their own time limit (`ingest.upload_timeout_secs`), identified
+/// by `P` (the server passes [`Principal`]).
+pub fn routes<P>(app: &App) -> Router<Arc<App>>
+where
+    P: FromRequestParts<Arc<App>> + Into<Principal> + Send + 'static,
+    P::Rejection: IntoResponse,
+{
+    let limit = Duration::from_secs(app.config.ingest.upload_timeout_secs.get());
+    Router::new()
+        .route("/api/layers/{layer}/uploads", post(upload::<P>))
+        .route("/api/layers/{layer}/uploads/{id}", get(show::<P>))
+        .route(
+            "/api/layers/{layer}/uploads/{id}/publish",
+            post(publish::<P>),
+        )
+        .route("/api/layers/{layer}/versions", get(versions::<P>))
+        .route(
+            "/api/layers/{layer}/versions/{version}/activate",
+            post(activate::<P>),
+        )
+        .layer(TimeoutLayer::with_status_code(
+            StatusCode::SERVICE_UNAVAILABLE,
+            limit,
+        ))
+}
+
+/// Checks the caller may upload to the layer; returns their name for the audit log.
+fn allowed(app: &App, principal: &Principal, layer: &str) -> Result<String, ApiError> {
+    match staging::upload_access(app, principal, layer) {
+        UploadAccess::Allowed => Ok(principal.user.clone().unwrap_or_default()),
+        UploadAccess::Forbidden => Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            format!(
+                "you may not upload to layer `{layer}`: it takes uploads from its upload roles only"
+            ),
+        )
+        .ja(format!(
+            "レイヤー「{layer}」へのアップロード権限がありません"
+        ))),
+        UploadAccess::NotFound => Err(ApiError::not_found("no such layer")),
+    }
+}
+
+async fn upload<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path(layer): Path<String>,
+    who: P,
+    multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
+) -> Result<Response, ApiError> {
+    let user = allowed(&app, &who.into(), &layer)?;
+    let mut multipart =
+        multipart.map_err(|r| ApiError::bad_request("invalid_multipart", r.body_text()))?;
+    let up = Upload::create(&app).map_err(StagingError::from)?;
+    let received = receive(&app, &mut multipart, &up).await;
+    let (file, opts) = match received {
+        Ok(r) => r,
+        Err(e) => {
+            let _ = tokio::fs::remove_dir_all(&up.dir).await;
+            return Err(e);
+        }
+    };
+    let app2 = Arc::clone(&app);
+    let staged = tokio::task::spawn_blocking(move || {
+        let path = up.file_path();
+        staging::stage(&app2, &up, &path, &file, &user, &layer, &opts).map(|s| (s, layer))
+    })
+    .await
+    .map_err(ApiError::internal)?;
+    match staged {
+        Ok((s, layer)) => {
+            let body = json!({
+                "id": s.id,
+                "layer": layer,
+                "version": s.version,
+                "expires": s.expires,
+                "publish": format!("/api/layers/{layer}/uploads/{}/publish", s.id),
+                "report": s.report,
+            });
+            Ok((StatusCode::CREATED, Json(body)).into_response())
+        }
+        Err(StagingError::Refused(report)) => Ok(refused(&report)),
+        Err(e) => Err(e.into()),
+    }
+}
+
+/// Streams the multipart body: the file to disk (hashed on the way), options as text.
+async fn receive(
+    app: &App,
+    mp: &mut Multipart,
+    up: &Upload,
+) -> Result<(FileInfo, Options), ApiError> {
+    let mut opts = Options::default();
+    let mut file: Option<FileInfo> = None;
+    while let Some(mut field) = mp
+        .next_field()
+        .await
+        .map_err(|e| multipart_error(app, &e))?
+    {
+        let name = field.name().unwrap_or_default().to_owned();
+        if name == "file" {
+            let file_name = field.file_name().unwrap_or("upload").to_owned();
+            file = Some(save(&mut field, &up.file_path(), file_name, app).await?);
+            continue;
+        }
+        let text = small_text(&mut field, &name, app).await?;
+        set_option(&mut opts, &name, text.trim())?;
+    }
+    let file = file.ok_or_else(|| {
+        ApiError::bad_request("missing_file", "the multipart form needs a `file` field")
+            .ja("ファイル (file) がありません")
+    })?;
+    Ok((file, opts))
+}
+
+/// An option field, read chunk by chunk and refused beyond 1 KiB (it is never a file).
+async fn small_text(
+    field: &mut axum::extract::multipart::Field<'_>,
+    name: &str,
+    app: &App,
+) -> Result<String, ApiError> {
+    let mut bytes = Vec::new();
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(app, &e))? {
+        bytes.extend_from_slice(&chunk);
+        if bytes.len() > 1024 {
+            return Err(ApiError::parameter(name, "", "is longer than 1 KiB"));
+        }
+    }
+    String::from_utf8(bytes).map_err(|_| ApiError::parameter(name, "", "is not UTF-8 text"))
+}
+
+fn set_option(opts: &mut Options, name: &str, text: &str) -> Result<(), ApiError> {
+    let value = Some(text.to_owned()).filter(|t| !t.is_empty());
+    match name {
+        "encoding" => opts.encoding = value,
+        "srs" => opts.srs = value,
+        "source_layer" => opts.source_layer = value,
+        "x_column" => opts.x_column = value,
+        "y_column" => opts.y_column = value,
+        "repair" => {
+            opts.repair = match text.to_ascii_lowercase().as_str() {
+                "" | "true" | "1" | "yes" | "on" => true,
+                "false" | "0" | "no" | "off" => false,
+                _ => {
+                    return Err(ApiError::parameter("repair", text, "must be true or false"));
+                }
+            }
+        }
+        other => {
+            return Err(ApiError::parameter(
+                other,
+                text,
+                "is not a field of this form (file, encoding, srs, source_layer, repair, x_column, y_column)",
+            ));
+        }
+    }
+    Ok(())
+}
+
+async fn save(
+    field: &mut axum::extract::multipart::Field<'_>,
+    path: &std::path::Path,
+    name: String,
+    app: &App,
+) -> Result<FileInfo, ApiError> {
+    let io = |e: std::io::Error| ApiError::from(StagingError::from(IngestError::io(path, e)));
+    let mut out = tokio::fs::File::create(path).await.map_err(io)?;
+    let mut hash = Sha256::new();
+    let mut size = 0u64;
+    while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(app, &e))? {
+        hash.update(&chunk);
+        size += chunk.len() as u64;
+        out.write_all(&chunk).await.map_err(io)?;
+    }
+    out.flush().await.map_err(io)?;
+    Ok(FileInfo {
+        name,
+        size,
+        sha256: hex::encode(hash.finalize()),
+    })
+}
+
+fn multipart_error(app: &App, e: &axum::extract::multipart::MultipartError) -> ApiError {
+    if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+        let mb = app.config.limits.max_body_mb.get();
+        return ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "too_large",
+            format!("the upload is larger than the limit of {mb} MiB"),
+        )
+        .ja(format!("ファイルが大きすぎます (上限 {mb} MB)"));
+    }
+    ApiError::new(e.status(), "invalid_multipart", e.body_text())
+        .ja("アップロードの形式が正しくありません (multipart/form-data)")
+}
+
+/// 422 with the whole report: what is wrong, where, in both languages.
+fn refused(report: &Report) -> Response {
+    let first = report
+        .problems
+        .iter()
+        .find(|p| p.severity == Severity::Error);
+    let (ja, en) = first.map_or_else(
+        || {
+            (
+                "アップロードは受け付けられませんでした".to_owned(),
+                "the upload was refused".to_owned(),
+            )
+        },
+        |p| (p.message.ja.clone(), p.message.en.clone()),
+    );
+    let details: Vec<Value> = report
+        .problems
+        .iter()
+        .filter(|p| p.severity == Severity::Error)
+        .take(20)
+        .map(|p| json!({ "code": p.code, "message": p.message, "where": p.at }))
+        .collect();
+    let body = json!({
+        "error": "upload_refused",
+        "message": format!("the upload was refused: {en}"),
+        "message_ja": format!("アップロードは受け付けられませんでした: {ja}"),
+        "details": details,
+        "report": report,
+    });
+    (StatusCode::UNPROCESSABLE_ENTITY, Json(body)).into_response()
+}
+
+async fn show<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path((layer, id)): Path<(String, String)>,
+    who: P,
+) -> Result<Response, ApiError> {
+    allowed(&app, &who.into(), &layer)?;
+    let (record, report) = staging::staged(&app, &layer, &id)?;
+    Ok(Json(json!({ "upload": record, "report": report })).into_response())
+}
+
+async fn publish<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path((layer, id)): Path<(String, String)>,
+    who: P,
+) -> Result<Response, ApiError> {
+    let user = allowed(&app, &who.into(), &layer)?;
+    let app2 = Arc::clone(&app);
+    let info = tokio::task::spawn_blocking(move || staging::publish(&app2, &user, &layer, &id))
+        .await
+        .map_err(ApiError::internal)??;
+    Ok(Json(json!({ "published": info })).into_response())
+}
+
+async fn versions<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path(layer): Path<String>,
+    who: P,
+) -> Result<Response, ApiError> {
+    allowed(&app, &who.into(), &layer)?;
+    let rows = staging::versions(&app, &layer)?;
+    Ok(Json(json!({ "layer": layer, "versions": rows })).into_response())
+}
+
+async fn activate<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path((layer, version)): Path<(String, u64)>,
+    who: P,
+) -> Result<Response, ApiError> {
+    let user = allowed(&app, &who.into(), &layer)?;
+    let app2 = Arc::clone(&app);
+    let info =
+        tokio::task::spawn_blocking(move || staging::activate(&app2, &user, &layer, version))
+            .await
+            .map_err(ApiError::internal)??;
+    Ok(Json(json!({ "current": info })).into_response())
+}
+
+impl From<StagingError> for ApiError {
+    fn from(e: StagingError) -> Self {
+        match e {
+            StagingError::Ingest(e) => ingest_error(e),
+            StagingError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "upload_refused", "the upload was refused"),
+            StagingError::NoSuchLayer { .. } => ApiError::not_found("no such layer"),
+            StagingError::NoSuchUpload { id, .. } => ApiError::not_found(format!("no staged upload `{id}`")).ja("そのアップロードはありません (公開済みか期限切れ)"),
+            StagingError::NoSuchVersion { layer, version } => ApiError::not_found(format!("layer `{layer}` has no version {version}")).ja(format!("版 {version} はありません")),
+            StagingError::Expired { id } => ApiError::new(StatusCode::GONE, "upload_expired", format!("staged upload `{id}` has expired; upload the file again"))
+                .ja("アップロードの有効期限が切れました。もう一度アップロードしてください"),
+            StagingError::Busy { layer } => ApiError::new(StatusCode::CONFLICT, "busy", format!("another upload or publish of layer `{layer}` is in progress; try again in a moment"))
+                .ja(format!("レイヤー「{layer}」は別の公開作業中です。少し待ってからやり直してください")),
+            StagingError::Store(crate::store::StoreError::DiskFull { path }) => ingest_error(IngestError::DiskFull { path }),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+fn ingest_error(e: IngestError) -> ApiError {
+    let m = e.message();
+    let (status, code) = match &e {
+        IngestError::Unsupported { .. } => {
+            (StatusCode::UNSUPPORTED_MEDIA_TYPE, "unsupported_format")
+        }
+        IngestError::Malformed { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "invalid_file"),
+        IngestError::Crs { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "unsupported_crs"),
+        IngestError::Choose { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "choose_source_layer"),
+        IngestError::Option { .. } => (StatusCode::BAD_REQUEST, "invalid_parameter"),
+        IngestError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        IngestError::DiskFull { .. } => {
+            tracing::error!(error = %e, "disk full during an upload");
+            (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")
+        }
+        _ => return ApiError::internal(e),
+    };
+    let mut err = ApiError::new(status, code, m.en).ja(m.ja);
+    match e {
+        IngestError::Malformed { at, .. } => err = err.detail(json!({ "where": *at })),
+        IngestError::Choose { options, .. } => {
+            err = err.detail(json!({ "source_layers": options }));
+        }
+        IngestError::Option { option, .. } => err = err.detail(json!({ "parameter": option })),
+        _ => {}
+    }
+    err
+}

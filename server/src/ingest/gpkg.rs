@@ -1,0 +1,310 @@
+//! GeoPackage (SQLite): the feature table chosen by `source_layer`, geometry blobs parsed
+//! as WKB, the CRS from `gpkg_spatial_ref_sys` by the column's `srs_id`.
+//!
+//! The database is untrusted: it is opened read-only in SQLite's defensive mode with
+//! `trusted_schema` off (so views and triggers cannot call risky functions), checked with
+//! `quick_check`, and only plain SELECTs with quoted identifiers are run.
+
+use std::path::Path;
+
+use rusqlite::config::DbConfig;
+use rusqlite::types::ValueRef;
+use rusqlite::{Connection, OpenFlags};
+
+use super::IngestError;
+use super::crs::{self, CrsProblem};
+use super::encoding::{Choice, Reason};
+use super::report::{FormatInfo, Where, msg};
+use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
+use super::wkb;
+use crate::layer::{Field, FieldType, Schema, Value};
+
+/// GeoPackage `application_id`s: `GPKG`, `GP10`, `GP11`.
+const APPLICATION_IDS: [i64; 3] = [0x4750_4B47, 0x4750_3130, 0x4750_3131];
+
+/// One feature table.
+struct Table {
+    name: String,
+    geometry: String,
+    srs_id: i64,
+}
+
+/// Opens a GeoPackage and chooses its feature table.
+pub fn open(path: &Path, label: &str, source_layer: Option<&str>) -> Result<Opened, IngestError> {
+    let conn = connect(path, label)?;
+    let tables = feature_tables(&conn, label)?;
+    let names: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
+    let table = choose(tables, source_layer)?;
+    let (fields, columns) = attribute_columns(&conn, &table, label)?;
+    let crs = srs(&conn, table.srs_id);
+    Ok(Opened {
+        format: FormatInfo {
+            code: "geopackage",
+            name: "GeoPackage",
+            source_layer: Some(table.name.clone()),
+            layers_available: if names.len() > 1 { names } else { Vec::new() },
+        },
+        encoding: Some(Choice::new(encoding_rs::UTF_8, Reason::Format)),
+        crs,
+        schema: Schema::new(fields.clone()),
+        file_label: format!("{label}:{}", table.name),
+        notes: Vec::new(),
+        possibly_truncated: Vec::new(),
+        features: Box::new(Features {
+            conn,
+            label: format!("{label}:{}", table.name),
+            table,
+            columns,
+            types: fields.iter().map(|f| f.ty).collect(),
+        }),
+    })
+}
+
+fn sql_error(label: &str, e: &rusqlite::Error) -> IngestError {
+    IngestError::malformed(
+        Where::file(label),
+        format!("GeoPackage が読めません: {e}"),
+        format!("cannot read the GeoPackage: {e}"),
+    )
+}
+
+fn connect(path: &Path, label: &str) -> Result<Connection, IngestError> {
+    let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
+    let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_error(label, &e))?;
+    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
+        .map_err(|e| sql_error(label, &e))?;
+    for (k, v) in [
+        ("trusted_schema", "OFF"),
+        ("cell_size_check", "ON"),
+        ("mmap_size", "0"),
+        ("query_only", "ON"),
+    ] {
+        conn.pragma_update(None, k, v)
+            .map_err(|e| sql_error(label, &e))?;
+    }
+    let check: String = conn
+        .query_row("PRAGMA quick_check", [], |r| r.get(0))
+        .map_err(|e| sql_error(label, &e))?;
+    if check != "ok" {
+        return Err(IngestError::malformed(
+            Where::file(label),
+            format!("GeoPackage が壊れています: {check}"),
+            format!("the GeoPackage is damaged: {check}"),
+        ));
+    }
+    let app_id: i64 = conn
+        .query_row("PRAGMA application_id", [], |r| r.get(0))
+        .map_err(|e| sql_error(label, &e))?;
+    let has_contents = conn
+        .query_row(
+            "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'gpkg_contents'",
+            [],
+            |r| r.get::<_, i64>(0),
+        )
+        .map_err(|e| sql_error(label, &e))?
+        > 0;
+    if !APPLICATION_IDS.contains(&app_id) && !has_contents {
+        return Err(IngestError::Unsupported {
+            message: msg(
+                "SQLite データベースですが GeoPackage ではありません",
+                "this is an SQLite database but not a GeoPackage",
+            ),
+        });
+    }
+    Ok(conn)
+}
+
+fn feature_tables(conn: &Connection, label: &str) -> Result<Vec<Table>, IngestError> {
+    let mut stmt = conn
+        .prepare(
+            "SELECT c.table_name, g.column_name, g.srs_id FROM gpkg_contents c \
+             JOIN gpkg_geometry_columns g ON g.table_name = c.table_name \
+             WHERE c.data_type = 'features' ORDER BY c.table_name",
+        )
+        .map_err(|e| sql_error(label, &e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok(Table {
+                name: r.get(0)?,
+                geometry: r.get(1)?,
+                srs_id: r.get(2)?,
+            })
+        })
+        .map_err(|e| sql_error(label, &e))?;
+    rows.collect::<Result<Vec<_>, _>>()
+        .map_err(|e| sql_error(label, &e))
+}
+
+fn choose(mut tables: Vec<Table>, wanted: Option<&str>) -> Result<Table, IngestError> {
+    let names: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
+    match wanted {
+        Some(w) => match tables.iter().position(|t| t.name == w) {
+            Some(i) => Ok(tables.swap_remove(i)),
+            None => Err(IngestError::Choose {
+                message: msg(
+                    format!("GeoPackage にレイヤー「{w}」がありません。次から選んでください"),
+                    format!("the GeoPackage has no layer `{w}`; choose one of"),
+                ),
+                options: names,
+            }),
+        },
+        None if tables.len() == 1 => Ok(tables.remove(0)),
+        None if tables.is_empty() => Err(IngestError::Unsupported {
+            message: msg(
+                "GeoPackage に地物 (features) のレイヤーがありません",
+                "the GeoPackage holds no feature layer",
+            ),
+        }),
+        None => Err(IngestError::Choose {
+            message: msg(
+                "GeoPackage に複数のレイヤーがあります。source_layer で次から選んでください",
+                "the GeoPackage holds several layers; choose one with source_layer",
+            ),
+            options: names,
+        }),
+    }
+}
+
+pub(crate) fn quote(name: &str) -> String {
+    format!("\"{}\"", name.replace('"', "\"\""))
+}
+
+/// The attribute columns (not the primary key, not the geometry) and their types.
+fn attribute_columns(
+    conn: &Connection,
+    t: &Table,
+    label: &str,
+) -> Result<(Vec<Field>, Vec<String>), IngestError> {
+    let sql = format!("PRAGMA table_info({})", quote(&t.name));
+    let mut stmt = conn.prepare(&sql).map_err(|e| sql_error(label, &e))?;
+    let rows = stmt
+        .query_map([], |r| {
+            Ok((
+                r.get::<_, String>(1)?,
+                r.get::<_, String>(2)?,
+                r.get::<_, i64>(5)?,
+            ))
+        })
+        .map_err(|e| sql_error(label, &e))?;
+    let mut fields = Vec::new();
+    let mut columns = Vec::new();
+    for row in rows {
+        let (name, decl, pk) = row.map_err(|e| sql_error(label, &e))?;
+        if pk > 0 || name.eq_ignore_ascii_case(&t.geometry) {
+            continue;
+        }
+        fields.push(Field {
+            name: name.clone(),
+            ty: declared_type(&decl),
+        });
+        columns.push(name);
+    }
+    Ok((fields, columns))
+}
+
+fn declared_type(decl: &str) -> FieldType {
+    let d = decl.to_ascii_uppercase();
+    if d.contains("INT") {
+        FieldType::Int
+    } else if d.contains("REAL") || d.contains("FLOAT") || d.contains("DOUBLE") {
+        FieldType::Float
+    } else if d.contains("BOOL") {
+        FieldType::Bool
+    } else if d.starts_with("DATE") {
+        FieldType::Date
+    } else {
+        FieldType::String
+    }
+}
+
+fn srs(conn: &Connection, srs_id: i64) -> CrsFound {
+    let row = conn.query_row(
+        "SELECT organization, organization_coordsys_id, definition FROM gpkg_spatial_ref_sys WHERE srs_id = ?1",
+        [srs_id],
+        |r| Ok((r.get::<_, String>(0)?, r.get::<_, i64>(1)?, r.get::<_, String>(2)?)),
+    );
+    let found = match row {
+        Ok((org, code, _)) if org.eq_ignore_ascii_case("EPSG") => u32::try_from(code)
+            .ok()
+            .and_then(crs::Crs::from_epsg)
+            .ok_or(CrsProblem::NotAccepted(format!("EPSG:{code}"))),
+        Ok((_, _, wkt)) => crs::from_wkt(&wkt),
+        Err(_) => Err(CrsProblem::Unrecognised(format!("srs_id {srs_id}"))),
+    };
+    match found {
+        Ok(crs) => CrsFound::Declared {
+            crs,
+            source: "gpkg_srs_id",
+        },
+        Err(problem) => CrsFound::Unusable {
+            problem,
+            source: "gpkg_srs_id",
+        },
+    }
+}
+
+struct Features {
+    conn: Connection,
+    label: String,
+    table: Table,
+    columns: Vec<String>,
+    types: Vec<FieldType>,
+}
+
+impl FeatureSource for Features {
+    fn run(self: Box<Self>, sink: &mut Sink<'_>) -> Result<(), IngestError> {
+        let mut cols = vec![quote(&self.table.geometry)];
+        cols.extend(self.columns.iter().map(|c| quote(c)));
+        let sql = format!(
+            "SELECT {} FROM {}",
+            cols.join(", "),
+            quote(&self.table.name)
+        );
+        let mut stmt = self
+            .conn
+            .prepare(&sql)
+            .map_err(|e| sql_error(&self.label, &e))?;
+        let mut rows = stmt.query([]).map_err(|e| sql_error(&self.label, &e))?;
+        let mut number = 0u64;
+        while let Some(row) = rows.next().map_err(|e| sql_error(&self.label, &e))? {
+            number += 1;
+            let (geometry, issues) = match row.get_ref(0).map_err(|e| sql_error(&self.label, &e))? {
+                ValueRef::Blob(b) => wkb::parse_gpkg(b).map_err(|m| {
+                    IngestError::malformed(
+                        Where::file(&self.label).feature(number),
+                        format!("ジオメトリが壊れています: {m}"),
+                        format!("broken geometry: {m}"),
+                    )
+                })?,
+                _ => (None, Vec::new()),
+            };
+            let mut properties = Vec::with_capacity(self.types.len());
+            for (i, ty) in self.types.iter().enumerate() {
+                let v = row.get_ref(i + 1).map_err(|e| sql_error(&self.label, &e))?;
+                properties.push(value(v, *ty));
+            }
+            sink(SourceFeature {
+                geometry,
+                issues,
+                properties,
+                line: None,
+                bad_fields: Vec::new(),
+            })?;
+        }
+        Ok(())
+    }
+}
+
+fn value(v: ValueRef<'_>, ty: FieldType) -> Value {
+    match (v, ty) {
+        (ValueRef::Null, _) => Value::Null,
+        (ValueRef::Integer(i), FieldType::Bool) => Value::Bool(i != 0),
+        (ValueRef::Integer(i), FieldType::Float) => Value::Float(i as f64),
+        (ValueRef::Integer(i), FieldType::String) => Value::String(i.to_string().into()),
+        (ValueRef::Integer(i), _) => Value::Int(i),
+        (ValueRef::Real(f), FieldType::String) => Value::String(f.to_string().into()),
+        (ValueRef::Real(f), _) => Value::Float(f),
+        (ValueRef::Text(t), _) => Value::String(String::from_utf8_lossy(t).as_ref().into()),
+        (ValueRef::Blob(b), _) => Value::String(hex::encode(b).into()),
+    }
+}

@@ -1,0 +1,246 @@
+//! Attribute types for formats that do not declare them (GeoJSON, CSV).
+
+use crate::layer::{Field, FieldType, Value};
+
+/// What the values of one column looked like.
+#[derive(Debug, Clone, Default)]
+#[expect(
+    clippy::struct_excessive_bools,
+    reason = "independent flags, one per kind of value seen"
+)]
+pub struct ColumnStats {
+    pub name: String,
+    non_null: bool,
+    bools: bool,
+    ints: bool,
+    floats: bool,
+    strings: bool,
+    json: bool,
+    /// For text sources: every non-empty value is an integer / a decimal / a date.
+    text_int: bool,
+    text_float: bool,
+    text_date: bool,
+}
+
+impl ColumnStats {
+    pub fn new(name: &str) -> Self {
+        Self {
+            name: name.to_owned(),
+            text_int: true,
+            text_float: true,
+            text_date: true,
+            ..Self::default()
+        }
+    }
+
+    /// Records one JSON value.
+    pub fn json_value(&mut self, v: &serde_json::Value) {
+        use serde_json::Value as J;
+        match v {
+            J::Null => return,
+            J::Bool(_) => self.bools = true,
+            J::Number(n) if n.is_i64() => self.ints = true,
+            J::Number(_) => self.floats = true,
+            J::String(_) => self.strings = true,
+            J::Array(_) | J::Object(_) => self.json = true,
+        }
+        self.non_null = true;
+    }
+
+    /// Records one text cell (CSV). Empty cells say nothing about the type.
+    pub fn text_value(&mut self, s: &str) {
+        if s.is_empty() {
+            return;
+        }
+        self.non_null = true;
+        self.strings = true;
+        self.text_int &= is_int_text(s);
+        self.text_float &= is_decimal_text(s);
+        self.text_date &= is_iso_date(s);
+    }
+
+    /// The type of a JSON-sourced column.
+    pub fn json_type(&self) -> FieldType {
+        let kinds = [
+            self.bools,
+            self.ints || self.floats,
+            self.strings,
+            self.json,
+        ];
+        if kinds.iter().filter(|k| **k).count() > 1 || !self.non_null {
+            return FieldType::String;
+        }
+        if self.bools {
+            FieldType::Bool
+        } else if self.floats {
+            FieldType::Float
+        } else if self.ints {
+            FieldType::Int
+        } else if self.json {
+            FieldType::Json
+        } else {
+            FieldType::String
+        }
+    }
+
+    /// The type of a text-sourced column. `hint` is the current version's type of the
+    /// same name: it wins when every value fits it, so a re-upload keeps the schema.
+    pub fn text_type(&self, hint: Option<FieldType>) -> FieldType {
+        let fits = |t: FieldType| match t {
+            FieldType::String | FieldType::Json => true,
+            FieldType::Int => self.text_int,
+            FieldType::Float => self.text_float,
+            FieldType::Date => self.text_date,
+            FieldType::Bool => false,
+        };
+        if let Some(h) = hint.filter(|h| fits(*h)) {
+            return h;
+        }
+        if !self.non_null {
+            FieldType::String
+        } else if self.text_int {
+            FieldType::Int
+        } else if self.text_float {
+            FieldType::Float
+        } else {
+            FieldType::String
+        }
+    }
+
+    pub fn field(&self, ty: FieldType) -> Field {
+        Field {
+            name: self.name.clone(),
+            ty,
+        }
+    }
+}
+
+/// An integer as people write it: no leading zeros (a code such as `0954` stays text).
+fn is_int_text(s: &str) -> bool {
+    let d = s.strip_prefix('-').unwrap_or(s);
+    !d.is_empty()
+        && d.len() <= 18
+        && d.bytes().all(|b| b.is_ascii_digit())
+        && (d == "0" || !d.starts_with('0'))
+}
+
+fn is_decimal_text(s: &str) -> bool {
+    let d = s.strip_prefix('-').unwrap_or(s);
+    let (int, frac) = d.split_once('.').unwrap_or((d, ""));
+    !int.is_empty()
+        && int.bytes().all(|b| b.is_ascii_digit())
+        && frac.bytes().all(|b| b.is_ascii_digit())
+        && (int == "0" || !int.starts_with('0'))
+        && !d.ends_with('.')
+}
+
+fn is_iso_date(s: &str) -> bool {
+    let b = s.as_bytes();
+    b.len() >= 10
+        && b[..4].iter().all(u8::is_ascii_digit)
+        && b[4] == b'-'
+        && b[5..7].iter().all(u8::is_ascii_digit)
+        && b[7] == b'-'
+        && b[8..10].iter().all(u8::is_ascii_digit)
+}
+
+/// A JSON value as a value of the column type.
+pub fn from_json(v: &serde_json::Value, ty: FieldType) -> Value {
+    use serde_json::Value as J;
+    match (v, ty) {
+        (J::Null, _) => Value::Null,
+        (J::Bool(b), FieldType::Bool) => Value::Bool(*b),
+        (J::Number(n), FieldType::Int) => n.as_i64().map_or(Value::Null, Value::Int),
+        (J::Number(n), FieldType::Float) => n.as_f64().map_or(Value::Null, Value::Float),
+        (J::String(s), _) => Value::String(s.as_str().into()),
+        (other, _) => Value::String(other.to_string().into()),
+    }
+}
+
+/// A text cell as a value of the column type. Empty cells are null except in text columns.
+pub fn from_text(s: &str, ty: FieldType) -> Value {
+    match ty {
+        FieldType::String => Value::String(s.into()),
+        _ if s.is_empty() => Value::Null,
+        FieldType::Int => s.parse().map_or(Value::Null, Value::Int),
+        FieldType::Float => s.parse().map_or(Value::Null, Value::Float),
+        FieldType::Bool => match s {
+            "true" | "TRUE" | "True" => Value::Bool(true),
+            "false" | "FALSE" | "False" => Value::Bool(false),
+            _ => Value::Null,
+        },
+        FieldType::Date | FieldType::Json => Value::String(s.into()),
+    }
+}
+
+/// Makes a value fit its column type, so every value written matches the schema (SQLite
+/// and FlatGeobuf values need not match their declared column). The flag is true when a
+/// value could not be converted and became null.
+pub fn conform(v: Value, ty: FieldType) -> (Value, bool) {
+    let converted = match (v, ty) {
+        (Value::Null, _) => return (Value::Null, false),
+        (v @ Value::Int(_), FieldType::Int)
+        | (v @ Value::Float(_), FieldType::Float)
+        | (v @ Value::Bool(_), FieldType::Bool)
+        | (v @ Value::String(_), FieldType::String | FieldType::Date | FieldType::Json) => Some(v),
+        (Value::Int(i), FieldType::Float) => Some(Value::Float(i as f64)),
+        (Value::Float(f), FieldType::Int) if f.fract() == 0.0 && f.abs() < 9.0e15 => {
+            Some(Value::Int(f as i64))
+        }
+        (Value::Int(i), FieldType::Bool) => Some(Value::Bool(i != 0)),
+        (Value::String(s), FieldType::Int) => s.trim().parse().ok().map(Value::Int),
+        (Value::String(s), FieldType::Float) => s.trim().parse().ok().map(Value::Float),
+        (other, FieldType::String | FieldType::Date | FieldType::Json) => {
+            Some(Value::String(other.to_string().into()))
+        }
+        _ => None,
+    };
+    match converted {
+        Some(v) => (v, false),
+        None => (Value::Null, true),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rstest::rstest;
+
+    fn text(values: &[&str], hint: Option<FieldType>) -> FieldType {
+        let mut c = ColumnStats::new("x");
+        for v in values {
+            c.text_value(v);
+        }
+        c.text_type(hint)
+    }
+
+    #[rstest]
+    #[case(&["1", "23", ""], None, FieldType::Int)]
+    #[case(&["1", "2.5"], None, FieldType::Float)]
+    #[case(&["0954", "12"], None, FieldType::String)]
+    #[case(&["1", ""], Some(FieldType::String), FieldType::String)]
+    #[case(&["2024-04-01"], Some(FieldType::Date), FieldType::Date)]
+    #[case(&["abc"], Some(FieldType::Int), FieldType::String)]
+    #[case(&["", ""], None, FieldType::String)]
+    fn text_columns_get_types(
+        #[case] values: &[&str],
+        #[case] hint: Option<FieldType>,
+        #[case] ty: FieldType,
+    ) {
+        assert_eq!(text(values, hint), ty);
+    }
+
+    #[test]
+    fn mixed_json_columns_become_text() {
+        let mut c = ColumnStats::new("x");
+        c.json_value(&serde_json::json!(1));
+        c.json_value(&serde_json::json!(2.5));
+        assert_eq!(c.json_type(), FieldType::Float);
+        c.json_value(&serde_json::json!("a"));
+        assert_eq!(c.json_type(), FieldType::String);
+        assert_eq!(
+            from_json(&serde_json::json!(3), FieldType::String),
+            Value::String("3".into())
+        );
+    }
+}

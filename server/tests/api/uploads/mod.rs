@@ -1,0 +1,9 @@
+//! Uploads: formats, encodings, coordinate systems, refusals, publishing, crash safety.
+
+mod crash;
+mod disk_full;
+mod formats;
+mod publish;
+mod refusals;
+mod reproject;
+mod support;
