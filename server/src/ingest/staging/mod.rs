@@ -25,7 +25,7 @@ pub use record::{Record, valid_id};
 
 use super::report::{FileInfo, Report};
 use super::{IngestError, Input, Limits, Options, Target, ZipLimits, convert};
-use crate::access::{Principal, decide};
+use crate::access::{AuditEvent, AuditKind, Principal, decide};
 use crate::app::App;
 use crate::catalog::LayerDef;
 use crate::store::{NewVersion, StoreError, fgb::FgbError};
@@ -189,7 +189,7 @@ fn stage_inner(
     };
     let report = convert(input, opts, limits(app), target, &out)?;
     if !report.accepted {
-        audit("upload.refused", who, layer, None, &upload.id, file);
+        audit(app, "upload.refused", who, layer, None, &upload.id, file);
         return Err(StagingError::Refused(Box::new(report)));
     }
     let version = write_version(app, layer, &out, file, who, report.feature_count)?;
@@ -201,7 +201,15 @@ fn stage_inner(
     let _ = fs::remove_dir_all(&work);
     let _ = fs::remove_file(&out);
     let _ = fs::remove_file(upload.file_path());
-    audit("upload.staged", who, layer, Some(version), &upload.id, file);
+    audit(
+        app,
+        "upload.staged",
+        who,
+        layer,
+        Some(version),
+        &upload.id,
+        file,
+    );
     Ok(Staged {
         id: upload.id.clone(),
         version,
@@ -279,9 +287,10 @@ fn record_for(
     }
 }
 
-/// Emits an audit event (target `audit`): who did what to which layer, when, with which
-/// file. The access module's audit log subscribes to these.
+/// Records an audit event in the audit log (and the log stream): who did what to which
+/// layer, when, with which file and its SHA-256.
 pub(crate) fn audit(
+    app: &App,
     action: &str,
     who: &str,
     layer: &str,
@@ -301,6 +310,24 @@ pub(crate) fn audit(
         time = %crate::time::now_rfc3339(),
         "{action}"
     );
+    let kind = match action {
+        "upload.published" => AuditKind::Publish,
+        "version.activated" => AuditKind::Rollback,
+        _ => AuditKind::Upload,
+    };
+    let event = AuditEvent::new(kind)
+        .user(who)
+        .layer(layer)
+        .detail(serde_json::json!({
+            "action": action,
+            "version": version,
+            "upload": id,
+            "file": file.name,
+            "sha256": file.sha256,
+        }));
+    if let Err(e) = app.access.audit.record_blocking(event) {
+        tracing::error!(error = %e, action, "cannot write the audit log");
+    }
 }
 
 /// SHA-256 and size of a file on disk (for the CLI; HTTP hashes while receiving).
@@ -399,6 +426,7 @@ fn expire(app: &App, dir: &Path, r: &Record) {
         sha256: r.sha256.clone(),
     };
     audit(
+        app,
         "upload.expired",
         "kashimap",
         &r.layer,

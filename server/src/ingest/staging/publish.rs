@@ -94,6 +94,7 @@ pub fn publish(app: &App, who: &str, layer: &str, id: &str) -> Result<VersionInf
     let info = make_current(app, def, rec.version)?;
     let _ = fs::remove_dir_all(&dir);
     audit(
+        app,
         "upload.published",
         who,
         layer,
@@ -123,6 +124,7 @@ pub fn activate(
         let _ = fs::remove_dir_all(record::root(&app.config.data_dir).join(&rec.id));
     }
     audit(
+        app,
         "version.activated",
         who,
         layer,

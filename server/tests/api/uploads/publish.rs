@@ -114,6 +114,24 @@ async fn staged_upload_is_a_version_that_is_not_current_until_published() {
     )
     .await;
     assert_eq!(again.status, 404, "a published upload is no longer staged");
+    let audit = t
+        .app
+        .access
+        .audit
+        .query(kashimap::access::AuditFilter {
+            layer: Some("shelters".into()),
+            limit: 50,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    let kinds: Vec<&str> = audit.iter().map(|e| e.kind.as_str()).collect();
+    assert!(kinds.contains(&"upload"), "{kinds:?}");
+    let published = audit
+        .iter()
+        .find(|e| e.kind == "publish")
+        .expect("the publish is in the audit log");
+    assert_eq!(published.detail["sha256"].as_str().unwrap().len(), 64);
     let bad = send(
         &r,
         "POST",
