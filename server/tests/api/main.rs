@@ -14,4 +14,5 @@ mod helpers;
 mod mvt_fixtures;
 mod ogc;
 mod ops;
+mod security;
 mod tiles;

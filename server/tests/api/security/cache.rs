@@ -1,0 +1,176 @@
+//! Cache mixing: what one caller was served never reaches another, nor the same caller after
+//! its grant has ended — neither as a cached body nor as a 304 to an old ETag.
+
+use kashimap::tile::decode;
+use serde_json::json;
+
+use super::client::{Crawl, Credential};
+use super::expect::Role;
+use crate::helpers::{PASSWORD, TestApp, TestResponse};
+
+/// z14 over the town centre: roads and pipes both have features here.
+const TILE: &str = "14/14112/6593";
+
+/// Every attribute key of a tile's MVT layer.
+fn keys(res: &TestResponse, layer: &str) -> Vec<String> {
+    assert_eq!(res.status, 200, "{}", res.text());
+    let tile = decode(&res.body).unwrap();
+    let mut keys: Vec<String> = tile
+        .layer(layer)
+        .unwrap_or_else(|| panic!("no `{layer}` in the tile"))
+        .features
+        .iter()
+        .flat_map(|f| f.properties.iter().map(|(k, _)| k.clone()))
+        .collect();
+    keys.sort_unstable();
+    keys.dedup();
+    keys
+}
+
+fn etag(res: &TestResponse) -> String {
+    res.header("etag").expect("an ETag").to_owned()
+}
+
+#[tokio::test]
+async fn a_kensetsu_roads_tile_never_reaches_anonymous_or_other_staff() {
+    let crawl = Crawl::new().await;
+    let uri = format!("/tiles/roads/{TILE}.mvt");
+    let ledger = crawl.get(Role::Kensetsu, &uri).await;
+    assert!(keys(&ledger, "roads").contains(&"台帳番号".to_owned()));
+    let tag = etag(&ledger);
+    for role in [Role::Anonymous, Role::Staff, Role::Suido, Role::Contractor] {
+        let res = crawl.get(role, &uri).await;
+        assert!(
+            !keys(&res, "roads").contains(&"台帳番号".to_owned()),
+            "{role:?}"
+        );
+        assert_ne!(etag(&res), tag, "{role:?} shares kensetsu's ETag");
+        let revalidated = crawl.get_with(role, &uri, &[("if-none-match", &tag)]).await;
+        assert_eq!(
+            revalidated.status, 200,
+            "{role:?}: a 304 to kensetsu's ETag"
+        );
+        assert!(!keys(&revalidated, "roads").contains(&"台帳番号".to_owned()));
+    }
+    // The other order: a public tile cached first does not stop kensetsu seeing the ledger.
+    let other = format!("/tiles/roads,zoning/{TILE}.mvt");
+    let public = crawl.get(Role::Anonymous, &other).await;
+    assert!(!keys(&public, "roads").contains(&"台帳番号".to_owned()));
+    let res = crawl.get(Role::Kensetsu, &other).await;
+    assert!(keys(&res, "roads").contains(&"台帳番号".to_owned()));
+}
+
+#[tokio::test]
+async fn ledger_items_etags_do_not_revalidate_for_the_public() {
+    let crawl = Crawl::new().await;
+    let uri = "/ogc/collections/roads/items?limit=5";
+    let ledger = crawl.get(Role::Kensetsu, uri).await;
+    assert!(ledger.text().contains("台帳番号"));
+    let tag = etag(&ledger);
+    let res = crawl
+        .get_with(Role::Anonymous, uri, &[("if-none-match", &tag)])
+        .await;
+    assert_eq!(res.status, 200);
+    assert!(!res.text().contains("台帳番号"));
+}
+
+/// A contractor asks for 土被り on pipes for one day; suido approves.
+async fn grant_cover_depth(app: &TestApp, contractor: &str) {
+    let body = json!({ "layer": "pipes", "attributes": ["土被り"], "reason": "布設替え工事の設計", "days": 1 });
+    let res = app
+        .post_json_as(Some(contractor), "/api/access-requests", &body)
+        .await;
+    assert_eq!(res.status, 201, "{}", res.text());
+    let id = res.json()["id"].as_i64().unwrap();
+    let suido = app.login("suido", PASSWORD).await;
+    let uri = format!("/api/access-requests/{id}/approve");
+    let res = app
+        .post_json_as(Some(&suido), &uri, &json!({ "comment": "承認" }))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+}
+
+#[tokio::test]
+async fn cover_depth_granted_to_a_contractor_ends_with_the_grant_in_tiles_items_and_etags() {
+    let mut crawl = Crawl::new().await;
+    crawl.app.add_user("contractor2", &["contractor"], false);
+    let tile = format!("/tiles/pipes/{TILE}.mvt");
+    let items = "/ogc/collections/pipes/items?limit=5";
+    let Credential::Cookie(cookie) = crawl.credential(Role::Contractor).clone() else {
+        panic!("the contractor signs in with a cookie");
+    };
+    assert!(
+        !keys(&crawl.get(Role::Contractor, &tile).await, "pipes").contains(&"土被り".to_owned())
+    );
+    grant_cover_depth(&crawl.app, &cookie).await;
+
+    let granted = crawl.get(Role::Contractor, &tile).await;
+    assert!(
+        keys(&granted, "pipes").contains(&"土被り".to_owned()),
+        "the grant shows at once"
+    );
+    assert!(
+        granted
+            .header("cache-control")
+            .unwrap()
+            .starts_with("private")
+    );
+    let (tile_tag, granted_items) = (etag(&granted), crawl.get(Role::Contractor, items).await);
+    assert!(granted_items.text().contains("土被り"));
+    let items_tag = etag(&granted_items);
+
+    // Another contractor, meanwhile, gets neither the body nor a 304.
+    let other = crawl.app.login("contractor2", PASSWORD).await;
+    let res = crawl.app.get_as(&other, &tile).await;
+    assert!(!keys(&res, "pipes").contains(&"土被り".to_owned()));
+
+    // Two days later the grant has ended by itself; so has the session: sign in again.
+    crawl.app.app.access.clock.advance(2 * 86_400);
+    let again = crawl.app.login("contractor", PASSWORD).await;
+    crawl.set_credential(Role::Contractor, Credential::Cookie(again));
+    let res = crawl
+        .get_with(Role::Contractor, &tile, &[("if-none-match", &tile_tag)])
+        .await;
+    assert_eq!(res.status, 200, "a 304 to the granted tile's ETag");
+    assert!(!keys(&res, "pipes").contains(&"土被り".to_owned()));
+    let res = crawl
+        .get_with(Role::Contractor, items, &[("if-none-match", &items_tag)])
+        .await;
+    assert_eq!(res.status, 200, "a 304 to the granted items' ETag");
+    assert!(!res.text().contains("土被り"));
+}
+
+#[tokio::test]
+async fn ended_sessions_and_revoked_tokens_see_nothing_restricted() {
+    let crawl = Crawl::new().await;
+    let cookie = crawl.app.login("suido", PASSWORD).await;
+    let (token, info) = crawl
+        .app
+        .app
+        .access
+        .create_token("suido", "qgis", None)
+        .unwrap();
+    let tile = format!("/tiles/pipes/{TILE}.mvt");
+    assert_eq!(crawl.app.get_as(&cookie, &tile).await.status, 200);
+    assert_eq!(crawl.app.get_bearer(&token, &tile).await.status, 200);
+    let res = crawl
+        .app
+        .post_json_as(Some(&cookie), "/auth/logout", &json!({}))
+        .await;
+    assert_eq!(res.status, 204);
+    crawl.app.app.access.revoke_token(info.id).unwrap();
+    for uri in [
+        tile.as_str(),
+        "/tiles/pipes.json",
+        "/ogc/collections/pipes/items",
+    ] {
+        let by_cookie = crawl.app.get_as(&cookie, uri).await;
+        assert_eq!(
+            by_cookie.status, 404,
+            "a logged-out cookie is anonymous: {uri}"
+        );
+        let by_token = crawl.app.get_bearer(&token, uri).await;
+        assert_eq!(by_token.status, 401, "a revoked token is refused: {uri}");
+        assert!(!by_token.text().contains("土被り"));
+    }
+}
