@@ -14,6 +14,7 @@ use crate::catalog::{self, Catalog, CatalogError, LayerDef};
 use crate::config::Config;
 use crate::layer::{Feature, LayerVersion, Layers, Schema, VersionInfo};
 use crate::metrics::Metrics;
+use crate::query::search::SearchIndexes;
 use crate::store::{FsStore, NewVersion, StoreError, VersionStore, fgb};
 use crate::tile::TileService;
 
@@ -40,6 +41,8 @@ pub struct App {
     pub store: Arc<dyn VersionStore>,
     pub metrics: Metrics,
     pub tiles: TileService,
+    /// Search indexes, built on first search of each layer version.
+    pub search: SearchIndexes,
     pub started: Instant,
     /// Users, sessions, tokens, grants and the audit log (`<data-dir>/kashimap.sqlite3`).
     pub access: Arc<Access>,
@@ -61,6 +64,7 @@ impl App {
             store,
             metrics: Metrics::default(),
             tiles: TileService::new(config.tile_cache_mb << 20),
+            search: SearchIndexes::default(),
             started,
             config,
         });

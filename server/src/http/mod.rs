@@ -1,9 +1,11 @@
 //! The HTTP API (axum). Handlers are thin: extract, call the service, respond.
 
 mod access_requests;
+mod api;
 mod audit;
 pub mod auth;
 mod error;
+mod export;
 pub mod extract;
 mod login;
 mod ogc;
@@ -37,6 +39,8 @@ pub fn app(state: Arc<App>) -> Router {
         .merge(login::routes())
         .merge(access_requests::routes())
         .merge(audit::routes())
+        .merge(api::routes())
+        .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
         .merge(tiles::routes())
@@ -98,4 +102,23 @@ pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
         header::VARY,
         HeaderValue::from_static("Cookie, Authorization"),
     );
+}
+
+/// The caller's view of one layer, or the one 404 (byte-identical whatever the id) used for
+/// "missing" and "hidden" alike.
+///
+/// Every handler that serves a single layer's data gets its view here, so restricted views
+/// are always counted in the audit log (aggregated per session, layer and hour).
+pub fn layer_view(
+    app: &App,
+    who: &crate::access::Principal,
+    id: &str,
+) -> Result<crate::access::LayerView, ApiError> {
+    let view = app
+        .layers
+        .get(id)
+        .and_then(|layer| crate::access::decide(who, &layer))
+        .ok_or_else(|| ApiError::not_found("no such layer"))?;
+    app.access.audit.record_view_of(who, &view);
+    Ok(view)
 }

@@ -13,7 +13,7 @@ use axum::{Json, Router};
 
 use super::extract::{BaseUrl, Path};
 use super::{ApiError, cache_headers};
-use crate::access::{LayerView, Principal, decide};
+use crate::access::{LayerView, Principal};
 use crate::app::App;
 use crate::tile::{RenderedTile, TileCoord, tilejson};
 
@@ -42,17 +42,8 @@ fn views(app: &App, principal: &Principal, ids: &str) -> Result<Vec<LayerView>, 
     }
     names
         .into_iter()
-        .map(|id| {
-            app.layers
-                .get(id)
-                .and_then(|v| decide(principal, &v))
-                .ok_or_else(|| ApiError::not_found(format!("no layer `{}`", truncate(id))))
-        })
+        .map(|id| super::layer_view(app, principal, id))
         .collect()
-}
-
-fn truncate(s: &str) -> String {
-    s.chars().take(64).collect()
 }
 
 async fn tile_json(

@@ -1,5 +1,8 @@
 //! Queries over layer versions: CQL2 filters, OGC item queries, spatial questions, search.
 
 pub mod cql2;
+pub mod export;
 pub mod geojson;
 pub mod items;
+pub mod search;
+pub mod spatial;

@@ -206,3 +206,34 @@ async fn public_style_names_no_restricted_layer() {
     assert_eq!(app.get("/styles/..%2Fsecret.json").await.status, 404);
     assert_eq!(app.get("/styles/nosuch.json").await.status, 404);
 }
+
+#[tokio::test]
+async fn staff_tiles_are_private_and_restricted_views_are_audited_once() {
+    let app = TestApp::sample();
+    app.add_user("suido1", &["suido"], true);
+    let cookie = app.login("suido1", crate::helpers::PASSWORD).await;
+    for _ in 0..3 {
+        let res = app
+            .get_as(&cookie, &format!("/tiles/pipes/{CENTRE_Z14}.mvt"))
+            .await;
+        let tile = decoded(&res);
+        assert_eq!(tile.layers[0].name, "pipes");
+        assert!(
+            tile.layers[0]
+                .features
+                .iter()
+                .any(|f| f.properties.iter().any(|(k, _)| k == "土被り"))
+        );
+        assert!(res.header("cache-control").unwrap().starts_with("private"));
+    }
+    let audit = &app.app.access.audit;
+    assert_eq!(
+        audit.flush_views().unwrap(),
+        1,
+        "three tiles, one aggregated audit row"
+    );
+    // Public roads tiles are not restricted views: nothing to audit.
+    app.get_as(&cookie, &format!("/tiles/shelters/{CENTRE_Z14}.mvt"))
+        .await;
+    assert_eq!(audit.flush_views().unwrap(), 0);
+}

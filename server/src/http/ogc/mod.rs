@@ -6,7 +6,7 @@
 mod docs;
 mod openapi;
 mod params;
-mod respond;
+pub(super) mod respond;
 
 use std::sync::Arc;
 
@@ -19,7 +19,7 @@ use axum::routing::get;
 use self::respond::{Caching, GEOJSON, HTML, JSON, OPENAPI, SCHEMA};
 use super::ApiError;
 use super::extract::{BaseUrl, Params, Path};
-use crate::access::{LayerView, Principal, decide, decide_all};
+use crate::access::{LayerView, Principal, decide_all};
 use crate::app::App;
 use crate::query::items;
 
@@ -37,10 +37,7 @@ pub fn routes() -> Router<Arc<App>> {
 
 /// The caller's view of a layer, or the one 404 used for "missing" and "hidden" alike.
 fn view(app: &App, who: &Principal, id: &str) -> Result<LayerView, ApiError> {
-    app.layers
-        .get(id)
-        .and_then(|layer| decide(who, &layer))
-        .ok_or_else(|| ApiError::not_found("no such collection"))
+    super::layer_view(app, who, id)
 }
 
 /// Every view the caller may see, and whether all of them are public.
