@@ -7,6 +7,8 @@ mod cache;
 mod client;
 mod expect;
 mod ogc;
+mod properties;
+mod spatial;
 mod styles;
 mod tiles;
 mod traversal;
