@@ -7,6 +7,7 @@ mod cache;
 mod client;
 mod expect;
 mod ogc;
+mod ops;
 mod properties;
 mod spatial;
 mod styles;

@@ -25,6 +25,8 @@ async fn sweep(crawl: &Crawl, role: Role) -> Outputs {
         "/styles/staff.json".to_owned(),
         "/api/at?lon=130.1&lat=33.1".to_owned(),
         "/ogc/collections".to_owned(),
+        "/readyz".to_owned(),
+        "/metrics".to_owned(),
     ];
     for q in ["KR-00001", "W00001", "確認調査", "鹿島"] {
         uris.push(format!("/api/search?q={}", enc(q)));
