@@ -121,77 +121,16 @@ const PIPES_CONTRACTOR: &[&str] = &["管路番号", "管種", "口径", "布設�
 type Row = [Option<&'static [&'static str]>; 5];
 
 /// The table above. `None`: the layer is hidden (the same 404 as a missing one).
+#[rustfmt::skip]
 const TABLE: [(Role, Row); 7] = [
-    (
-        Role::Anonymous,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS_PUBLIC),
-            Some(HERITAGE_PUBLIC),
-            None,
-        ],
-    ),
-    (
-        Role::Staff,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS_PUBLIC),
-            Some(HERITAGE_PUBLIC),
-            None,
-        ],
-    ),
-    (
-        Role::Suido,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS_PUBLIC),
-            Some(HERITAGE_PUBLIC),
-            Some(PIPES),
-        ],
-    ),
-    (
-        Role::Kensetsu,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS),
-            Some(HERITAGE_PUBLIC),
-            None,
-        ],
-    ),
-    (
-        Role::Bunka,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS_PUBLIC),
-            Some(HERITAGE),
-            None,
-        ],
-    ),
-    (
-        Role::Contractor,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS_PUBLIC),
-            Some(HERITAGE_PUBLIC),
-            Some(PIPES_CONTRACTOR),
-        ],
-    ),
-    (
-        Role::Admin,
-        [
-            Some(SHELTERS),
-            Some(ZONING),
-            Some(ROADS),
-            Some(HERITAGE),
-            Some(PIPES),
-        ],
-    ),
+    //                  shelters        zoning        roads               heritage               pipes
+    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None]),
+    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None]),
+    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES)]),
+    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None]),
+    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None]),
+    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR)]),
+    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES)]),
 ];
 
 fn column(layer: &str) -> usize {
