@@ -2,7 +2,8 @@
 //! a session cookie (kensetsu, contractor) or an API token (the others), and the checks that
 //! every crawled answer shares.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
+use std::sync::{Arc, Mutex};
 
 use axum::body::Body;
 use axum::http::Request;
@@ -22,6 +23,9 @@ pub enum Credential {
 pub struct Crawl {
     pub app: TestApp,
     creds: Vec<(Role, Credential)>,
+    /// An admin's JSON answers by URI: the reference every role is compared with, fetched
+    /// once per crawl.
+    reference: Mutex<HashMap<String, Arc<serde_json::Value>>>,
 }
 
 impl Crawl {
@@ -44,7 +48,11 @@ impl Crawl {
             };
             creds.push((role, cred));
         }
-        Self { app, creds }
+        Self {
+            app,
+            creds,
+            reference: Mutex::default(),
+        }
     }
 
     pub fn credential(&self, role: Role) -> &Credential {
@@ -80,6 +88,19 @@ impl Crawl {
             res.text()
         );
         res
+    }
+
+    /// An admin's JSON answer to `uri` (200 expected), fetched once.
+    pub async fn admin_json(&self, uri: &str) -> Arc<serde_json::Value> {
+        if let Some(v) = self.reference.lock().unwrap().get(uri) {
+            return Arc::clone(v);
+        }
+        let v = Arc::new(self.json(Role::Admin, uri).await);
+        self.reference
+            .lock()
+            .unwrap()
+            .insert(uri.to_owned(), Arc::clone(&v));
+        v
     }
 
     /// GET as `role`, expecting 200 and JSON.

@@ -11,5 +11,6 @@ mod ops;
 mod properties;
 mod spatial;
 mod styles;
+mod sweep;
 mod tiles;
 mod traversal;

@@ -53,7 +53,7 @@ async fn items_as_admin_sees(crawl: &Crawl, role: Role, layer: &str, query: &str
     assert_eq!(res.status, 200, "{role:?} {uri}: {}", res.text());
     assert_caching(&res, role, &[layer], &uri);
     let (ids, matched) = check_page(role, layer, &res.json(), &uri);
-    let admin = crawl.json(Role::Admin, &uri).await;
+    let admin = crawl.admin_json(&uri).await;
     let (want, want_matched) = check_page(Role::Admin, layer, &admin, &uri);
     assert_eq!((ids, matched), (want, want_matched), "{role:?} {uri}");
     matched

@@ -5,7 +5,8 @@ use serde_json::Value;
 
 use super::client::{Crawl, assert_caching, assert_same_404, assert_subset};
 use super::expect::{LAYERS, Role, attributes, hidden, hidden_attributes, visible};
-use crate::helpers::enc;
+use super::sweep::{Output, sweeps};
+use crate::helpers::{TestResponse, enc};
 
 /// The first coordinate of a GeoJSON geometry.
 fn first_position(geometry: &Value) -> (f64, f64) {
@@ -22,10 +23,7 @@ async fn probe_points(crawl: &Crawl) -> Vec<(f64, f64)> {
     let mut out = Vec::new();
     for layer in LAYERS {
         let uri = format!("/ogc/collections/{layer}/items?limit=2");
-        for f in crawl.json(Role::Admin, &uri).await["features"]
-            .as_array()
-            .unwrap()
-        {
+        for f in crawl.admin_json(&uri).await["features"].as_array().unwrap() {
             out.push(first_position(&f["geometry"]));
         }
     }
@@ -63,7 +61,7 @@ async fn at(crawl: &Crawl, role: Role, (lon, lat): (f64, f64)) {
     assert_eq!(res.status, 200, "{role:?} {uri}: {}", res.text());
     let layers = visible(role);
     assert_caching(&res, role, &layers, &uri);
-    let admin = crawl.json(Role::Admin, &uri).await;
+    let admin = crawl.admin_json(&uri).await;
     let body = res.json();
     let got: Vec<&Value> = body["layers"].as_array().unwrap().iter().collect();
     let mut ids: Vec<&str> = got.iter().map(|l| l["id"].as_str().unwrap()).collect();
@@ -106,7 +104,7 @@ async fn nearest(crawl: &Crawl, role: Role, (lon, lat): (f64, f64)) {
                 .iter()
                 .all(|f| f["distance_m"].is_number())
         );
-        let admin = crawl.json(Role::Admin, &uri).await;
+        let admin = crawl.admin_json(&uri).await;
         assert_eq!(
             checked(role, Some(layer), features, &uri),
             checked(Role::Admin, Some(layer), &admin["features"], &uri)
@@ -181,7 +179,7 @@ async fn search_finds_only_what_the_role_may_see() {
             let layers = visible(role);
             assert_caching(&res, role, &layers, &uri);
             let mine = checked(role, None, &res.json()["features"], &uri);
-            let admin = crawl.json(Role::Admin, &uri).await;
+            let admin = crawl.admin_json(&uri).await;
             let mut theirs = checked(Role::Admin, None, &admin["features"], &uri);
             theirs.retain(|(l, _)| layers.contains(&l.as_str()));
             assert_eq!(mine, theirs, "{role:?} {uri}");
@@ -203,44 +201,52 @@ fn csv_columns(text: &str) -> Vec<String> {
         .collect()
 }
 
-/// Every export of one layer as `role`: only allowed attributes, an admin's feature count.
-async fn exports_of(crawl: &Crawl, role: Role, layer: &str) {
+/// One output of the shared sweep (every export of every visible layer is in it).
+fn swept<'a>(outputs: &'a [Output], uri: &str) -> &'a TestResponse {
+    &outputs
+        .iter()
+        .find(|o| o.uri == uri)
+        .unwrap_or_else(|| panic!("{uri} not swept"))
+        .res
+}
+
+/// Every export of one layer as `role`: only allowed attributes, an admin's features.
+fn exports_of(role: Role, layer: &str, mine: &[Output], admin: &[Output]) {
     let allowed = attributes(role, layer).unwrap();
     let base = format!("/api/layers/{layer}/export");
-    let geojson = crawl.get(role, &format!("{base}.geojson")).await;
+    let geojson = swept(mine, &format!("{base}.geojson"));
     assert_eq!(geojson.status, 200, "{role:?} {base}.geojson");
-    assert_caching(&geojson, role, &[layer], &base);
-    let admin = crawl.json(Role::Admin, &format!("{base}.geojson")).await;
-    let mine = checked(role, Some(layer), &geojson.json()["features"], &base);
-    assert_eq!(
-        mine,
-        checked(Role::Admin, Some(layer), &admin["features"], &base)
-    );
-    let csv = crawl.get(role, &format!("{base}.csv")).await;
+    assert_caching(geojson, role, &[layer], &base);
+    let reference = swept(admin, &format!("{base}.geojson")).json();
+    let ids = checked(role, Some(layer), &geojson.json()["features"], &base);
+    let want = checked(Role::Admin, Some(layer), &reference["features"], &base);
+    assert_eq!(ids, want, "{role:?} {base}.geojson");
+    let csv = swept(mine, &format!("{base}.csv"));
     assert_eq!(csv.status, 200, "{role:?} {base}.csv");
-    assert_caching(&csv, role, &[layer], &base);
+    assert_caching(csv, role, &[layer], &base);
     let columns = csv_columns(&csv.text());
-    assert_subset(
-        columns.iter().map(String::as_str),
-        allowed,
-        &format_args!("{role:?} {base}.csv"),
-    );
-    let fgb = crawl.get(role, &format!("{base}.fgb")).await;
+    let what = format!("{role:?} {base}.csv");
+    assert_subset(columns.iter().map(String::as_str), allowed, &what);
+    let fgb = swept(mine, &format!("{base}.fgb"));
     assert_eq!(fgb.status, 200, "{role:?} {base}.fgb");
-    assert_caching(&fgb, role, &[layer], &base);
+    assert_caching(fgb, role, &[layer], &base);
     let (schema, features) = kashimap::store::fgb::read(fgb.body.as_slice()).unwrap();
     let names = schema.fields().iter().map(|f| f.name.as_str());
     assert_subset(names, allowed, &format_args!("{role:?} {base}.fgb"));
-    assert_eq!(features.len(), mine.len(), "{role:?} {base}.fgb");
+    assert_eq!(features.len(), ids.len(), "{role:?} {base}.fgb");
 }
 
 #[tokio::test]
 async fn exports_hold_only_the_roles_attributes_and_hidden_layers_do_not_export() {
+    let sweeps = sweeps();
+    let admin = &sweeps.iter().find(|(r, _)| *r == Role::Admin).unwrap().1;
+    for (role, mine) in sweeps {
+        for layer in visible(*role) {
+            exports_of(*role, layer, mine, admin);
+        }
+    }
     let crawl = Crawl::new().await;
     for role in Role::ALL {
-        for layer in visible(role) {
-            exports_of(&crawl, role, layer).await;
-        }
         for layer in hidden(role) {
             for ext in ["geojson", "csv", "fgb"] {
                 let h = crawl
