@@ -40,6 +40,18 @@ async fn ops_of(crawl: &Crawl, role: Role) {
     }
 }
 
+/// The audit log is the admin's alone.
+async fn audit_of(crawl: &Crawl, role: Role) {
+    for uri in ["/api/audit", "/api/audit.csv"] {
+        let status = crawl.get(role, uri).await.status.as_u16();
+        match role {
+            Role::Admin => assert_eq!(status, 200, "{uri}"),
+            Role::Anonymous => assert_eq!(status, 401, "{uri}"),
+            _ => assert_eq!(status, 403, "{role:?} {uri}"),
+        }
+    }
+}
+
 async fn me_of(crawl: &Crawl, role: Role) {
     let res = crawl.get(role, "/auth/me").await;
     if role == Role::Anonymous {
@@ -81,5 +93,13 @@ async fn me_lists_exactly_the_roles_layers_and_attributes() {
     let crawl = Crawl::new().await;
     for role in Role::ALL {
         me_of(&crawl, role).await;
+    }
+}
+
+#[tokio::test]
+async fn only_an_admin_reads_the_audit_log() {
+    let crawl = Crawl::new().await;
+    for role in Role::ALL {
+        audit_of(&crawl, role).await;
     }
 }

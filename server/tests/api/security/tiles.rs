@@ -7,7 +7,7 @@ use std::sync::Arc;
 use kashimap::tile::{DecodedTile, decode};
 
 use super::client::{Crawl, assert_caching, assert_same_404, assert_subset};
-use super::expect::{LAYERS, Role, attributes, hidden, visible};
+use super::expect::{LAYERS, Role, attributes, hidden, never_named, visible};
 use crate::helpers::TestResponse;
 
 /// The crawl's zoom range.
@@ -80,6 +80,33 @@ fn ids(tile: Option<&DecodedTile>) -> Ids {
     .unwrap_or_default()
 }
 
+/// The bytes of an MVT string field (`tag`, one-byte length, text) as a string to search
+/// for: the layer name is field 1 (`0x0a`), each entry of the key table field 3 (`0x1a`).
+/// Searching the raw tile catches a name even in a table no feature refers to.
+fn mvt_field(tag: u8, text: &str) -> String {
+    let len = u8::try_from(text.len()).unwrap();
+    assert!(len < 0x80, "a one-byte varint");
+    format!("{}{}{text}", char::from(tag), char::from(len))
+}
+
+/// No key table names an attribute the role may see in no layer, and no layer table is
+/// named after a hidden layer.
+fn check_raw(role: Role, body: &[u8], what: &str) {
+    let raw = String::from_utf8_lossy(body);
+    for name in never_named(role) {
+        assert!(
+            !raw.contains(&mvt_field(0x1a, name)),
+            "{what}: key `{name}` in the tile"
+        );
+    }
+    for layer in hidden(role) {
+        assert!(
+            !raw.contains(&mvt_field(0x0a, layer)),
+            "{what}: layer `{layer}` in the tile"
+        );
+    }
+}
+
 /// Checks one decoded tile against the table.
 fn check_tile(role: Role, tile: &DecodedTile, what: &str) {
     let shown = visible(role);
@@ -116,6 +143,7 @@ async fn crawl_role(
         assert_caching(&res, role, &layers, &uri);
         if let Some(t) = &tile {
             check_tile(role, t, &uri);
+            check_raw(role, &res.body, &uri);
         }
         let got = ids(tile.as_ref());
         if let Some(admin) = reference.get(i) {
@@ -237,4 +265,19 @@ async fn tilejson_of(crawl: &Crawl, role: Role) {
         .map(|l| l["id"].as_str().unwrap())
         .collect();
     assert_eq!(ids, layers);
+}
+
+/// The raw search of [`check_raw`] finds names that are there (so its silence means
+/// something): an admin's pipes tile has the `土被り` key and the `pipes` layer.
+#[tokio::test]
+async fn the_raw_tile_search_finds_what_is_there() {
+    let crawl = Crawl::new().await;
+    let res = crawl
+        .get(Role::Admin, "/tiles/pipes/14/14112/6593.mvt")
+        .await;
+    assert_eq!(res.status, 200);
+    let raw = String::from_utf8_lossy(&res.body);
+    assert!(raw.contains(&mvt_field(0x1a, "土被り")));
+    assert!(raw.contains(&mvt_field(0x0a, "pipes")));
+    assert!(!raw.contains(&mvt_field(0x1a, "用途地域")));
 }
