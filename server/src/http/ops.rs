@@ -11,10 +11,11 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
+use super::cache_headers;
 use crate::access::{Principal, decide};
 use crate::app::App;
 use crate::metrics::escape;
@@ -32,7 +33,7 @@ async fn healthz() -> impl IntoResponse {
 
 /// Ready once every layer is loaded. Lists the current version of each layer the caller may
 /// see; an admin also sees the layers not yet loaded (`null`).
-async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> impl IntoResponse {
+async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> Response {
     let layers: serde_json::Map<String, serde_json::Value> = app
         .layers
         .slots()
@@ -49,13 +50,16 @@ async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> impl IntoR
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
+    let mut res = (
         status,
         axum::Json(json!({ "ready": ready, "layers": layers })),
     )
+        .into_response();
+    cache_headers(res.headers_mut(), false, 0);
+    res
 }
 
-async fn metrics(State(app): State<Arc<App>>, principal: Principal) -> impl IntoResponse {
+async fn metrics(State(app): State<Arc<App>>, principal: Principal) -> Response {
     let mut out = String::new();
     app.metrics.render_requests(&mut out);
     app.metrics.render_tiles(&mut out);
@@ -91,5 +95,8 @@ async fn metrics(State(app): State<Arc<App>>, principal: Principal) -> impl Into
         "# HELP kashimap_uptime_seconds Seconds since start.\n# TYPE kashimap_uptime_seconds gauge\nkashimap_uptime_seconds {}",
         app.started.elapsed().as_secs()
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    let mut res = ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response();
+    // What it lists depends on the caller, so no shared cache may keep it.
+    cache_headers(res.headers_mut(), false, 0);
+    res
 }

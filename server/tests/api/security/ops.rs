@@ -8,6 +8,14 @@ use super::expect::{Role, attributes, hidden, visible};
 use super::ogc::words;
 
 async fn ops_of(crawl: &Crawl, role: Role) {
+    for uri in ["/readyz", "/metrics"] {
+        let res = crawl.get(role, uri).await;
+        let control = res.header("cache-control").unwrap_or_default();
+        assert!(
+            control.starts_with("private"),
+            "{role:?} {uri}: `{control}`"
+        );
+    }
     let ready = crawl.json(role, "/readyz").await;
     let listed: BTreeSet<&str> = ready["layers"]
         .as_object()
