@@ -15,7 +15,7 @@ BIN="${KASHIMAP_BIN:-$ROOT/target/release/kashimap}"
 WORK="$BENCH_DIR/large-$COUNT"
 if [ ! -f "$WORK/parcels.fgb" ]; then
   log "generating $COUNT polygons into $WORK"
-  /usr/bin/time -v "$BIN" generate --large "$COUNT" --out "$WORK" 2> "$LOG_DIR/generate-$COUNT.time"
+  /usr/bin/time -v "$BIN" generate --large "$COUNT" --out "$WORK" --source "$ROOT/data/source" 2> "$LOG_DIR/generate-$COUNT.time"
   grep -E "Elapsed|Maximum resident" "$LOG_DIR/generate-$COUNT.time" >&2
 fi
 rm -rf "$WORK/var"

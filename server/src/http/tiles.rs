@@ -15,7 +15,7 @@ use super::extract::{BaseUrl, Path};
 use super::{ApiError, cache_headers};
 use crate::access::{LayerView, Principal};
 use crate::app::App;
-use crate::tile::{RenderedTile, TileCoord, tilejson};
+use crate::tile::{RenderedTile, TileCoord, TileMetrics as _, tilejson};
 
 /// At most this many layers in one tile request.
 const MAX_LAYERS: usize = 16;
@@ -70,6 +70,10 @@ async fn tile(
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &y)?;
     let views = views(&app, &principal, &layers)?;
+    if let Some(hit) = app.tiles.cached(&views, coord) {
+        app.metrics.cache_hit();
+        return Ok(respond(&hit, &headers, app.config.public_max_age));
+    }
     let worker = Arc::clone(&app);
     let tile =
         tokio::task::spawn_blocking(move || worker.tiles.tile(&views, coord, &worker.metrics))

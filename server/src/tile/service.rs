@@ -110,6 +110,17 @@ impl TileService {
         }))
     }
 
+    /// The cached tile for these views, if any: cheap enough to call on the async runtime,
+    /// so a cache hit never waits for a blocking thread.
+    pub fn cached(&self, views: &[LayerView], coord: TileCoord) -> Option<Arc<RenderedTile>> {
+        let cache = self.cache.as_ref()?;
+        let key = CacheKey {
+            coord,
+            classes: views.iter().map(|v| v.class.clone()).collect(),
+        };
+        cache.get(&key)
+    }
+
     /// Returns the tile for these views, from the cache or freshly rendered.
     pub fn tile(
         &self,
