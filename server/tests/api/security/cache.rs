@@ -174,37 +174,54 @@ async fn cover_depth_granted_to_a_contractor_ends_with_the_grant_in_tiles_items_
     }
 }
 
+/// Restricted outputs of pipes, to ask with an ended credential.
+const PIPES_OUTPUTS: [&str; 5] = [
+    "/tiles/pipes/14/14112/6593.mvt",
+    "/tiles/pipes.json",
+    "/ogc/collections/pipes/items",
+    "/api/layers/pipes/export.csv",
+    "/api/nearest?layer=pipes&lon=130.1&lat=33.1",
+];
+
+/// A cookie that no longer signs in is anonymous (404 for pipes); a token that no longer
+/// works is refused outright (401).
+async fn assert_ended(app: &TestApp, cookie: &str, token: &str, why: &str) {
+    for uri in PIPES_OUTPUTS {
+        let by_cookie = app.get_as(cookie, uri).await;
+        assert_eq!(by_cookie.status, 404, "{why} cookie is anonymous: {uri}");
+        let by_token = app.get_bearer(token, uri).await;
+        assert_eq!(by_token.status, 401, "{why} token is refused: {uri}");
+        assert!(!by_token.text().contains("土被り"));
+    }
+}
+
+async fn suido_credentials(app: &TestApp, days: Option<u32>) -> (String, String, i64) {
+    let cookie = app.login("suido", PASSWORD).await;
+    let (token, info) = app.app.access.create_token("suido", "qgis", days).unwrap();
+    for uri in PIPES_OUTPUTS {
+        assert_eq!(app.get_as(&cookie, uri).await.status, 200, "{uri}");
+        assert_eq!(app.get_bearer(&token, uri).await.status, 200, "{uri}");
+    }
+    (cookie, token, info.id)
+}
+
 #[tokio::test]
-async fn ended_sessions_and_revoked_tokens_see_nothing_restricted() {
+async fn logged_out_sessions_and_revoked_tokens_see_nothing_restricted() {
     let crawl = Crawl::new().await;
-    let cookie = crawl.app.login("suido", PASSWORD).await;
-    let (token, info) = crawl
-        .app
-        .app
-        .access
-        .create_token("suido", "qgis", None)
-        .unwrap();
-    let tile = format!("/tiles/pipes/{TILE}.mvt");
-    assert_eq!(crawl.app.get_as(&cookie, &tile).await.status, 200);
-    assert_eq!(crawl.app.get_bearer(&token, &tile).await.status, 200);
+    let (cookie, token, id) = suido_credentials(&crawl.app, None).await;
     let res = crawl
         .app
         .post_json_as(Some(&cookie), "/auth/logout", &json!({}))
         .await;
     assert_eq!(res.status, 204);
-    crawl.app.app.access.revoke_token(info.id).unwrap();
-    for uri in [
-        tile.as_str(),
-        "/tiles/pipes.json",
-        "/ogc/collections/pipes/items",
-    ] {
-        let by_cookie = crawl.app.get_as(&cookie, uri).await;
-        assert_eq!(
-            by_cookie.status, 404,
-            "a logged-out cookie is anonymous: {uri}"
-        );
-        let by_token = crawl.app.get_bearer(&token, uri).await;
-        assert_eq!(by_token.status, 401, "a revoked token is refused: {uri}");
-        assert!(!by_token.text().contains("土被り"));
-    }
+    crawl.app.app.access.revoke_token(id).unwrap();
+    assert_ended(&crawl.app, &cookie, &token, "a logged-out / revoked").await;
+}
+
+#[tokio::test]
+async fn expired_sessions_and_tokens_see_nothing_restricted() {
+    let crawl = Crawl::new().await;
+    let (cookie, token, _) = suido_credentials(&crawl.app, Some(1)).await;
+    crawl.app.app.access.clock.advance(2 * 86_400);
+    assert_ended(&crawl.app, &cookie, &token, "an expired").await;
 }
