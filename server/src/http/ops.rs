@@ -1,4 +1,9 @@
 //! Liveness, readiness and Prometheus metrics.
+//!
+//! These routes are open (orchestrators and scrapers call them without signing in), so what
+//! they say about layers goes through the policy like every other output: a caller learns
+//! the id, size and version of the layers it may see, and nothing of the others. A
+//! Prometheus scraper that should see every layer sends an admin's API token.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -6,10 +11,12 @@ use std::sync::Arc;
 use axum::Router;
 use axum::extract::State;
 use axum::http::{StatusCode, header};
-use axum::response::IntoResponse;
+use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use serde_json::json;
 
+use super::cache_headers;
+use crate::access::{Principal, decide};
 use crate::app::App;
 use crate::metrics::escape;
 
@@ -24,13 +31,17 @@ async fn healthz() -> impl IntoResponse {
     axum::Json(json!({ "status": "ok" }))
 }
 
-async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
+/// Ready once every layer is loaded. Lists the current version of each layer the caller may
+/// see; an admin also sees the layers not yet loaded (`null`).
+async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> Response {
     let layers: serde_json::Map<String, serde_json::Value> = app
         .layers
         .slots()
-        .map(|s| {
-            let v = s.current().map(|v| v.version());
-            (s.def.id.clone(), json!(v))
+        .filter_map(|s| match s.current() {
+            Some(v) => decide(&principal, &v).map(|_| (s.def.id.clone(), json!(v.version()))),
+            None => principal
+                .is_admin()
+                .then(|| (s.def.id.clone(), json!(null))),
         })
         .collect();
     let ready = app.layers.all_loaded();
@@ -39,13 +50,16 @@ async fn readyz(State(app): State<Arc<App>>) -> impl IntoResponse {
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    (
+    let mut res = (
         status,
         axum::Json(json!({ "ready": ready, "layers": layers })),
     )
+        .into_response();
+    cache_headers(res.headers_mut(), false, 0);
+    res
 }
 
-async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
+async fn metrics(State(app): State<Arc<App>>, principal: Principal) -> Response {
     let mut out = String::new();
     app.metrics.render_requests(&mut out);
     app.metrics.render_tiles(&mut out);
@@ -56,7 +70,8 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
     );
     out.push_str("# HELP kashimap_layer_features Features in the current version of each layer.\n");
     out.push_str("# TYPE kashimap_layer_features gauge\n");
-    let current = app.layers.current_all();
+    let mut current = app.layers.current_all();
+    current.retain(|v| decide(&principal, v).is_some());
     for v in &current {
         let _ = writeln!(
             out,
@@ -80,5 +95,8 @@ async fn metrics(State(app): State<Arc<App>>) -> impl IntoResponse {
         "# HELP kashimap_uptime_seconds Seconds since start.\n# TYPE kashimap_uptime_seconds gauge\nkashimap_uptime_seconds {}",
         app.started.elapsed().as_secs()
     );
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out)
+    let mut res = ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response();
+    // What it lists depends on the caller, so no shared cache may keep it.
+    cache_headers(res.headers_mut(), false, 0);
+    res
 }

@@ -16,6 +16,7 @@ mod mvt_fixtures;
 mod ogc;
 mod ops;
 mod search;
+mod security;
 mod spatial;
 mod synthetic;
 mod tiles;
