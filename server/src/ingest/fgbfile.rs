@@ -17,8 +17,8 @@ use super::crs::{self, CrsProblem};
 use super::encoding::{Choice, Reason};
 use super::report::{FormatInfo, Where};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
-use crate::layer::{Field, Schema, Value};
-use crate::store::fgb::{field_type, value_of};
+use crate::layer::{Schema, Value};
+use crate::store::fgb::{header_fields, value_of};
 
 /// Size of one packed R-tree node on disk.
 const NODE_ITEM_BYTES: u128 = 40;
@@ -41,17 +41,7 @@ pub fn open(path: &Path, label: &str) -> Result<Opened, IngestError> {
         .map_err(|_| bad(label, None, "the header could not be decoded"))?
         .map_err(|e| bad(label, None, &e.to_string()))?;
     let header = opened.header();
-    let fields: Vec<Field> = header
-        .columns()
-        .map(|cols| {
-            cols.iter()
-                .map(|c| Field {
-                    name: c.name().to_owned(),
-                    ty: field_type(c.type_()),
-                })
-                .collect()
-        })
-        .unwrap_or_default();
+    let fields = header_fields(&header);
     let crs = match header.crs() {
         None => CrsFound::Missing {
             message: super::report::msg(

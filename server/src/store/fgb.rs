@@ -215,12 +215,9 @@ pub fn field_type(ty: ColumnType) -> FieldType {
     }
 }
 
-/// Reads a whole FlatGeobuf file into features with ids `1..=n` in file order.
-/// Features without geometry are skipped.
-pub fn read(input: impl Read) -> Result<(Schema, Vec<Feature>), FgbError> {
-    let reader = FgbReader::open(BufReader::new(input))?;
-    let header = reader.header();
-    let fields: Vec<Field> = header
+/// The attribute columns a FlatGeobuf header declares.
+pub fn header_fields(header: &flatgeobuf::Header<'_>) -> Vec<Field> {
+    header
         .columns()
         .map(|cols| {
             cols.iter()
@@ -230,7 +227,15 @@ pub fn read(input: impl Read) -> Result<(Schema, Vec<Feature>), FgbError> {
                 })
                 .collect()
         })
-        .unwrap_or_default();
+        .unwrap_or_default()
+}
+
+/// Reads a whole FlatGeobuf file into features with ids `1..=n` in file order.
+/// Features without geometry are skipped.
+pub fn read(input: impl Read) -> Result<(Schema, Vec<Feature>), FgbError> {
+    let reader = FgbReader::open(BufReader::new(input))?;
+    let header = reader.header();
+    let fields = header_fields(&header);
     // Cap the allocation: the header's count is untrusted.
     let capacity = (header.features_count() as usize).min(1 << 20);
     let schema = Schema::new(fields);
