@@ -126,21 +126,12 @@ async fn shift_jis_shapefile_without_cpg_is_detected_as_cp932() {
 
 #[tokio::test]
 async fn geopackage_in_zone_2() {
-    if !have("ogr2ogr") {
+    let Some((_dir, gpkg)) = shelters_via_ogr2ogr(
+        "shelters.gpkg",
+        &["-f", "GPKG", "-t_srs", "EPSG:6670", "-nln", "避難場所"],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let gpkg = dir.path().join("shelters.gpkg");
-    ogr2ogr(&[
-        "-f",
-        "GPKG",
-        "-t_srs",
-        "EPSG:6670",
-        "-nln",
-        "避難場所",
-        gpkg.to_str().unwrap(),
-        fixture(SHELTERS_GEOJSON).to_str().unwrap(),
-    ]);
+    };
     // Named .dat: the content, not the name, says what it is.
     let body = upload_and_publish(
         Form::file("export.dat", std::fs::read(&gpkg).unwrap()),
@@ -156,17 +147,9 @@ async fn geopackage_in_zone_2() {
 
 #[tokio::test]
 async fn flatgeobuf() {
-    if !have("ogr2ogr") {
+    let Some((_dir, fgb)) = shelters_via_ogr2ogr("shelters.fgb", &["-f", "FlatGeobuf"]) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let fgb = dir.path().join("shelters.fgb");
-    ogr2ogr(&[
-        "-f",
-        "FlatGeobuf",
-        fgb.to_str().unwrap(),
-        fixture(SHELTERS_GEOJSON).to_str().unwrap(),
-    ]);
+    };
     let body = upload_and_publish(
         Form::file("shelters.fgb", std::fs::read(&fgb).unwrap()),
         "format",
@@ -179,21 +162,19 @@ async fn flatgeobuf() {
 
 #[tokio::test]
 async fn cp932_csv_with_latitude_and_longitude_columns() {
-    if !have("ogr2ogr") {
+    let Some((_dir, csv)) = shelters_via_ogr2ogr(
+        "shelters.csv",
+        &[
+            "-f",
+            "CSV",
+            "-lco",
+            "GEOMETRY=AS_XY",
+            "-lco",
+            "LINEFORMAT=CRLF",
+        ],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let csv = dir.path().join("shelters.csv");
-    ogr2ogr(&[
-        "-f",
-        "CSV",
-        "-lco",
-        "GEOMETRY=AS_XY",
-        "-lco",
-        "LINEFORMAT=CRLF",
-        csv.to_str().unwrap(),
-        fixture(SHELTERS_GEOJSON).to_str().unwrap(),
-    ]);
+    };
     let text = std::fs::read_to_string(&csv).unwrap();
     let text = text.replacen("X,Y,", "経度,緯度,", 1);
     assert!(text.contains("\r\n"));
@@ -221,19 +202,12 @@ async fn cp932_csv_with_latitude_and_longitude_columns() {
 
 #[tokio::test]
 async fn geojson_in_jgd2000_geographic() {
-    if !have("ogr2ogr") {
+    let Some((_dir, out)) = shelters_via_ogr2ogr(
+        "shelters.geojson",
+        &["-f", "GeoJSON", "-t_srs", "EPSG:4612"],
+    ) else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let out = dir.path().join("shelters.geojson");
-    ogr2ogr(&[
-        "-f",
-        "GeoJSON",
-        "-t_srs",
-        "EPSG:4612",
-        out.to_str().unwrap(),
-        fixture(SHELTERS_GEOJSON).to_str().unwrap(),
-    ]);
+    };
     let text = std::fs::read_to_string(&out).unwrap();
     assert!(
         text.contains("EPSG::4612"),

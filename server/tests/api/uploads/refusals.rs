@@ -51,19 +51,11 @@ async fn truncated_zip_is_refused() {
 
 #[tokio::test]
 async fn truncated_shapefile_is_refused_with_the_file_named() {
-    if !have("ogr2ogr") {
+    let Some((_dir, shp)) =
+        shelters_via_ogr2ogr("s.shp", &["-f", "ESRI Shapefile", "-lco", "ENCODING=UTF-8"])
+    else {
         return;
-    }
-    let dir = tempfile::tempdir().unwrap();
-    let shp = dir.path().join("s.shp");
-    ogr2ogr(&[
-        "-f",
-        "ESRI Shapefile",
-        "-lco",
-        "ENCODING=UTF-8",
-        shp.to_str().unwrap(),
-        fixture(SHELTERS_GEOJSON).to_str().unwrap(),
-    ]);
+    };
     let mut parts = shapefile_parts(&shp, &["shp", "shx", "dbf", "prj"]);
     let dbf = &mut parts[2].1;
     dbf.truncate(dbf.len() / 2);

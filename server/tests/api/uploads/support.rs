@@ -55,6 +55,22 @@ pub fn ogr2ogr(args: &[&str]) {
     );
 }
 
+/// Converts the shelters fixture with `ogr2ogr ARGS… DIR/NAME fixture` into a new temporary
+/// directory. `None` (test skipped loudly, or failing in CI) when GDAL is missing.
+pub fn shelters_via_ogr2ogr(name: &str, args: &[&str]) -> Option<(tempfile::TempDir, PathBuf)> {
+    if !have("ogr2ogr") {
+        return None;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join(name);
+    let src = fixture(SHELTERS_GEOJSON);
+    let mut all: Vec<&str> = args.to_vec();
+    all.push(out.to_str().unwrap());
+    all.push(src.to_str().unwrap());
+    ogr2ogr(&all);
+    Some((dir, out))
+}
+
 /// The shelters as (NO, 施設・場所名, lon, lat), from the GeoJSON fixture.
 pub fn originals() -> Vec<(i64, String, f64, f64)> {
     let text = std::fs::read_to_string(fixture(SHELTERS_GEOJSON)).unwrap();
