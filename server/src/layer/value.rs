@@ -134,6 +134,15 @@ pub struct Field {
     pub ty: FieldType,
 }
 
+impl Field {
+    pub fn new(name: impl Into<String>, ty: FieldType) -> Self {
+        Self {
+            name: name.into(),
+            ty,
+        }
+    }
+}
+
 /// The ordered attribute columns of a layer version, with a name index.
 #[derive(Debug, Clone, Default)]
 pub struct Schema {

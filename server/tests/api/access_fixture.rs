@@ -51,13 +51,6 @@ sample = true
 view = "public"
 "#;
 
-fn field(name: &str, ty: FieldType) -> Field {
-    Field {
-        name: name.into(),
-        ty,
-    }
-}
-
 fn text(s: &str) -> Value {
     Value::String(s.into())
 }
@@ -85,23 +78,23 @@ pub fn access_app() -> TestApp {
             toml: PIPES,
             id: "pipes",
             fields: vec![
-                field("管種", FieldType::String),
-                field("口径", FieldType::Int),
-                field("深さ", FieldType::Float),
-                field("内部メモ", FieldType::String),
+                Field::new("管種", FieldType::String),
+                Field::new("口径", FieldType::Int),
+                Field::new("深さ", FieldType::Float),
+                Field::new("内部メモ", FieldType::String),
             ],
             features: vec![pipe()],
         },
         LayerSpec {
             toml: SURVEY,
             id: "survey",
-            fields: vec![field("結果", FieldType::String)],
+            fields: vec![Field::new("結果", FieldType::String)],
             features: vec![point("試掘")],
         },
         LayerSpec {
             toml: SHELTERS,
             id: "shelters",
-            fields: vec![field("名称", FieldType::String)],
+            fields: vec![Field::new("名称", FieldType::String)],
             features: vec![point("鹿島市民会館")],
         },
     ]);

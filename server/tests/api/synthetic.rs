@@ -79,26 +79,19 @@ searchable = ["名称"]
 view = ["suido"]
 "#;
 
-fn field(name: &str, ty: FieldType) -> Field {
-    Field {
-        name: name.into(),
-        ty,
-    }
-}
-
 fn s(v: &str) -> Value {
     Value::String(v.into())
 }
 
 pub fn shelter_fields() -> Vec<Field> {
     let mut f = vec![
-        field("名称", FieldType::String),
-        field("住所", FieldType::String),
+        Field::new("名称", FieldType::String),
+        Field::new("住所", FieldType::String),
     ];
     for h in ["洪水", "土砂災害", "高潮", "地震", "津波", "公開"] {
-        f.push(field(h, FieldType::Bool));
+        f.push(Field::new(h, FieldType::Bool));
     }
-    f.push(field("備考", FieldType::String));
+    f.push(Field::new("備考", FieldType::String));
     f
 }
 
@@ -257,27 +250,27 @@ pub fn app() -> TestApp {
             toml: ZONING_TOML,
             id: "zoning",
             fields: vec![
-                field("用途地域", FieldType::String),
-                field("容積率", FieldType::Int),
+                Field::new("用途地域", FieldType::String),
+                Field::new("容積率", FieldType::Int),
             ],
             features: zoning(),
         },
         LayerSpec {
             toml: ROADS_TOML,
             id: "roads",
-            fields: vec![field("路線名", FieldType::String)],
+            fields: vec![Field::new("路線名", FieldType::String)],
             features: roads(),
         },
         LayerSpec {
             toml: POINTS_TOML,
             id: "points",
-            fields: vec![field("n", FieldType::Int)],
+            fields: vec![Field::new("n", FieldType::Int)],
             features: points(),
         },
         LayerSpec {
             toml: SECRET_TOML,
             id: "secret",
-            fields: vec![field("名称", FieldType::String)],
+            fields: vec![Field::new("名称", FieldType::String)],
             features: secret,
         },
     ])

@@ -13,13 +13,6 @@ use crate::helpers::{LayerSpec, TestApp};
 pub const PTS: usize = 120;
 pub const ROWPOL: usize = 60;
 
-fn field(name: &str, ty: FieldType) -> Field {
-    Field {
-        name: name.into(),
-        ty,
-    }
-}
-
 fn toml(id: &str, geometry: &str, view: &str, extra: &str) -> String {
     format!(
         r#"
@@ -39,10 +32,10 @@ view = "{view}"
 
 pub fn pts_fields() -> Vec<Field> {
     vec![
-        field("名称", FieldType::String),
-        field("収容人数", FieldType::Int),
-        field("種別", FieldType::String),
-        field("secret", FieldType::String),
+        Field::new("名称", FieldType::String),
+        Field::new("収容人数", FieldType::Int),
+        Field::new("種別", FieldType::String),
+        Field::new("secret", FieldType::String),
     ]
 }
 
@@ -152,15 +145,15 @@ pub fn app() -> TestApp {
         LayerSpec {
             toml: &zones,
             id: "zones",
-            fields: vec![field("名称", FieldType::String)],
+            fields: vec![Field::new("名称", FieldType::String)],
             features: zones_features(),
         },
         LayerSpec {
             toml: &rowpol,
             id: "rowpol",
             fields: vec![
-                field("名称", FieldType::String),
-                field("公開", FieldType::Bool),
+                Field::new("名称", FieldType::String),
+                Field::new("公開", FieldType::Bool),
             ],
             features: rowpol_features(),
         },
