@@ -62,10 +62,8 @@ impl LayerView {
 /// This is the only place access is decided.
 pub fn decide(principal: &Principal, layer: &Arc<LayerVersion>) -> Option<LayerView> {
     let decision = Decision::of(principal, &layer.def)?;
-    let public = match Decision::of(&Principal::anonymous(), &layer.def) {
-        Some(anon) => anon.class_text(layer) == decision.class_text(layer),
-        None => false,
-    };
+    // Compared structurally: the class text is formatted once, in `into_view`.
+    let public = Decision::of(&Principal::anonymous(), &layer.def).as_ref() == Some(&decision);
     Some(decision.into_view(layer, public))
 }
 
@@ -75,6 +73,7 @@ pub fn decide_all(principal: &Principal, layers: &[Arc<LayerVersion>]) -> Vec<La
 }
 
 /// The schema-independent part of a decision.
+#[derive(PartialEq)]
 struct Decision {
     /// `None`: every attribute.
     attributes: Option<BTreeSet<String>>,
