@@ -1,0 +1,194 @@
+// Shared test harness for the browser tests: starts the real server on the sample data in a
+// fresh data directory, launches Debian's Chromium through playwright-core, and gives pages
+// that can never reach the internet.
+//
+// Environment:
+//   KASHIMAP_BIN   the server binary [default: ../target/debug/kashimap, or $CARGO_TARGET_DIR]
+//   CHROMIUM       the browser       [default: `command -v chromium`]
+//   ARTIFACTS      where screenshots and PDFs go [default: web/test-results]
+import { spawn, execFileSync } from 'node:child_process';
+import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium } from 'playwright-core';
+
+export const ROOT = resolve(import.meta.dirname, '..', '..');
+export const ARTIFACTS = process.env.ARTIFACTS ?? join(ROOT, 'web', 'test-results');
+export const PASSWORD = 'kashima-test-password-1';
+
+/** Phone (360×640, the smallest the viewer supports) and desktop viewports. */
+export const VIEWPORTS = {
+  phone: { width: 360, height: 640 },
+  desktop: { width: 1280, height: 800 },
+};
+
+/** Users each test file can sign in as (all share PASSWORD). */
+export const USERS = {
+  suido: { roles: ['suido'], department: '水道課' },
+  bunka: { roles: ['bunka'], department: '生涯学習課' },
+  planner: { roles: ['toshi'], department: '都市建設課' },
+  staff: { roles: [], department: '企画課' },
+  admin: { roles: ['admin'], department: '総務課' },
+};
+
+function serverBin() {
+  if (process.env.KASHIMAP_BIN) return process.env.KASHIMAP_BIN;
+  const target = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
+  return join(target, 'debug', 'kashimap');
+}
+
+function chromiumBin() {
+  if (process.env.CHROMIUM) return process.env.CHROMIUM;
+  try {
+    return execFileSync('sh', ['-c', 'command -v chromium'], { encoding: 'utf8' }).trim();
+  } catch {
+    throw new Error('chromium is not installed (apt-get install chromium)');
+  }
+}
+
+async function freePort() {
+  return new Promise((ok, fail) => {
+    const srv = createServer();
+    srv.unref();
+    srv.on('error', fail);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address();
+      srv.close(() => ok(port));
+    });
+  });
+}
+
+function addUsers(bin, dataDir) {
+  for (const [name, u] of Object.entries(USERS)) {
+    const args = ['--data-dir', dataDir, 'user', 'add', name, '--department', u.department];
+    for (const r of u.roles) args.push('--role', r);
+    args.push('--password-stdin');
+    execFileSync(bin, args, { cwd: ROOT, input: `${PASSWORD}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+  }
+}
+
+async function waitReady(base, child, ms = 60_000) {
+  const until = Date.now() + ms;
+  while (Date.now() < until) {
+    if (child.exitCode !== null) throw new Error(`kashimap exited with ${child.exitCode}`);
+    try {
+      const r = await fetch(`${base}/readyz`);
+      if (r.ok) return;
+    } catch {
+      // not listening yet
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  throw new Error(`kashimap did not become ready within ${ms} ms`);
+}
+
+/**
+ * Start a server with the sample layers in a fresh data directory, and a browser.
+ * Call `stop()` in `after()`.
+ */
+export async function start() {
+  const executablePath = chromiumBin();
+  const bin = serverBin();
+  const dataDir = mkdtempSync(join(tmpdir(), 'kashimap-web-'));
+  addUsers(bin, dataDir);
+  const port = await freePort();
+  const base = `http://127.0.0.1:${port}`;
+  const server = spawn(bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], {
+    cwd: ROOT,
+    stdio: ['ignore', 'ignore', process.env.KASHIMAP_LOG ? 'inherit' : 'ignore'],
+    env: { ...process.env, RUST_LOG: process.env.RUST_LOG ?? 'warn' },
+  });
+  let browser;
+  try {
+    await waitReady(base, server);
+    browser = await launchBrowser(executablePath);
+  } catch (e) {
+    server.kill('SIGTERM');
+    rmSync(dataDir, { recursive: true, force: true });
+    throw e;
+  }
+  mkdirSync(ARTIFACTS, { recursive: true });
+  return {
+    base,
+    browser,
+    dataDir,
+    async stop() {
+      await browser.close();
+      server.kill('SIGTERM');
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/**
+ * Debian's Chromium, headless, with the flags that keep it off the network. `launch()` gives
+ * every run a fresh temporary user-data-dir of its own (Playwright refuses the flag itself).
+ */
+function launchBrowser(executablePath) {
+  return chromium.launch({
+    executablePath,
+    args: [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+    ],
+  });
+}
+
+/**
+ * A new page in its own context at `viewport`. Every request off this server is answered
+ * with 404 and recorded in `page.offsite`, so a test can assert nothing left the machine.
+ * `page.requests` records every URL the page asked for.
+ */
+export async function newPage(env, { viewport = VIEWPORTS.desktop, locale = 'ja-JP', ...opts } = {}) {
+  const context = await env.browser.newContext({ viewport, locale, ...opts });
+  const page = await context.newPage();
+  page.requests = [];
+  page.offsite = [];
+  page.consoleErrors = [];
+  page.on('pageerror', (e) => page.consoleErrors.push(String(e)));
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    page.requests.push(url);
+    if (url.startsWith(env.base) || url.startsWith('data:') || url.startsWith('blob:')) {
+      return route.continue();
+    }
+    page.offsite.push(url);
+    return route.fulfill({ status: 404, body: '' });
+  });
+  return page;
+}
+
+/** Open `path` (e.g. `/` or `/staff`) with the blank basemap, and wait for the map to load. */
+export async function openMap(env, page, path = '/', hash = '') {
+  const sep = path.includes('?') ? '&' : '?';
+  await page.goto(`${env.base}${path}${sep}basemap=none${hash}`);
+  await page.waitForFunction(() => window.kashimapMap?.loaded() && window.kashimapMap.areTilesLoaded(), null, {
+    timeout: 30_000,
+  });
+}
+
+/** Save a screenshot under ARTIFACTS as `<name>.png`. */
+export async function screenshot(page, name) {
+  await page.screenshot({ path: join(ARTIFACTS, `${name}.png`), fullPage: false });
+}
+
+/** Run axe-core in the page and return its violations (WCAG 2.0/2.1 A and AA rules). */
+export async function axe(page) {
+  await page.addScriptTag({ path: join(ROOT, 'web', 'node_modules', 'axe-core', 'axe.min.js') });
+  return page.evaluate(async () => {
+    const r = await window.axe.run(document, {
+      runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] },
+    });
+    return r.violations.map((v) => ({
+      id: v.id,
+      help: v.help,
+      nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
+    }));
+  });
+}

@@ -1,0 +1,31 @@
+// Two pages from one build: the public map (index.html, served at /) and the staff view
+// (staff.html, served at /staff). The server serves dist/ and dist/assets/.
+import { resolve } from 'node:path';
+import { defineConfig } from 'vite';
+
+export default defineConfig({
+  base: '/',
+  build: {
+    outDir: 'dist',
+    assetsDir: 'assets',
+    emptyOutDir: true,
+    sourcemap: true,
+    // MapLibre alone is ~1 MB minified (290 kB gzip); it is one cacheable file.
+    chunkSizeWarningLimit: 1200,
+    rollupOptions: {
+      input: {
+        index: resolve(import.meta.dirname, 'index.html'),
+        staff: resolve(import.meta.dirname, 'staff.html'),
+      },
+    },
+  },
+  server: {
+    // `npm run dev` against a running `scripts/run` on :8080.
+    proxy: Object.fromEntries(
+      ['/api', '/tiles', '/styles', '/collections', '/auth', '/conformance', '/readyz'].map((p) => [
+        p,
+        'http://127.0.0.1:8080',
+      ]),
+    ),
+  },
+});
