@@ -48,6 +48,10 @@ pub struct App {
     pub access: Arc<Access>,
     /// Per-layer locks for staging and publishing uploads.
     pub ingest: crate::ingest::staging::IngestState,
+    /// One permit per core for CPU-bound request work (tile rendering). Requests beyond
+    /// that wait in line (FIFO) instead of time-slicing on blocking threads, so a tile's
+    /// latency is its queueing plus its own render time, not a share of 32 renders at once.
+    pub cpu_slots: tokio::sync::Semaphore,
 }
 
 impl App {
@@ -70,6 +74,9 @@ impl App {
             started,
             config,
             ingest: crate::ingest::staging::IngestState::default(),
+            cpu_slots: tokio::sync::Semaphore::new(
+                std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
+            ),
         });
         app.load_all()?;
         crate::ingest::staging::recover(&app);

@@ -74,12 +74,20 @@ async fn tile(
         app.metrics.cache_hit();
         return Ok(respond(&hit, &headers, app.config.public_max_age));
     }
+    let _slot = app.cpu_slots.acquire().await.map_err(ApiError::internal)?;
     let worker = Arc::clone(&app);
-    let tile =
-        tokio::task::spawn_blocking(move || worker.tiles.tile(&views, coord, &worker.metrics))
-            .await
-            .map_err(ApiError::internal)?
-            .map_err(ApiError::internal)?;
+    let gzip = accepts_gzip(&headers);
+    let tile = tokio::task::spawn_blocking(move || {
+        let tile = worker.tiles.tile(&views, coord, &worker.metrics)?;
+        if gzip {
+            // Compress here, off the async runtime.
+            tile.gzip();
+        }
+        Ok::<_, crate::tile::TileError>(tile)
+    })
+    .await
+    .map_err(ApiError::internal)?
+    .map_err(ApiError::internal)?;
     Ok(respond(&tile, &headers, app.config.public_max_age))
 }
 
@@ -115,7 +123,7 @@ fn respond(tile: &RenderedTile, req: &HeaderMap, max_age: u64) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
     );
-    match tile.gzip.as_ref().filter(|_| accepts_gzip(req)) {
+    match accepts_gzip(req).then(|| tile.gzip()).flatten() {
         Some(gz) => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             (headers, gz.clone()).into_response()

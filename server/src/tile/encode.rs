@@ -100,28 +100,36 @@ impl<'a> ValKey<'a> {
         })
     }
 
+    /// Writes the `Value` message (layer field 4) straight into `out`: its length is known
+    /// up front, so there is no temporary buffer per value.
     fn encode(self, out: &mut Vec<u8>) {
-        let mut msg = Vec::with_capacity(16);
+        put_key(out, 4, WIRE_LEN);
         match self {
-            Self::Str(s) => put_bytes(&mut msg, 1, s.as_bytes()),
-            Self::Double(bits) => {
-                put_key(&mut msg, 3, WIRE_I64);
-                msg.extend_from_slice(&bits.to_le_bytes());
+            Self::Str(s) => {
+                put_varint(out, (1 + varint_len(s.len() as u64) + s.len()) as u64);
+                put_bytes(out, 1, s.as_bytes());
             }
-            Self::Int(i) if i >= 0 => {
-                put_key(&mut msg, 5, WIRE_VARINT);
-                put_varint(&mut msg, i as u64);
+            Self::Double(bits) => {
+                put_varint(out, 9);
+                put_key(out, 3, WIRE_I64);
+                out.extend_from_slice(&bits.to_le_bytes());
             }
             Self::Int(i) => {
-                put_key(&mut msg, 6, WIRE_VARINT);
-                put_varint(&mut msg, ((i << 1) ^ (i >> 63)) as u64);
+                let (field, v) = if i >= 0 {
+                    (5, i as u64)
+                } else {
+                    (6, ((i << 1) ^ (i >> 63)) as u64)
+                };
+                put_varint(out, (1 + varint_len(v)) as u64);
+                put_key(out, field, WIRE_VARINT);
+                put_varint(out, v);
             }
             Self::Bool(b) => {
-                put_key(&mut msg, 7, WIRE_VARINT);
-                put_varint(&mut msg, u64::from(b));
+                put_varint(out, 2);
+                put_key(out, 7, WIRE_VARINT);
+                put_varint(out, u64::from(b));
             }
         }
-        put_bytes(out, 4, &msg);
     }
 }
 
@@ -349,22 +357,30 @@ impl<'a> LayerEncoder<'a> {
         self.feature_count += 1;
     }
 
-    /// Appends the finished layer (field 3 of the tile) to `out`.
+    /// Appends the finished layer (field 3 of the tile) to `out`. The tables are written
+    /// once into a small buffer so the layer's length is known; the feature bytes, most of
+    /// the layer, are copied once.
     pub(crate) fn finish_into(self, out: &mut Vec<u8>) {
-        let mut layer = Vec::with_capacity(self.features.len() + 64 + self.values.len() * 8);
-        put_key(&mut layer, 15, WIRE_VARINT);
-        put_varint(&mut layer, 2);
-        put_bytes(&mut layer, 1, self.name.as_bytes());
-        layer.extend_from_slice(&self.features);
+        let mut head = Vec::with_capacity(self.name.len() + 8);
+        put_key(&mut head, 15, WIRE_VARINT);
+        put_varint(&mut head, 2);
+        put_bytes(&mut head, 1, self.name.as_bytes());
+        let mut tail = Vec::with_capacity(64 + self.values.len() * 12);
         for k in &self.keys {
-            put_bytes(&mut layer, 3, k.as_bytes());
+            put_bytes(&mut tail, 3, k.as_bytes());
         }
         for v in &self.values {
-            v.encode(&mut layer);
+            v.encode(&mut tail);
         }
-        put_key(&mut layer, 5, WIRE_VARINT);
-        put_varint(&mut layer, u64::from(self.extent));
-        put_bytes(out, 3, &layer);
+        put_key(&mut tail, 5, WIRE_VARINT);
+        put_varint(&mut tail, u64::from(self.extent));
+        let len = head.len() + self.features.len() + tail.len();
+        out.reserve(len + 6);
+        put_key(out, 3, WIRE_LEN);
+        put_varint(out, len as u64);
+        out.extend_from_slice(&head);
+        out.extend_from_slice(&self.features);
+        out.extend_from_slice(&tail);
     }
 }
 

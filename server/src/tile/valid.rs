@@ -62,6 +62,9 @@ impl Default for Repairer {
 impl Repairer {
     /// True if the polygon (rings as built by the pipeline: exterior, then its holes) is valid.
     pub(crate) fn is_valid(&mut self, g: &TileGeom) -> bool {
+        if g.part_count() == 1 && strictly_convex(&g.points) {
+            return true;
+        }
         self.group(g) && self.no_contacts(g) && self.nested_properly(g)
     }
 
@@ -190,6 +193,39 @@ impl Repairer {
         }
         true
     }
+}
+
+/// True if the ring is a strictly convex exterior: every turn is to the same side as its
+/// (positive) area, with no collinear or repeated points, and the edge direction turns round
+/// once (each coordinate of the edge vectors changes sign at most twice; a pentagram turns
+/// consistently too, but twice round). Such a ring is simple, so most snapped parcels skip
+/// the edge sweep. Anything else returns false and takes the full check.
+fn strictly_convex(ring: &[[i32; 2]]) -> bool {
+    let n = ring.len();
+    if n < 3 || ring_area2(ring) <= 0 {
+        return false;
+    }
+    let edge = |i: usize| sub(ring[(i + 1) % n], ring[i]);
+    let mut changes = [0u32; 2];
+    let mut prev = edge(n - 1);
+    let mut last_sign = [prev[0].signum(), prev[1].signum()];
+    for i in 0..n {
+        let e = edge(i);
+        if cross(prev, e) <= 0 {
+            return false;
+        }
+        for axis in 0..2 {
+            let s = e[axis].signum();
+            if s != 0 {
+                if last_sign[axis] != 0 && s != last_sign[axis] {
+                    changes[axis] += 1;
+                }
+                last_sign[axis] = s;
+            }
+        }
+        prev = e;
+    }
+    changes[0] <= 2 && changes[1] <= 2
 }
 
 fn int_bounds(ring: &[[i32; 2]]) -> [i32; 4] {
@@ -360,6 +396,30 @@ mod tests {
         r.repair(&mut g);
         let total: i64 = g.parts().map(ring_area2).sum();
         assert_eq!(total, 2 * (100 - 48), "{g:?}");
+    }
+
+    #[rstest::rstest]
+    #[case::square(&SQUARE, true)]
+    #[case::triangle(&[[0, 0], [10, 0], [5, 8]], true)]
+    #[case::hexagon(&[[0, 5], [4, 0], [10, 0], [14, 5], [10, 10], [4, 10]], true)]
+    #[case::reversed_square(&[[0, 0], [0, 10], [10, 10], [10, 0]], false)]
+    #[case::collinear_point(&[[0, 0], [5, 0], [10, 0], [10, 10], [0, 10]], false)]
+    #[case::concave(&[[0, 0], [10, 0], [10, 10], [5, 3], [0, 10]], false)]
+    #[case::pentagram(&[[0, 3], [10, 3], [2, 9], [5, 0], [8, 9]], false)]
+    #[case::repeated_point(&[[0, 0], [10, 0], [10, 0], [10, 10], [0, 10]], false)]
+    fn convex_fast_path_accepts_only_simple_convex_exteriors(
+        #[case] ring: &[[i32; 2]],
+        #[case] convex: bool,
+    ) {
+        // `ring_area2` is positive for the pipeline's exterior orientation; SQUARE is one.
+        assert!(ring_area2(&SQUARE) > 0);
+        assert_eq!(strictly_convex(ring), convex, "{ring:?}");
+        if convex {
+            // Whatever the fast path accepts, the full check accepts too.
+            let mut r = Repairer::default();
+            let g = geom(&[ring]);
+            assert!(r.group(&g) && r.no_contacts(&g) && r.nested_properly(&g));
+        }
     }
 
     #[test]
