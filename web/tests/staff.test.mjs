@@ -1,0 +1,71 @@
+// The staff view: sign-in (right and wrong), the restricted pipes layer with its badge,
+// accessibility at phone and desktop sizes, screenshots, and printing the pipe map to PDF.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ARTIFACTS, VIEWPORTS, axe, screenshot, start } from './harness.mjs';
+import { openStaff, renderedCount, signIn } from './staff-helpers.mjs';
+
+let env;
+before(async () => {
+  env = await start();
+});
+after(async () => env?.stop());
+
+test('a wrong password gives a clear Japanese error and no session', async () => {
+  const page = await openStaff(env);
+  await page.getByLabel('ユーザー名').fill('suido');
+  await page.getByLabel('パスワード').fill('wrong-password-123');
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  const status = page.locator('.signin .status.is-error');
+  await status.waitFor();
+  assert.match(await status.textContent(), /ユーザー名またはパスワードが違います/);
+  assert.equal(await page.locator('[data-user]').count(), 0);
+  await page.context().close();
+});
+
+test('suido signs in and sees the pipes, marked as restricted', async () => {
+  const page = await openStaff(env);
+  assert.equal(await renderedCount(page, 'pipes-line'), 0, 'no pipes before sign-in');
+  await signIn(page, 'suido');
+  assert.ok((await renderedCount(page, 'pipes-line')) > 0, 'pipes drawn after sign-in');
+  const item = page.locator('li[data-layer="pipes"]');
+  assert.match(await item.textContent(), /水道管路/);
+  assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
+  assert.equal(await page.locator('li[data-layer="shelters"] .badge.restricted').count(), 0);
+  assert.deepEqual(page.offsite, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});
+
+for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+  test(`no axe violations at ${size} size, signed out and signed in`, async () => {
+    const page = await openStaff(env, { viewport });
+    await screenshot(page, `staff-${size}-signed-out`);
+    assert.deepEqual(await axe(page), [], 'signed out');
+    await signIn(page, 'suido');
+    await page.locator('#panel-uploads .version-list li').first().waitFor();
+    await screenshot(page, `staff-${size}-signed-in`);
+    await page.locator('#panel-uploads').scrollIntoViewIfNeeded();
+    await screenshot(page, `staff-${size}-panels`);
+    assert.deepEqual(await axe(page), [], 'signed in');
+    await page.context().close();
+  });
+}
+
+test('the pipe map prints to PDF with title, date and user', async () => {
+  const page = await openStaff(env);
+  await signIn(page, 'suido');
+  await page.evaluate(() => window.kashimapPrint.prepare());
+  await page.emulateMedia({ media: 'print' });
+  assert.match(await page.locator('.print-title').textContent(), /鹿島市 管路図（職員・受託者用）/);
+  assert.match(await page.locator('.print-meta').textContent(), /suido/);
+  const src = await page.locator('.print-map').getAttribute('src');
+  assert.ok(src.length > 10_000, `map picture is ${src.length} bytes`);
+  const path = join(ARTIFACTS, 'staff-print.pdf');
+  await page.pdf({ path, format: 'A4', landscape: true, printBackground: true });
+  assert.ok(statSync(path).size > 20_000, `PDF is ${statSync(path).size} bytes`);
+  await screenshot(page, 'staff-print-layout');
+  await page.context().close();
+});
