@@ -69,3 +69,41 @@ test('the pipe map prints to PDF with title, date and user', async () => {
   await screenshot(page, 'staff-print-layout');
   await page.context().close();
 });
+
+test('lock-out and a lost network give clear Japanese messages', async () => {
+  const page = await openStaff(env);
+  const status = page.locator('.signin .status.is-error');
+  for (let i = 0; i < 6; i += 1) {
+    await page.getByLabel('ユーザー名').fill('bunka');
+    await page.getByLabel('パスワード').fill(`wrong-password-${i}`);
+    await page.getByRole('button', { name: 'ログイン' }).click();
+    await page.waitForFunction(() => !document.querySelector('.signin button[type=submit]').disabled);
+  }
+  assert.match(await status.textContent(), /ロックされています/);
+  await page.context().setOffline(true);
+  await page.getByLabel('パスワード').fill('anything-at-all');
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.waitForFunction(() => /接続できません/.test(document.querySelector('.signin .status').textContent));
+  await page.context().close();
+});
+
+test('an ended session brings back the sign-in form with a message', async () => {
+  const page = await openStaff(env);
+  await signIn(page, 'planner');
+  await page.context().clearCookies();
+  await page.getByLabel('申請理由').fill('確認');
+  await page.getByRole('button', { name: '申請する' }).click();
+  const status = page.locator('.signin .status.is-error');
+  await status.waitFor({ timeout: 30_000 });
+  assert.match(await status.textContent(), /セッションの有効期限が切れました/);
+  await page.context().close();
+});
+
+test('English is available and sets lang', async () => {
+  const page = await openStaff(env);
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.ok(await page.getByLabel('User name').isVisible());
+  await page.context().close();
+});

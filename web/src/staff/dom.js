@@ -39,12 +39,12 @@ export function statusLine() {
   return h('p', { class: 'status', role: 'status', 'aria-live': 'polite' });
 }
 
-/** Local date and time, e.g. 2026/11/22 10:30. */
+/** Date and time in Japan (the city's time, whatever the PC's zone), e.g. 2026/11/22 10:30. */
 export function fmtDate(iso) {
   if (!iso) return '';
   const d = new Date(iso);
   if (Number.isNaN(d.getTime())) return String(iso);
-  return d.toLocaleString('ja-JP', { dateStyle: 'short', timeStyle: 'short' });
+  return d.toLocaleString('ja-JP', { dateStyle: 'short', timeStyle: 'short', timeZone: 'Asia/Tokyo' });
 }
 
 const ICONS = {

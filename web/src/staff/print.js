@@ -24,7 +24,7 @@ export function mountPrint(el, { map, me, sheet }) {
   const img = h('img', { class: 'print-map', alt: t('print.title') });
   sheet.replaceChildren(h('h1', { class: 'print-title' }, t('print.title')), meta, img, h('p', { class: 'print-note' }, t('print.note')));
   const prepare = async () => {
-    const date = new Date().toLocaleString('ja-JP', { dateStyle: 'long', timeStyle: 'short' });
+    const date = new Date().toLocaleString('ja-JP', { dateStyle: 'long', timeStyle: 'short', timeZone: 'Asia/Tokyo' });
     meta.textContent = t('print.meta', { date, user: me ? `${me.user}${me.department ? `（${me.department}）` : ''}` : '' });
     await snapshot(map, img);
   };
