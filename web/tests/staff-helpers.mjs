@@ -1,5 +1,21 @@
 // Helpers for the staff-view browser tests (web/tests/staff*.test.mjs).
-import { PASSWORD, newPage, openMap } from './harness.mjs';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
+import { PASSWORD, ROOT, newPage, openMap } from './harness.mjs';
+
+/**
+ * Add a user to the running test server's database with the CLI (SQLite allows it while the
+ * server runs), e.g. a contractor, which the harness does not create.
+ */
+export function addUser(env, name, roles, { contractor = false, department = '委託業者' } = {}) {
+  const target = process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target');
+  const bin = process.env.KASHIMAP_BIN ?? join(target, 'debug', 'kashimap');
+  const args = ['--data-dir', env.dataDir, 'user', 'add', name, '--department', department];
+  for (const r of roles) args.push('--role', r);
+  if (contractor) args.push('--contractor');
+  args.push('--password-stdin');
+  execFileSync(bin, args, { cwd: ROOT, input: `${PASSWORD}\n`, stdio: ['pipe', 'ignore', 'pipe'] });
+}
 
 /** Open /staff (blank basemap) in a fresh page and wait for the map. */
 export async function openStaff(env, opts = {}) {

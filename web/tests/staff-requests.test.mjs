@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { axe, screenshot, start } from './harness.mjs';
-import { mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
+import { addUser, mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
 
 let env;
 before(async () => {
@@ -48,4 +48,20 @@ test('a request for a locked layer, approved with a comment, shows the layer on 
   await approved.waitFor();
   assert.match(await approved.textContent(), /承認.*工事期間中のみ承認します/s);
   await planner.context().close();
+});
+
+test('a contractor sees the pipes without cover depth and may ask only for hidden attributes', async () => {
+  addUser(env, 'kouji', ['contractor'], { contractor: true });
+  const page = await openStaff(env);
+  await signIn(page, 'kouji');
+  const item = page.locator('li[data-layer="pipes"]');
+  assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
+  assert.doesNotMatch(await item.textContent(), /土被り/);
+  assert.ok((await renderedCount(page, 'pipes-line')) > 0, 'pipes drawn for the contractor');
+  const options = await page.getByLabel('申請するレイヤー・属性').locator('option').allTextContents();
+  assert.ok(options.includes('水道管路（属性: 土被り）'), options.join('\n'));
+  assert.ok(options.every((o) => /属性:/.test(o)), `never a whole hidden layer: ${options}`);
+  assert.ok(await page.getByRole('button', { name: '管路図を印刷' }).isVisible());
+  assert.equal(await page.locator('#panel-uploads').isVisible(), false);
+  await page.context().close();
 });

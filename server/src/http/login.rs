@@ -160,21 +160,25 @@ fn visible_layers(app: &App, principal: &Principal) -> Value {
     Value::Object(map)
 }
 
-/// What the policy hides from a member of staff, so the staff view can offer 「閲覧申請」:
+/// What the policy hides from the caller, so the staff view can offer 「閲覧申請」:
 /// `[{layer, title, hidden_attributes}]`, where `hidden_attributes` is `null` for a layer
 /// they cannot see at all, else the names the layer file mentions that they do not see.
-/// Only staff may ask for a layer they cannot see (see `access_requests`), so only staff
-/// learn these ids and titles; contractors and the public get an empty list.
+/// This follows what `POST /api/access-requests` accepts: only staff may ask for a layer
+/// they cannot see, so only staff learn those ids and titles; a contractor is offered only
+/// the hidden attributes of layers it already sees, and the anonymous nothing.
 fn requestable_layers(app: &App, principal: &Principal) -> Value {
-    if !principal.has(&Audience::Staff) || principal.is_admin() {
+    if principal.is_anonymous() || principal.is_admin() {
         return json!([]);
     }
+    let staff = principal.has(&Audience::Staff);
     let mut out = Vec::new();
     for version in app.layers.current_all() {
         let def = &version.def;
         let title = json!({ "ja": def.title.ja, "en": def.title.en });
         let Some(view) = decide(principal, &version) else {
-            out.push(json!({ "layer": def.id, "title": title, "hidden_attributes": null }));
+            if staff {
+                out.push(json!({ "layer": def.id, "title": title, "hidden_attributes": null }));
+            }
             continue;
         };
         let seen: BTreeSet<&str> = view.fields().map(|(_, f)| f.name.as_str()).collect();

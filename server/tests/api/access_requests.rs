@@ -250,7 +250,7 @@ async fn me_offers(app: &TestApp, user: &str) -> (Vec<String>, Vec<String>) {
 #[rstest]
 #[case::staff_may_ask_for_every_hidden_layer("staff", &["pipes", "survey"], &[])]
 #[case::a_role_sees_its_own_layer_whole("suido", &["survey"], &[])]
-#[case::contractors_are_not_staff_and_learn_nothing("contractor", &[], &[])]
+#[case::contractors_learn_only_what_hides_in_layers_they_see("contractor", &["pipes:深さ"], &[])]
 #[case::admin_sees_everything_and_uploads_anywhere("admin", &[], &["pipes", "shelters", "survey"])]
 #[tokio::test]
 async fn me_lists_what_staff_may_request_and_upload(

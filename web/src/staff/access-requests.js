@@ -38,7 +38,7 @@ export function mountAccessRequests(el, { me, titles = {} }) {
 
 function requestForm(me, status, refresh) {
   const options = me.requestable ?? [];
-  if (!me.staff || !options.length) return h('p', { class: 'hint' }, t('req.none'));
+  if (!options.length) return h('p', { class: 'hint' }, t('req.none'));
   const selId = uid('req-layer');
   const reasonId = uid('req-reason');
   const daysId = uid('req-days');

@@ -92,10 +92,8 @@ async function start() {
   if (!me) return;
   $('panel-print').hidden = false;
   window.kashimapPrint = mountPrint($('panel-print'), { map, me, sheet: $('print-sheet') });
-  if (me.staff) {
-    $('panel-requests').hidden = false;
-    mountAccessRequests($('panel-requests'), { me, titles });
-  }
+  $('panel-requests').hidden = false;
+  mountAccessRequests($('panel-requests'), { me, titles });
   mountUploads($('panel-uploads'), {
     me,
     titles,
