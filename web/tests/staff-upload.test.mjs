@@ -1,7 +1,7 @@
 // Upload → validation report → publish → version history → rollback, as the water department.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { screenshot, start } from './harness.mjs';
+import { axe, screenshot, start } from './harness.mjs';
 import { apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
 
 let env;
@@ -50,6 +50,7 @@ test('a bad file gets a readable Japanese report; a good one publishes and rolls
   assert.equal(await page.getByRole('button', { name: 'この版を公開' }).count(), 0);
   await page.locator('#panel-uploads').scrollIntoViewIfNeeded();
   await screenshot(page, 'staff-upload-refused');
+  assert.deepEqual(await axe(page), [], 'the refused report');
 
   const data = await getJson(env, cookie, '/api/layers/pipes/export.geojson');
   data.features[0].properties.管種 = 'テスト管';

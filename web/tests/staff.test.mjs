@@ -34,6 +34,19 @@ test('suido signs in and sees the pipes, marked as restricted', async () => {
   assert.match(await item.textContent(), /水道管路/);
   assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
   assert.equal(await page.locator('li[data-layer="shelters"] .badge.restricted').count(), 0);
+  const at = await page.evaluate(() => {
+    const map = window.kashimapMap;
+    const f = map.queryRenderedFeatures({ layers: ['pipes-line'] })[0];
+    const c = f.geometry.type === 'LineString' ? f.geometry.coordinates : f.geometry.coordinates[0];
+    const mid = c[Math.floor(c.length / 2)];
+    const p = map.project(mid);
+    const r = map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  });
+  await page.mouse.click(at.x, at.y);
+  const info = page.locator('#panel-feature .feature');
+  await info.first().waitFor();
+  assert.match(await page.locator('#panel-feature').textContent(), /水道管路.*管路番号/s);
   assert.deepEqual(page.offsite, []);
   assert.deepEqual(page.consoleErrors, []);
   await page.context().close();
