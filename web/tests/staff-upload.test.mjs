@@ -61,6 +61,7 @@ test('a bad file gets a readable Japanese report; a good one publishes and rolls
   await page.locator('#panel-uploads li[data-version="2"][data-current="true"]').waitFor();
   assert.match(await page.locator('#panel-uploads .status').textContent(), /版 2 を公開しました/);
   assert.equal(await count(cookie, 'テスト管'), 1);
+  await page.waitForFunction(() => window.kashimapMap.getSource('pipes').tiles?.[0]?.includes('v='));
   await screenshot(page, 'staff-upload-published');
 
   await page.locator('#panel-uploads li[data-version="1"]').getByRole('button', { name: 'この版に戻す' }).click();

@@ -2,7 +2,7 @@
 // restricted badges, 閲覧申請, uploads with their validation report, and pipe-map printing.
 import { createMap } from '../lib/map.js';
 import { mountAccessRequests } from './access-requests.js';
-import { onSessionExpired } from './api.js';
+import { api, onSessionExpired } from './api.js';
 import { mountFeatureInfo } from './featureinfo.js';
 import { lang, setLang, t } from './i18n.js';
 import { layerTitles, mountLayerList } from './layers.js';
@@ -67,10 +67,20 @@ function watchSession(me) {
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && check());
 }
 
-/** Fetch a layer's TileJSON and tiles again after a publish or rollback. */
-function refreshLayer(map, layer) {
+/**
+ * Draw a layer again after a publish or rollback. The tile URLs do not carry the version and
+ * public tiles may be cached for minutes, so the tiles get a fresh `v` parameter.
+ */
+async function refreshLayer(map, layer) {
   const src = map.getSource(layer);
-  if (src?.setUrl) src.setUrl(`/tiles/${encodeURIComponent(layer)}.json?v=${Date.now()}`);
+  if (!src?.setTiles) return;
+  try {
+    const tj = await api(`/tiles/${encodeURIComponent(layer)}.json`);
+    const v = Date.now();
+    src.setTiles(tj.tiles.map((u) => `${u}${u.includes('?') ? '&' : '?'}v=${v}`));
+  } catch {
+    // the map keeps the old picture until the next reload
+  }
 }
 
 async function start() {

@@ -26,6 +26,13 @@ function problemItem(p) {
   );
 }
 
+const KINDS = { Point: 'kind.point', MultiPoint: 'kind.point', LineString: 'kind.line', MultiLineString: 'kind.line', Polygon: 'kind.polygon', MultiPolygon: 'kind.polygon' };
+
+/** 点・線・面 (with the GeoJSON name, which staff see in their GIS). */
+function kind(k) {
+  return KINDS[k] ? `${t(KINDS[k])} (${k})` : k;
+}
+
 function row(label, ...value) {
   return [h('dt', {}, label), h('dd', {}, ...value)];
 }
@@ -51,8 +58,13 @@ export function renderReport(report) {
   const problems = [...(report.problems ?? []), ...invalidProblems(report.invalid)];
   const count = (s) => problems.filter((p) => p.severity === s).length;
   const summary = t('rep.summary', { errors: count('error'), warnings: count('warning'), infos: count('info') });
-  const geometry = report.geometry
-    ? `${report.geometry.expected}: ${Object.entries(report.geometry.found ?? {}).map(([k, v]) => `${k} ${v}`).join('、')}`
+  const g = report.geometry;
+  const geometry = g
+    ? t('rep.geometryv', {
+        expected: kind(g.expected),
+        found: Object.entries(g.found ?? {}).map(([k, v]) => `${kind(k)} ${v}`).join('、'),
+        mismatched: g.mismatched ?? 0,
+      })
     : '';
   return h(
     'section',
