@@ -4,8 +4,8 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, VIEWPORTS, axe, screenshot, start } from './harness.mjs';
-import { openStaff, renderedCount, signIn } from './staff-helpers.mjs';
+import { ARTIFACTS, PASSWORD, VIEWPORTS, axe, screenshot, start } from './harness.mjs';
+import { mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
 
 let env;
 before(async () => {
@@ -113,10 +113,27 @@ test('an ended session brings back the sign-in form with a message', async () =>
 });
 
 test('English is available and sets lang', async () => {
-  const page = await openStaff(env);
+  const page = await openStaff(env, { viewport: VIEWPORTS.phone });
   await page.getByRole('button', { name: 'English' }).click();
   await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.ok(await page.getByLabel('User name').isVisible());
+  await mapReady(page);
+  await page.locator('li[data-layer="shelters"]').waitFor();
+  assert.match(await page.locator('li[data-layer="shelters"]').textContent(), /Evacuation shelters/);
+  await screenshot(page, 'staff-phone-english');
+  await page.context().close();
+});
+
+test('sign-in works from the keyboard alone, with a visible focus ring', async () => {
+  const page = await openStaff(env);
+  await page.getByLabel('ユーザー名').focus();
+  await page.keyboard.type('planner');
+  await page.keyboard.press('Tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, 'solid', 'focused field shows an outline');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.locator('[data-user="planner"]').waitFor({ timeout: 30_000 });
   await page.context().close();
 });

@@ -20,7 +20,7 @@ export async function layerTitles() {
     const res = await fetch('/ogc/collections?f=json', { headers: { Accept: 'application/json' } });
     if (!res.ok) return {};
     const body = await res.json();
-    return Object.fromEntries((body.collections ?? []).map((c) => [c.id, c.title ?? c.id]));
+    return Object.fromEntries((body.collections ?? []).map((c) => [c.id, c.titles ?? c.title ?? c.id]));
   } catch {
     return {};
   }
@@ -46,6 +46,7 @@ export function mountLayerList(el, { map, me = null, titles = {} }) {
       items.length ? h('ul', { class: 'layer-list' }, items) : h('p', {}, t('layers.none')),
     );
   };
+  el.replaceChildren(h('h2', {}, t('layers.heading')));
   if (map.isStyleLoaded()) render();
   else map.once('load', render);
   return { refresh: render };
