@@ -63,7 +63,8 @@ function watchSession(me) {
       // offline for a moment: the next request says so
     }
   };
-  setInterval(check, 120_000);
+  // No polling: a timer would keep an idle session alive past its 30-minute idle limit.
+  // Coming back to the tab is the user's own action, so that is when to check.
   document.addEventListener('visibilitychange', () => document.visibilityState === 'visible' && check());
 }
 
