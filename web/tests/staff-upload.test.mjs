@@ -22,11 +22,12 @@ const BAD = {
   ],
 };
 
-async function upload(page, name, body) {
+async function upload(page, name, body, { wait = '#panel-uploads .report' } = {}) {
   await page.getByLabel('レイヤー', { exact: true }).selectOption('pipes');
-  await page.getByLabel(/^ファイル/).setInputFiles({ name, mimeType: 'application/geo+json', buffer: Buffer.from(JSON.stringify(body)) });
+  const text = typeof body === 'string' ? body : JSON.stringify(body);
+  await page.getByLabel(/^ファイル/).setInputFiles({ name, mimeType: 'application/geo+json', buffer: Buffer.from(text) });
   await page.getByRole('button', { name: 'アップロードして検証' }).click();
-  await page.locator('#panel-uploads .report').waitFor({ timeout: 60_000 });
+  await page.locator(wait).waitFor({ timeout: 60_000 });
 }
 
 async function count(cookie, material) {
@@ -35,7 +36,7 @@ async function count(cookie, material) {
   return items.numberMatched;
 }
 
-test('a bad file gets a readable Japanese report; a good one publishes and rolls back', async () => {
+test('bad and broken files get readable Japanese answers; a good one publishes and rolls back', async () => {
   const cookie = await apiCookie(env, 'suido');
   const page = await openStaff(env);
   await signIn(page, 'suido');
@@ -51,6 +52,11 @@ test('a bad file gets a readable Japanese report; a good one publishes and rolls
   await page.locator('#panel-uploads').scrollIntoViewIfNeeded();
   await screenshot(page, 'staff-upload-refused');
   assert.deepEqual(await axe(page), [], 'the refused report');
+
+  await upload(page, 'broken.geojson', '{"type": "FeatureCollection", "features": [ {"type": ', { wait: '#panel-uploads .status.is-error' });
+  const broken = await page.locator('#panel-uploads .status').textContent();
+  assert.match(broken, /[ぁ-んァ-ヶ一-龠]/, `a Japanese message: ${broken}`);
+  assert.match(await page.locator('#panel-uploads .upload-result').textContent(), /1 行目/);
 
   const data = await getJson(env, cookie, '/api/layers/pipes/export.geojson');
   data.features[0].properties.管種 = 'テスト管';

@@ -3,7 +3,8 @@
 import { h } from './dom.js';
 import { pick, t } from './i18n.js';
 
-function where(w) {
+/** A problem's place (feature, line, column, file) as words. */
+export function whereText(w) {
   if (!w) return '';
   const parts = [];
   if (w.feature != null) parts.push(t('rep.where.feature', { n: w.feature }));
@@ -14,7 +15,7 @@ function where(w) {
 }
 
 function problemItem(p) {
-  const place = where(p.where);
+  const place = whereText(p.where);
   return h(
     'li',
     { class: `problem sev-${p.severity}`, 'data-code': p.code },

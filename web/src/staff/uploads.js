@@ -3,7 +3,7 @@
 import { api } from './api.js';
 import { fmtDate, h, say, statusLine, uid } from './dom.js';
 import { pick, t } from './i18n.js';
-import { renderReport } from './report.js';
+import { renderReport, whereText } from './report.js';
 
 /** Accepted upload formats (docs/upload-guide.md §2). */
 export const ACCEPT = '.geojson,.json,.zip,.gpkg,.fgb,.csv';
@@ -54,10 +54,12 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
   const file = h('input', { type: 'file', name: 'file', accept: ACCEPT, required: true });
   const encoding = choice('encoding', ENCODINGS);
   const srs = choice('srs', SRS);
+  const sourceLayer = choice('source_layer', []);
+  const sourceWrap = h('div', { class: 'source-layer', hidden: true }, labelled(t('up.source'), sourceLayer));
   const repairId = uid('up-repair');
   const repair = h('input', { type: 'checkbox', name: 'repair', id: repairId });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('up.submit'));
-  const ctx = { layer, status, result, history, onPublished };
+  const ctx = { layer, status, result, history, onPublished, sourceLayer, sourceWrap };
   const form = h(
     'form',
     { class: 'upload-form', novalidate: true },
@@ -65,6 +67,7 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
     labelled(t('up.file'), file),
     labelled(t('up.encoding'), encoding),
     labelled(t('up.srs'), srs),
+    sourceWrap,
     h('div', { class: 'check' }, repair, h('label', { for: repairId }, t('up.repair'))),
     submit,
   );
@@ -80,9 +83,13 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
     if (encoding.value) fd.append('encoding', encoding.value);
     if (srs.value) fd.append('srs', srs.value);
     if (repair.checked) fd.append('repair', 'true');
+    if (!sourceWrap.hidden && sourceLayer.value) fd.append('source_layer', sourceLayer.value);
     submit.disabled = true;
     await send(ctx, fd);
     submit.disabled = false;
+  });
+  file.addEventListener('change', () => {
+    sourceWrap.hidden = true;
   });
   layer.addEventListener('change', () => {
     result.replaceChildren();
@@ -108,7 +115,25 @@ async function send(ctx, fd) {
   } catch (e) {
     say(status, e.text, { error: true });
     if (e.body?.report) result.replaceChildren(renderReport(e.body.report));
+    else result.replaceChildren(errorDetails(e));
+    offerSourceLayers(ctx, e);
   }
+}
+
+/** Where a file is broken (`details[].where`), as a list under the message. */
+function errorDetails(e) {
+  const places = (e.body?.details ?? []).map((d) => d.where).filter(Boolean);
+  if (!places.length) return '';
+  return h('ul', { class: 'problems' }, places.map((w) => h('li', {}, whereText(w))));
+}
+
+/** A file with several layers (GeoPackage, zip): let the user pick one and upload again. */
+function offerSourceLayers(ctx, e) {
+  const names = (e.body?.details ?? []).flatMap((d) => d.source_layers ?? []);
+  if (e.code !== 'choose_source_layer' || !names.length) return;
+  ctx.sourceLayer.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+  ctx.sourceWrap.hidden = false;
+  ctx.sourceLayer.focus();
 }
 
 async function doPublish(ctx, staged, button) {
