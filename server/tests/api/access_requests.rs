@@ -265,7 +265,7 @@ async fn me_lists_what_staff_may_request_and_upload(
 }
 
 #[tokio::test]
-async fn me_names_the_attributes_hidden_from_a_visible_layer_until_granted() {
+async fn me_stops_offering_a_layer_once_it_is_granted() {
     let app = access_app();
     let suido = login(&app, "suido").await;
     let body = json!({ "layer": "survey", "attributes": null, "reason": "工事前確認", "days": 2 });
