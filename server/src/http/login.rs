@@ -1,5 +1,7 @@
-//! `POST /auth/login`, `POST /auth/logout`, `GET /auth/me`.
+//! `POST /auth/login`, `POST /auth/logout`, `GET /auth/me` (with what staff may request
+//! and upload).
 
+use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use axum::extract::State;
@@ -13,9 +15,10 @@ use serde_json::{Value, json};
 use super::ApiError;
 use super::auth::{ClientIp, SESSION_COOKIE, cookie, session_cookie, unauthenticated};
 use super::extract::Json;
-use crate::access::{Identity, LoginOutcome, Principal, decide_all};
+use crate::access::{Identity, LoginOutcome, Principal, decide, decide_all};
 use crate::app::App;
-use crate::catalog::AttributeRule;
+use crate::catalog::{AttributeRule, Audience};
+use crate::ingest::staging::{self, UploadAccess};
 use crate::time::rfc3339;
 
 pub fn routes() -> Router<Arc<App>> {
@@ -117,6 +120,8 @@ async fn me(
         .collect::<Vec<_>>()
         .into();
     body["layers"] = visible_layers(&app, &principal);
+    body["requestable"] = requestable_layers(&app, &principal);
+    body["uploadable"] = uploadable_layers(&app, &principal);
     Ok(no_store(axum::Json(body).into_response()))
 }
 
@@ -153,6 +158,58 @@ fn visible_layers(app: &App, principal: &Principal) -> Value {
         })
         .collect();
     Value::Object(map)
+}
+
+/// What the policy hides from the caller, so the staff view can offer 「閲覧申請」:
+/// `[{layer, title, hidden_attributes}]`, where `hidden_attributes` is `null` for a layer
+/// they cannot see at all, else the names the layer file mentions that they do not see.
+/// This follows what `POST /api/access-requests` accepts: only staff may ask for a layer
+/// they cannot see, so only staff learn those ids and titles; a contractor is offered only
+/// the hidden attributes of layers it already sees, and the anonymous nothing.
+fn requestable_layers(app: &App, principal: &Principal) -> Value {
+    if principal.is_anonymous() || principal.is_admin() {
+        return json!([]);
+    }
+    let staff = principal.has(&Audience::Staff);
+    let mut out = Vec::new();
+    for version in app.layers.current_all() {
+        let def = &version.def;
+        let title = json!({ "ja": def.title.ja, "en": def.title.en });
+        let Some(view) = decide(principal, &version) else {
+            if staff {
+                out.push(json!({ "layer": def.id, "title": title, "hidden_attributes": null }));
+            }
+            continue;
+        };
+        let seen: BTreeSet<&str> = view.fields().map(|(_, f)| f.name.as_str()).collect();
+        let hidden: BTreeSet<String> = def
+            .referenced_attributes()
+            .into_iter()
+            .map(|(name, _)| name)
+            .filter(|name| !seen.contains(name.as_str()))
+            .collect();
+        if !hidden.is_empty() {
+            out.push(json!({ "layer": def.id, "title": title, "hidden_attributes": hidden }));
+        }
+    }
+    Value::Array(out)
+}
+
+/// The ids of the layers the caller may upload new versions of (its `upload` roles, or admin).
+fn uploadable_layers(app: &App, principal: &Principal) -> Value {
+    let ids: Vec<&str> = app
+        .catalog
+        .layers()
+        .iter()
+        .filter(|d| {
+            matches!(
+                staging::upload_access(app, principal, &d.id),
+                UploadAccess::Allowed
+            )
+        })
+        .map(|d| d.id.as_str())
+        .collect();
+    json!(ids)
 }
 
 fn no_store(mut res: Response) -> Response {

@@ -218,3 +218,63 @@ async fn anonymous_callers_cannot_ask() {
     let res = app.post_json_as(None, "/api/access-requests", &body).await;
     assert_eq!(res.status, 401);
 }
+
+/// `requestable[].layer` (with `hidden_attributes` when the layer itself is visible) and
+/// `uploadable` from `/auth/me`, as sorted `layer` or `layer:attr,attr` strings.
+async fn me_offers(app: &TestApp, user: &str) -> (Vec<String>, Vec<String>) {
+    let cookie = login(app, user).await;
+    let me = app.get_as(&cookie, "/auth/me").await.json();
+    let mut asks: Vec<String> = me["requestable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| match r["hidden_attributes"].as_array() {
+            None => r["layer"].as_str().unwrap().to_owned(),
+            Some(a) => {
+                let names: Vec<&str> = a.iter().map(|v| v.as_str().unwrap()).collect();
+                format!("{}:{}", r["layer"].as_str().unwrap(), names.join(","))
+            }
+        })
+        .collect();
+    asks.sort();
+    let mut ups: Vec<String> = me["uploadable"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap().to_owned())
+        .collect();
+    ups.sort();
+    (asks, ups)
+}
+
+#[rstest]
+#[case::staff_may_ask_for_every_hidden_layer("staff", &["pipes", "survey"], &[])]
+#[case::a_role_sees_its_own_layer_whole("suido", &["survey"], &[])]
+#[case::contractors_learn_only_what_hides_in_layers_they_see("contractor", &["pipes:深さ"], &[])]
+#[case::admin_sees_everything_and_uploads_anywhere("admin", &[], &["pipes", "shelters", "survey"])]
+#[tokio::test]
+async fn me_lists_what_staff_may_request_and_upload(
+    #[case] user: &str,
+    #[case] asks: &[&str],
+    #[case] uploads: &[&str],
+) {
+    let app = access_app();
+    let (got_asks, got_uploads) = me_offers(&app, user).await;
+    assert_eq!(got_asks, asks, "{user} requestable");
+    assert_eq!(got_uploads, uploads, "{user} uploadable");
+}
+
+#[tokio::test]
+async fn me_stops_offering_a_layer_once_it_is_granted() {
+    let app = access_app();
+    let suido = login(&app, "suido").await;
+    let body = json!({ "layer": "survey", "attributes": null, "reason": "工事前確認", "days": 2 });
+    let id = ask(&app, &suido, body).await.json()["id"].as_i64().unwrap();
+    let bunka = login(&app, "bunka").await;
+    assert_eq!(decide(&app, &bunka, id, "approve", "可").await.status, 200);
+    let (asks, _) = me_offers(&app, "suido").await;
+    assert!(
+        asks.is_empty(),
+        "granted layers are no longer offered: {asks:?}"
+    );
+}

@@ -1,0 +1,198 @@
+// データ更新: upload a new version of a layer, read its validation report, publish it, see the
+// version history and roll back — each step that changes the live map asks for confirmation.
+import { api } from './api.js';
+import { fmtDate, h, say, statusLine, uid } from './dom.js';
+import { pick, t } from './i18n.js';
+import { renderReport, whereText } from './report.js';
+
+/** Accepted upload formats (docs/upload-guide.md §2). */
+export const ACCEPT = '.geojson,.json,.zip,.gpkg,.fgb,.csv';
+
+/** `srs` choices (docs/upload-guide.md §5); '' = detect from the file. */
+const SRS = [
+  ['', 'up.auto'],
+  ['EPSG:6668', 'JGD2011 緯度経度 (EPSG:6668)'],
+  ['EPSG:6670', 'JGD2011 平面直角座標系 II系 (EPSG:6670)'],
+  ['EPSG:6669', 'JGD2011 平面直角座標系 I系 (EPSG:6669)'],
+  ['EPSG:6671', 'JGD2011 平面直角座標系 III系 (EPSG:6671)'],
+  ['EPSG:4612', 'JGD2000 緯度経度 (EPSG:4612)'],
+  ['EPSG:2444', 'JGD2000 平面直角座標系 II系 (EPSG:2444)'],
+  ['EPSG:4326', 'WGS 84 緯度経度 (EPSG:4326)'],
+  ['EPSG:3857', 'Web メルカトル (EPSG:3857)'],
+];
+const ENCODINGS = [
+  ['', 'up.auto'],
+  ['utf-8', 'UTF-8'],
+  ['shift_jis', 'Shift_JIS (CP932)'],
+];
+
+function labelled(label, control) {
+  const id = uid('up');
+  control.id = id;
+  return [h('label', { for: id }, label), control];
+}
+
+function choice(name, options) {
+  return h('select', { name }, options.map(([v, text]) => h('option', { value: v }, text.startsWith('up.') ? t(text) : text)));
+}
+
+/**
+ * Mount the upload panel in `el`. `me.uploadable` lists the layers; `titles` maps ids to
+ * titles; `onPublished(layer)` runs after a publish or rollback (to redraw the map).
+ */
+export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
+  const layers = me.uploadable ?? [];
+  if (!layers.length) {
+    el.replaceChildren();
+    el.hidden = true;
+    return { refresh: () => {} };
+  }
+  const status = statusLine();
+  const result = h('div', { class: 'upload-result' });
+  const history = h('div', { class: 'versions' });
+  const layer = choice('layer', layers.map((id) => [id, pick(titles[id]) || id]));
+  const file = h('input', { type: 'file', name: 'file', accept: ACCEPT, required: true });
+  const encoding = choice('encoding', ENCODINGS);
+  const srs = choice('srs', SRS);
+  const sourceLayer = choice('source_layer', []);
+  const sourceWrap = h('div', { class: 'source-layer', hidden: true }, labelled(t('up.source'), sourceLayer));
+  const repairId = uid('up-repair');
+  const repair = h('input', { type: 'checkbox', name: 'repair', id: repairId });
+  const submit = h('button', { type: 'submit', class: 'primary' }, t('up.submit'));
+  const ctx = { layer, status, result, history, onPublished, sourceLayer, sourceWrap };
+  const form = h(
+    'form',
+    { class: 'upload-form', novalidate: true },
+    labelled(t('up.layer'), layer),
+    labelled(t('up.file'), file),
+    labelled(t('up.encoding'), encoding),
+    labelled(t('up.srs'), srs),
+    sourceWrap,
+    h('div', { class: 'check' }, repair, h('label', { for: repairId }, t('up.repair'))),
+    submit,
+  );
+  form.addEventListener('submit', async (ev) => {
+    ev.preventDefault();
+    if (!file.files?.length) {
+      say(status, t('up.nofile'), { error: true });
+      file.focus();
+      return;
+    }
+    const fd = new FormData();
+    fd.append('file', file.files[0]);
+    if (encoding.value) fd.append('encoding', encoding.value);
+    if (srs.value) fd.append('srs', srs.value);
+    if (repair.checked) fd.append('repair', 'true');
+    if (!sourceWrap.hidden && sourceLayer.value) fd.append('source_layer', sourceLayer.value);
+    submit.disabled = true;
+    await send(ctx, fd);
+    submit.disabled = false;
+  });
+  file.addEventListener('change', () => {
+    sourceWrap.hidden = true;
+  });
+  layer.addEventListener('change', () => {
+    result.replaceChildren();
+    loadVersions(ctx);
+  });
+  el.hidden = false;
+  el.replaceChildren(h('h2', {}, t('up.heading')), form, status, result, history);
+  loadVersions(ctx);
+  return { refresh: () => loadVersions(ctx) };
+}
+
+async function send(ctx, fd) {
+  const { layer, status, result } = ctx;
+  result.replaceChildren();
+  say(status, t('up.busy'));
+  try {
+    const staged = await api(`/api/layers/${encodeURIComponent(layer.value)}/uploads`, { method: 'POST', form: fd, timeout: 30 * 60_000 });
+    say(status, t('rep.accepted'));
+    const publish = h('button', { type: 'button', class: 'primary' }, t('up.publish'));
+    publish.addEventListener('click', () => doPublish(ctx, staged, publish));
+    result.replaceChildren(renderReport(staged.report), publish);
+    await loadVersions(ctx);
+  } catch (e) {
+    say(status, e.text, { error: true });
+    if (e.body?.report) result.replaceChildren(renderReport(e.body.report));
+    else result.replaceChildren(errorDetails(e));
+    offerSourceLayers(ctx, e);
+  }
+}
+
+/** Where a file is broken (`details[].where`), as a list under the message. */
+function errorDetails(e) {
+  const places = (e.body?.details ?? []).map((d) => d.where).filter(Boolean);
+  if (!places.length) return '';
+  return h('ul', { class: 'problems' }, places.map((w) => h('li', {}, whereText(w))));
+}
+
+/** A file with several layers (GeoPackage, zip): let the user pick one and upload again. */
+function offerSourceLayers(ctx, e) {
+  const names = (e.body?.details ?? []).flatMap((d) => d.source_layers ?? []);
+  if (e.code !== 'choose_source_layer' || !names.length) return;
+  ctx.sourceLayer.replaceChildren(...names.map((n) => h('option', { value: n }, n)));
+  ctx.sourceWrap.hidden = false;
+  ctx.sourceLayer.focus();
+}
+
+async function doPublish(ctx, staged, button) {
+  if (!window.confirm(t('up.confirm.publish', { version: staged.version }))) return;
+  button.disabled = true;
+  try {
+    const url = `/api/layers/${encodeURIComponent(staged.layer)}/uploads/${encodeURIComponent(staged.id)}/publish`;
+    const res = await api(url, { method: 'POST', timeout: 5 * 60_000 });
+    say(ctx.status, t('up.published', { version: res.published?.version ?? staged.version }));
+    button.remove();
+    await loadVersions(ctx);
+    ctx.onPublished(staged.layer);
+  } catch (e) {
+    say(ctx.status, e.text, { error: true });
+    button.disabled = false;
+  }
+}
+
+async function loadVersions(ctx) {
+  const id = ctx.layer.value;
+  try {
+    const body = await api(`/api/layers/${encodeURIComponent(id)}/versions`);
+    ctx.history.replaceChildren(
+      h('h3', {}, t('up.versions')),
+      h('ul', { class: 'version-list' }, (body.versions ?? []).map((v) => versionItem(ctx, id, v))),
+    );
+  } catch (e) {
+    say(ctx.status, e.text, { error: true });
+  }
+}
+
+function versionItem(ctx, layer, v) {
+  const line = t('up.versionline', { created: fmtDate(v.created), user: v.created_by ?? '', name: v.source_name ?? '', count: v.feature_count ?? '' });
+  let action = null;
+  if (v.current) action = h('span', { class: 'badge state-current' }, h('span', { 'aria-hidden': 'true' }, '● '), t('up.current'));
+  else if (v.staged) action = h('span', { class: 'badge state-staged' }, t('up.staged'));
+  else {
+    action = h('button', { type: 'button' }, t('up.activate'));
+    action.addEventListener('click', () => activate(ctx, layer, v.version));
+  }
+  return h(
+    'li',
+    { 'data-version': v.version, 'data-current': v.current ? 'true' : 'false' },
+    h('strong', {}, t('up.version', { version: v.version })),
+    ' ',
+    h('span', {}, line),
+    ' ',
+    action,
+  );
+}
+
+async function activate(ctx, layer, version) {
+  if (!window.confirm(t('up.confirm.activate', { layer, version }))) return;
+  try {
+    await api(`/api/layers/${encodeURIComponent(layer)}/versions/${version}/activate`, { method: 'POST', timeout: 5 * 60_000 });
+    say(ctx.status, t('up.activated', { version }));
+    await loadVersions(ctx);
+    ctx.onPublished(layer);
+  } catch (e) {
+    say(ctx.status, e.text, { error: true });
+  }
+}

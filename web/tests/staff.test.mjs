@@ -1,0 +1,139 @@
+// The staff view: sign-in (right and wrong), the restricted pipes layer with its badge,
+// accessibility at phone and desktop sizes, screenshots, and printing the pipe map to PDF.
+import assert from 'node:assert/strict';
+import { statSync } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, test } from 'node:test';
+import { ARTIFACTS, PASSWORD, VIEWPORTS, axe, screenshot, start } from './harness.mjs';
+import { mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
+
+let env;
+before(async () => {
+  env = await start();
+});
+after(async () => env?.stop());
+
+test('a wrong password gives a clear Japanese error and no session', async () => {
+  const page = await openStaff(env);
+  await page.getByLabel('ユーザー名').fill('suido');
+  await page.getByLabel('パスワード').fill('wrong-password-123');
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  const status = page.locator('.signin .status.is-error');
+  await status.waitFor();
+  assert.match(await status.textContent(), /ユーザー名またはパスワードが違います/);
+  assert.equal(await page.locator('[data-user]').count(), 0);
+  await page.context().close();
+});
+
+test('suido signs in and sees the pipes, marked as restricted', async () => {
+  const page = await openStaff(env);
+  assert.equal(await renderedCount(page, 'pipes-line'), 0, 'no pipes before sign-in');
+  await signIn(page, 'suido');
+  assert.ok((await renderedCount(page, 'pipes-line')) > 0, 'pipes drawn after sign-in');
+  const item = page.locator('li[data-layer="pipes"]');
+  assert.match(await item.textContent(), /水道管路/);
+  assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
+  assert.equal(await page.locator('li[data-layer="shelters"] .badge.restricted').count(), 0);
+  const at = await page.evaluate(() => {
+    const map = window.kashimapMap;
+    const f = map.queryRenderedFeatures({ layers: ['pipes-line'] })[0];
+    const c = f.geometry.type === 'LineString' ? f.geometry.coordinates : f.geometry.coordinates[0];
+    const mid = c[Math.floor(c.length / 2)];
+    const p = map.project(mid);
+    const r = map.getCanvas().getBoundingClientRect();
+    return { x: r.left + p.x, y: r.top + p.y };
+  });
+  await page.mouse.click(at.x, at.y);
+  const info = page.locator('#panel-feature .feature');
+  await info.first().waitFor();
+  assert.match(await page.locator('#panel-feature').textContent(), /水道管路.*管路番号/s);
+  assert.deepEqual(page.offsite, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});
+
+for (const [size, viewport] of Object.entries(VIEWPORTS)) {
+  test(`no axe violations at ${size} size, signed out and signed in`, async () => {
+    const page = await openStaff(env, { viewport });
+    await screenshot(page, `staff-${size}-signed-out`);
+    assert.deepEqual(await axe(page), [], 'signed out');
+    await signIn(page, 'suido');
+    await page.locator('#panel-uploads .version-list li').first().waitFor();
+    await screenshot(page, `staff-${size}-signed-in`);
+    await page.locator('#panel-uploads').scrollIntoViewIfNeeded();
+    await screenshot(page, `staff-${size}-panels`);
+    assert.deepEqual(await axe(page), [], 'signed in');
+    await page.context().close();
+  });
+}
+
+test('the pipe map prints to PDF with title, date and user', async () => {
+  const page = await openStaff(env);
+  await signIn(page, 'suido');
+  await page.evaluate(() => window.kashimapPrint.prepare());
+  await page.emulateMedia({ media: 'print' });
+  assert.match(await page.locator('.print-title').textContent(), /鹿島市 管路図（職員・受託者用）/);
+  assert.match(await page.locator('.print-meta').textContent(), /suido/);
+  const src = await page.locator('.print-map').getAttribute('src');
+  assert.ok(src.length > 10_000, `map picture is ${src.length} bytes`);
+  const path = join(ARTIFACTS, 'staff-print.pdf');
+  await page.pdf({ path, format: 'A4', landscape: true, printBackground: true });
+  assert.ok(statSync(path).size > 20_000, `PDF is ${statSync(path).size} bytes`);
+  await screenshot(page, 'staff-print-layout');
+  await page.context().close();
+});
+
+test('lock-out and a lost network give clear Japanese messages', async () => {
+  const page = await openStaff(env);
+  const status = page.locator('.signin .status.is-error');
+  for (let i = 0; i < 6; i += 1) {
+    await page.getByLabel('ユーザー名').fill('bunka');
+    await page.getByLabel('パスワード').fill(`wrong-password-${i}`);
+    await page.getByRole('button', { name: 'ログイン' }).click();
+    await page.waitForFunction(() => !document.querySelector('.signin button[type=submit]').disabled);
+  }
+  assert.match(await status.textContent(), /ロックされています/);
+  await page.context().setOffline(true);
+  await page.getByLabel('パスワード').fill('anything-at-all');
+  await page.getByRole('button', { name: 'ログイン' }).click();
+  await page.waitForFunction(() => /接続できません/.test(document.querySelector('.signin .status').textContent));
+  await page.context().close();
+});
+
+test('an ended session brings back the sign-in form with a message', async () => {
+  const page = await openStaff(env);
+  await signIn(page, 'planner');
+  await page.context().clearCookies();
+  await page.getByLabel('申請理由').fill('確認');
+  await page.getByRole('button', { name: '申請する' }).click();
+  const status = page.locator('.signin .status.is-error');
+  await status.waitFor({ timeout: 30_000 });
+  assert.match(await status.textContent(), /セッションの有効期限が切れました/);
+  await page.context().close();
+});
+
+test('English is available and sets lang', async () => {
+  const page = await openStaff(env, { viewport: VIEWPORTS.phone });
+  await page.getByRole('button', { name: 'English' }).click();
+  await page.getByRole('heading', { name: 'Staff sign-in' }).waitFor();
+  assert.equal(await page.getAttribute('html', 'lang'), 'en');
+  assert.ok(await page.getByLabel('User name').isVisible());
+  await mapReady(page);
+  await page.locator('li[data-layer="shelters"]').waitFor();
+  assert.match(await page.locator('li[data-layer="shelters"]').textContent(), /Evacuation shelters/);
+  await screenshot(page, 'staff-phone-english');
+  await page.context().close();
+});
+
+test('sign-in works from the keyboard alone, with a visible focus ring', async () => {
+  const page = await openStaff(env);
+  await page.getByLabel('ユーザー名').focus();
+  await page.keyboard.type('planner');
+  await page.keyboard.press('Tab');
+  const outline = await page.evaluate(() => getComputedStyle(document.activeElement).outlineStyle);
+  assert.equal(outline, 'solid', 'focused field shows an outline');
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await page.locator('[data-user="planner"]').waitFor({ timeout: 30_000 });
+  await page.context().close();
+});
