@@ -79,14 +79,15 @@ async fn fallback() -> ApiError {
 
 /// Counts the request and its latency under its route template.
 async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Response {
-    let route = req
-        .extensions()
-        .get::<MatchedPath>()
-        .map_or_else(|| "unmatched".to_owned(), |p| p.as_str().to_owned());
+    // `MatchedPath` is a shared string: cloning it does not allocate.
+    let route = req.extensions().get::<MatchedPath>().cloned();
     let t = Instant::now();
     let res = next.run(req).await;
-    app.metrics
-        .record(&route, res.status().as_u16(), t.elapsed());
+    app.metrics.record(
+        route.as_ref().map_or("unmatched", MatchedPath::as_str),
+        res.status().as_u16(),
+        t.elapsed(),
+    );
     res.into_response()
 }
 

@@ -25,6 +25,13 @@ pub fn tilejson(views: &[LayerView], base: &str) -> Value {
         f64::midpoint(bounds[1], bounds[3]),
         f64::from(minzoom.max(12)),
     ];
+    // The versions in the tile URL: a publish or rollback changes the URL, so no browser or
+    // proxy cache can serve tiles of the old version under it (the server ignores `v`).
+    let versions = views
+        .iter()
+        .map(|v| v.layer.version().to_string())
+        .collect::<Vec<_>>()
+        .join("-");
     let mut attribution: Vec<&str> = views
         .iter()
         .map(|v| v.layer.def.attribution.as_str())
@@ -37,7 +44,7 @@ pub fn tilejson(views: &[LayerView], base: &str) -> Value {
         "version": views.iter().map(|v| v.layer.version().to_string()).collect::<Vec<_>>().join(","),
         "attribution": attribution.join(" / "),
         "scheme": "xyz",
-        "tiles": [format!("{base}/tiles/{joined}/{{z}}/{{x}}/{{y}}.mvt")],
+        "tiles": [format!("{base}/tiles/{joined}/{{z}}/{{x}}/{{y}}.mvt?v={versions}")],
         "minzoom": minzoom,
         "maxzoom": maxzoom,
         "bounds": bounds,

@@ -172,7 +172,7 @@ async fn tilejson_lists_visible_fields_bounds_and_attribution() {
     assert_eq!(tj["tilejson"], "3.0.0");
     assert_eq!(
         tj["tiles"][0],
-        "http://localhost:8080/tiles/roads/{z}/{x}/{y}.mvt"
+        "http://localhost:8080/tiles/roads/{z}/{x}/{y}.mvt?v=1"
     );
     let fields = tj["vector_layers"][0]["fields"].as_object().unwrap();
     assert!(fields.contains_key("路線名"));
