@@ -69,16 +69,16 @@ function watchSession(me) {
 }
 
 /**
- * Draw a layer again after a publish or rollback. The tile URLs do not carry the version and
- * public tiles may be cached for minutes, so the tiles get a fresh `v` parameter.
+ * Draw a layer again after a publish or rollback. The TileJSON's tile URLs carry the layer
+ * version (`?v=`), so fresh TileJSON gives URLs no cache has seen; it is fetched past the
+ * browser cache (`?t=`) because public TileJSON may be cached for minutes.
  */
 async function refreshLayer(map, layer) {
   const src = map.getSource(layer);
   if (!src?.setTiles) return;
   try {
-    const tj = await api(`/tiles/${encodeURIComponent(layer)}.json`);
-    const v = Date.now();
-    src.setTiles(tj.tiles.map((u) => `${u}${u.includes('?') ? '&' : '?'}v=${v}`));
+    const tj = await api(`/tiles/${encodeURIComponent(layer)}.json?t=${Date.now()}`);
+    src.setTiles(tj.tiles);
   } catch {
     // the map keeps the old picture until the next reload
   }
