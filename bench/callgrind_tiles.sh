@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # callgrind_tiles.sh: instructions per tile request, counted by valgrind (repeatable on a busy
 # machine, unlike wall-clock load tests). Starts kashimap under callgrind with instrumentation
-# off, lets it load, then counts N requests of a tile list (one at a time, with curl), and
+# off, lets it load, then counts N requests of a tile list (one at a time, one curl on one
+# keep-alive connection), and
 # prints the instruction total per request and the top inclusive functions.
 #   bench/callgrind_tiles.sh CONFIG LAYER LIST [N] [hot]
 # CONFIG: a kashimap.toml (e.g. $BENCH_DIR/kashimap/cold.toml from prepare_kashimap.sh, whose
@@ -21,7 +22,11 @@ RUST_LOG=warn valgrind --tool=callgrind --instr-atstart=no --callgrind-out-file=
 pid=$!
 trap 'kill $pid 2>/dev/null || true; [ -n "${KEEP:-}" ] || rm -rf "$OUT"' EXIT
 for _ in $(seq 1 900); do curl -sf "http://127.0.0.1:$port/readyz" >/dev/null && break; sleep 1; done
-fetch() { head -n "$N" "$LIST" | while read -r t; do curl -s -o /dev/null "http://127.0.0.1:$port/tiles/$LAYER/$t.mvt"; done; }
+# One curl for all requests, so they share a keep-alive connection as a load generator's do.
+head -n "$N" "$LIST" | while read -r t; do
+  printf 'url = "http://127.0.0.1:%s/tiles/%s/%s.mvt"\noutput = "/dev/null"\n' "$port" "$LAYER" "$t"
+done >"$OUT/curl.cfg"
+fetch() { curl -s -K "$OUT/curl.cfg"; }
 [ "$MODE" = hot ] && fetch
 callgrind_control -i on "$pid" >/dev/null
 fetch

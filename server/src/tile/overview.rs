@@ -2,6 +2,9 @@
 //! and generalised overview levels. Built once per layer version (the caller caches it by
 //! layer id and version) and independent of who asks: views filter it like the features.
 
+use std::sync::atomic::{AtomicU8, Ordering};
+use std::sync::{Mutex, MutexGuard};
+
 use geo::{BoundingRect, Coord};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
@@ -16,8 +19,18 @@ use super::{EXTENT, TileCoord};
 use crate::catalog::GeometryKind;
 use crate::layer::{LayerVersion, MERCATOR_HALF};
 
-/// Overview levels are kept for zooms up to this one; deeper zooms render from the features.
-pub const OVERVIEW_MAX_ZOOM: u8 = 12;
+/// Overview levels are kept for zooms up to this one (and below the layer's max zoom); deeper
+/// zooms render from the features. Through z16, most features of a tile are copied from a
+/// level with a translation (no projection, simplification, snapping or validity check): on
+/// the benchmark's z14–16 parcel tiles that halves the instructions per tile, for about
+/// 140 MB more memory on its 200 000 parcels and 40 000 roads (docs/tiles.md). World units at
+/// z16 are 2^28 wide, well inside `i32`.
+pub const OVERVIEW_MAX_ZOOM: u8 = 16;
+
+/// A poisoned lock still holds usable data here (levels are only pushed whole).
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+}
 
 /// One feature as an overview level draws it.
 #[derive(Debug, Clone, Copy)]
@@ -106,15 +119,35 @@ impl Overviews {
             dict: ValueDict::build(&layer.features, layer.schema.len()),
         };
         let top = OVERVIEW_MAX_ZOOM.min(def.zoom.max.saturating_sub(1));
-        for z in 0..=top {
-            let level = if z < def.zoom.min {
-                Level::default()
-            } else {
-                ov.build_level(layer, z)
-            };
-            ov.levels.push(level);
-        }
+        ov.levels = ov.build_levels(layer, top);
         ov
+    }
+
+    /// Builds levels `0..=top` on all cores, deepest (largest) first; levels below the
+    /// layer's min zoom stay empty.
+    fn build_levels(&self, layer: &LayerVersion, top: u8) -> Vec<Level> {
+        let next = AtomicU8::new(0);
+        let built = Mutex::new(Vec::new());
+        let threads = std::thread::available_parallelism()
+            .map_or(1, std::num::NonZero::get)
+            .min(usize::from(top) + 1);
+        std::thread::scope(|s| {
+            for _ in 0..threads {
+                s.spawn(|| {
+                    while let Some(z) = top.checked_sub(next.fetch_add(1, Ordering::Relaxed)) {
+                        if z >= layer.def.zoom.min {
+                            let level = self.build_level(layer, z);
+                            lock(&built).push((z, level));
+                        }
+                    }
+                });
+            }
+        });
+        let mut levels: Vec<Level> = (0..=top).map(|_| Level::default()).collect();
+        for (z, level) in lock(&built).drain(..) {
+            levels[usize::from(z)] = level;
+        }
+        levels
     }
 
     /// True if these overviews were built from `layer`.
