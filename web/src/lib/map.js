@@ -1,13 +1,32 @@
-// One place that creates a MapLibre map from a server style, for both pages.
+// One place that creates a MapLibre map from a server style, for both pages: the view from
+// the URL hash, the GSI basemap switch, and clear messages when tiles fail.
 import * as maplibregl from 'maplibre-gl';
 import 'maplibre-gl/dist/maplibre-gl.css';
+import '../styles/lib.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
+import { showBanner } from './banner.js';
+import { parseHash } from './hash.js';
+import { t } from './i18n.js';
+import './strings.js';
 
 maplibregl.setWorkerUrl(workerUrl);
+
+export { maplibregl };
+
+/** The raster source id of the basemap in our styles (`styles/*.json`). */
+export const BASEMAP_SOURCE = 'gsi';
+
+/** 地理院タイル: pale (淡色地図), std (標準地図), photo (写真). */
+export const BASEMAPS = {
+  pale: 'https://cyberjapandata.gsi.go.jp/xyz/pale/{z}/{x}/{y}.png',
+  std: 'https://cyberjapandata.gsi.go.jp/xyz/std/{z}/{x}/{y}.png',
+  photo: 'https://cyberjapandata.gsi.go.jp/xyz/seamlessphoto/{z}/{x}/{y}.jpg',
+};
 
 /**
  * `?basemap=none` in the page URL asks the server for the style without the GSI raster
  * basemap, so tests never touch the internet.
+ * @param {string} name  style name: 'public' or 'staff'
  */
 export function styleUrl(name) {
   const basemap = new URLSearchParams(location.search).get('basemap');
@@ -15,11 +34,91 @@ export function styleUrl(name) {
   return `/styles/${name}.json${q}`;
 }
 
-export function createMap(container, { style }) {
+/**
+ * Create the map in `container` (which it fills). The initial view comes from the URL hash
+ * (see hash.js) when it has one. Tile errors show a banner; the basemap failing leaves the
+ * data layers drawn. The map is also `window.kashimapMap` (tests use it).
+ * @param {HTMLElement} container
+ * @param {{style: string, center?: [number, number], zoom?: number} & object} opts
+ *   any other MapLibre MapOptions are passed through
+ * @returns {import('maplibre-gl').Map}
+ */
+export function createMap(container, { style, ...opts }) {
   const el = document.createElement('div');
+  el.className = 'km-map';
   el.style.cssText = 'position:absolute;inset:0';
   container.append(el);
-  const map = new maplibregl.Map({ container: el, style: styleUrl(style), hash: true });
+  const view = parseHash(location.hash);
+  const map = new maplibregl.Map({
+    container: el,
+    style: styleUrl(style),
+    ...(view.center ? { center: view.center, zoom: view.zoom, bearing: view.bearing ?? 0 } : {}),
+    attributionControl: { compact: false },
+    locale: uiLocale(),
+    ...opts,
+  });
+  map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  reportErrors(map);
   window.kashimapMap = map;
   return map;
+}
+
+/** MapLibre's control texts in the page language (set when the map is created). */
+function uiLocale() {
+  return {
+    'Map.Title': t('map.label'),
+    'NavigationControl.ZoomIn': t('map.zoomIn'),
+    'NavigationControl.ZoomOut': t('map.zoomOut'),
+    'NavigationControl.ResetBearing': t('map.resetBearing'),
+    'Popup.Close': t('popup.close'),
+    'AttributionControl.ToggleAttribution': t('map.toggleAttribution'),
+  };
+}
+
+function reportErrors(map) {
+  map.on('error', (e) => {
+    const id = e.sourceId ?? e.source?.id;
+    if (id === BASEMAP_SOURCE) showBanner('basemap', t('map.basemapError'));
+    else if (id) showBanner(`source:${id}`, t('map.layerError', { layer: id }));
+    else if (e.error) console.warn('map error', e.error);
+  });
+}
+
+/** True when the style has the GSI raster basemap (not with `?basemap=none`). */
+export function hasBasemap(map) {
+  return Boolean(map.getSource(BASEMAP_SOURCE));
+}
+
+/**
+ * Switch the basemap by replacing the raster source tiles.
+ * @param {import('maplibre-gl').Map} map
+ * @param {keyof BASEMAPS} kind
+ */
+export function setBasemap(map, kind) {
+  const src = map.getSource(BASEMAP_SOURCE);
+  if (src && BASEMAPS[kind]) src.setTiles([BASEMAPS[kind]]);
+}
+
+/**
+ * Ids of the data layers in the style: vector sources served by this server
+ * (`/tiles/{layer}.json`), in drawing order. The server only names layers the caller may see.
+ * @param {import('maplibre-gl').Map} map
+ * @returns {string[]}
+ */
+export function dataLayerIds(map) {
+  const style = map.getStyle();
+  const ids = [];
+  for (const l of style.layers) {
+    const src = l.source && style.sources[l.source];
+    if (src?.type === 'vector' && /\/tiles\/[^/]+\.json$/.test(src.url ?? '') && !ids.includes(l.source)) {
+      ids.push(l.source);
+    }
+  }
+  return ids;
+}
+
+/** The style layers that draw source `id`. */
+export function styleLayersOf(map, id) {
+  return map.getStyle().layers.filter((l) => l.source === id);
 }

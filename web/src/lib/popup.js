@@ -1,0 +1,110 @@
+// Feature popups: the attributes the caller may see, labelled in Japanese (the attribute
+// name) or English (the queryables title), with units, and booleans as words.
+import { feature as fetchFeature, layerInfo } from './api.js';
+import { getLang, pick, t } from './i18n.js';
+import { maplibregl } from './map.js';
+import './strings.js';
+
+/**
+ * Format one attribute value for people: あり/なし for booleans, — for empty, unit after.
+ * @param {unknown} v
+ * @param {{unit?: string}} [field]
+ */
+export function formatValue(v, field = {}) {
+  if (v == null || v === '') return t('popup.none');
+  if (v === true) return t('popup.yes');
+  if (v === false) return t('popup.no');
+  if (typeof v === 'number') return `${v.toLocaleString(getLang() === 'en' ? 'en' : 'ja-JP')}${field.unit ? ` ${field.unit}` : ''}`;
+  return `${v}${field.unit ? ` ${field.unit}` : ''}`;
+}
+
+/**
+ * The label of attribute `name` in the current language.
+ * @param {string} name  the attribute name (Japanese)
+ * @param {{title?: string}} [field]  from the queryables
+ */
+export function fieldLabel(name, field) {
+  return getLang() === 'en' && field?.title ? field.title : name;
+}
+
+/**
+ * A definition list of a feature's attributes, in the layer's field order.
+ * @param {Record<string, unknown>} props
+ * @param {import('./api.js').LayerInfo} info
+ * @param {{isRestrictedField?: (name: string) => boolean}} [opts]  staff: mark 職員限定 fields
+ */
+export function attributeList(props, info, { isRestrictedField = () => false } = {}) {
+  const dl = document.createElement('dl');
+  dl.className = 'km-attrs';
+  const names = Object.keys(info.fields).length ? Object.keys(info.fields) : Object.keys(props);
+  for (const name of names) {
+    if (!(name in props) && !(name in info.fields)) continue;
+    const dt = document.createElement('dt');
+    dt.textContent = fieldLabel(name, info.fields[name]);
+    if (isRestrictedField(name)) {
+      const b = document.createElement('span');
+      b.className = 'km-badge';
+      b.textContent = t('layers.restricted');
+      dt.append(' ', b);
+    }
+    const dd = document.createElement('dd');
+    dd.textContent = formatValue(props[name], info.fields[name]);
+    dl.append(dt, dd);
+  }
+  return dl;
+}
+
+/**
+ * The popup body for one feature: layer title, the feature's name, its attributes.
+ * @param {string} layer
+ * @param {{id?: string | number, properties: Record<string, unknown>}} feature
+ * @param {object} [opts]  see attributeList
+ * @returns {Promise<HTMLElement>}
+ */
+export async function featureContent(layer, feature, opts) {
+  const info = await layerInfo(layer);
+  const root = document.createElement('div');
+  root.className = 'km-feature';
+  const kicker = document.createElement('p');
+  kicker.className = 'km-feature-layer';
+  kicker.textContent = pick(info.title);
+  const h = document.createElement('h2');
+  h.className = 'km-feature-title';
+  h.textContent = featureName(feature.properties, info) || pick(info.title);
+  root.append(kicker, h, attributeList(feature.properties, info, opts));
+  return root;
+}
+
+/** The feature's name: the layer's label attribute (from the queryables), if shown. */
+export function featureName(props, info) {
+  const label = info.label;
+  return label && props[label] != null ? String(props[label]) : '';
+}
+
+/**
+ * Show a popup at `lngLat` for a rendered feature. The tile's properties are shown at once;
+ * the full feature from the OGC API replaces them when it arrives (tiles may omit nulls).
+ * @param {import('maplibre-gl').Map} map
+ * @param {import('maplibre-gl').LngLatLike} lngLat
+ * @param {string} layer
+ * @param {{id?: string | number, properties: Record<string, unknown>}} feature
+ * @param {object} [opts]  see attributeList
+ * @returns {Promise<import('maplibre-gl').Popup>}
+ */
+export async function showFeaturePopup(map, lngLat, layer, feature, opts) {
+  const popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: false, className: 'km-popup' })
+    .setLngLat(lngLat)
+    .setDOMContent(await featureContent(layer, feature, opts))
+    .addTo(map);
+  popup.getElement()?.querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup.close'));
+  if (feature.id != null) {
+    fetchFeature(layer, feature.id)
+      .then(async (full) => {
+        if (popup.isOpen()) popup.setDOMContent(await featureContent(layer, full, opts));
+      })
+      .catch(() => {
+        // the tile's properties stay shown
+      });
+  }
+  return popup;
+}
