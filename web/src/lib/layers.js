@@ -12,7 +12,7 @@ import './strings.js';
  * @property {(ids: string[]) => void} setVisible  show exactly these (others hidden)
  * @property {() => string[]} ids               all data layer ids, drawing order
  * @property {(id: string) => Promise<import('./api.js').LayerInfo>} info
- * @property {(id: string) => import('./legend.js').LegendEntry[]} legend
+ * @property {(id: string, title?: {ja: string, en: string}) => import('./legend.js').LegendEntry[]} legend
  */
 
 /**
@@ -22,7 +22,8 @@ import './strings.js';
  * @param {object} [opts]
  * @param {(visible: string[]) => void} [opts.onChange]  after the user toggles a layer
  * @param {(id: string) => boolean} [opts.isRestricted]  staff page: mark 職員限定 layers
- * @param {string} [opts.headingLevel]  'h2' (default) or 'h3'
+ * @param {string} [opts.headingLevel]  'h2' (default), 'h3', or '' for no heading (the
+ *   page already has one)
  * @returns {LayerList}
  */
 export function mountLayerList(root, map, { onChange, isRestricted = () => false, headingLevel = 'h2' } = {}) {
@@ -36,11 +37,12 @@ export function mountLayerList(root, map, { onChange, isRestricted = () => false
       for (const box of root.querySelectorAll('input[data-layer]')) box.checked = show.includes(box.dataset.layer);
     },
     info: layerInfo,
-    legend: (id) => legendEntries(styleLayersOf(map, id), id),
+    legend: (id, title = id) => legendEntries(styleLayersOf(map, id), title),
   };
   const render = async () => {
     const infos = await Promise.all(ids.map(layerInfo));
-    root.replaceChildren(heading(headingLevel), list(map, infos, { isRestricted, onChange: () => onChange?.(visible()) }));
+    const ul = list(map, infos, { isRestricted, onChange: () => onChange?.(visible()) });
+    root.replaceChildren(...(headingLevel ? [heading(headingLevel)] : []), ul);
   };
   render();
   onLangChange(render);
@@ -84,7 +86,7 @@ function item(map, info, { isRestricted, onChange }) {
   summary.textContent = `${t('layers.legend')}・${t('layers.source')}`;
   const attrib = document.createElement('p');
   attrib.className = 'km-attrib';
-  attrib.textContent = `${t('layers.source')}：${info.attribution}`;
+  attrib.textContent = withSourcePrefix(info.attribution);
   details.append(summary, renderLegend(legendEntries(styleLayersOf(map, info.id), info.title)), attrib);
   li.append(label, details);
   return li;
@@ -104,4 +106,9 @@ function isShown(map, id) {
 
 function setShown(map, id, on) {
   for (const l of styleLayersOf(map, id)) map.setLayoutProperty(l.id, 'visibility', on ? 'visible' : 'none');
+}
+
+/** `出典：…` once: some attributions already start with 出典. */
+export function withSourcePrefix(text) {
+  return /^(出典|Source)/.test(text) ? text : `${t('layers.source')}：${text}`;
 }

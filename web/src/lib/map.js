@@ -53,15 +53,27 @@ export function createMap(container, { style, ...opts }) {
     container: el,
     style: styleUrl(style),
     ...(view.center ? { center: view.center, zoom: view.zoom, bearing: view.bearing ?? 0 } : {}),
-    attributionControl: { compact: false },
     locale: uiLocale(),
     ...opts,
   });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   reportErrors(map);
+  map.once('load', () => collapseAttributionOnPhones(el));
   window.kashimapMap = map;
   return map;
+}
+
+/**
+ * On narrow screens MapLibre shows the compact attribution expanded at first, covering a
+ * quarter of a phone's map; start it collapsed (the ⓘ button opens it; the layer list and
+ * prints carry every source too).
+ */
+function collapseAttributionOnPhones(el) {
+  const attrib = el.querySelector('.maplibregl-ctrl-attrib.maplibregl-compact');
+  if (!attrib) return;
+  attrib.classList.remove('maplibregl-compact-show');
+  attrib.removeAttribute('open');
 }
 
 /** MapLibre's control texts in the page language (set when the map is created). */

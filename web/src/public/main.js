@@ -1,20 +1,124 @@
-// Public map entry point (being built: the shared lib modules are wired in step by step).
+// The public map at `/`: citizens on phones first. Wires the shared lib modules (map, layer
+// list, popups, print) to the page's panes (place info, nearby shelters, shelter list,
+// search) and keeps the view and visible layers in the URL hash.
+import '../styles/public.css';
+import './strings.js';
 import { watchNetwork } from '../lib/banner.js';
-import { initLang } from '../lib/i18n.js';
-import { mountLayerList } from '../lib/layers.js';
-import { createMap } from '../lib/map.js';
+import { parseHash, syncHash } from '../lib/hash.js';
+import { getLang, initLang, onLangChange, setLang } from '../lib/i18n.js';
+import { createMap, maplibregl } from '../lib/map.js';
 import { showFeaturePopup } from '../lib/popup.js';
-import { watchPrint } from '../lib/print.js';
+import { highlight, flyToFeature, bbox } from './highlight.js';
+import { createLayersPane } from './layers-pane.js';
+import { createNearbyPane } from './nearby.js';
+import { createPanel } from './panel.js';
+import { createPlacePane } from './place.js';
+import { createPrintPane } from './print-pane.js';
+import { createSearch } from './search.js';
+import { createSheltersPane } from './shelters.js';
 
 initLang();
 watchNetwork();
+document.getElementById('lang-button').addEventListener('click', () => setLang(getLang() === 'ja' ? 'en' : 'ja'));
+
 const map = createMap(document.getElementById('app'), { style: 'public' });
+const panel = createPanel();
+const phone = matchMedia('(max-width: 899px)');
+let popup = null;
+let marker = null;
+
+const sheltersPane = createSheltersPane(panel.pane('shelters'), { onShowShelter: showFeature });
+document.querySelector('.skip-link').addEventListener('click', (e) => {
+  e.preventDefault();
+  openShelters();
+});
+document.querySelector('.toolbar [data-pane="shelters"]').addEventListener('click', () => sheltersPane.render());
+onLangChange(() => panel.current() === 'shelters' && sheltersPane.render());
+
+function openShelters() {
+  panel.open('shelters');
+  sheltersPane.render();
+}
+
+/** Fly to a feature, highlight it and open its popup; on phones the sheet gets out of the way. */
+async function showFeature(f, layer = f.layer ?? 'shelters') {
+  if (phone.matches) panel.close();
+  highlight(map, f);
+  flyToFeature(map, f);
+  const b = bbox(f.geometry);
+  popup?.remove();
+  popup = await showFeaturePopup(map, [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], layer, f);
+}
+
+/**
+ * Move the map so `lngLat` is in the middle of the part the bottom sheet leaves visible
+ * (phones); on desktops the panel is beside the map, so only pan when it is off-screen.
+ */
+function reveal(lngLat, zoom = map.getZoom()) {
+  const sheet = document.getElementById('panel');
+  const covered = phone.matches && !sheet.hidden ? sheet.getBoundingClientRect().height : 0;
+  map.easeTo({ center: lngLat, zoom, offset: [0, -covered / 2], duration: 500 });
+}
+
+function placeMarker(lngLat) {
+  if (!marker) {
+    const dot = document.createElement('div');
+    dot.className = 'place-marker';
+    marker = new maplibregl.Marker({ element: dot });
+  }
+  marker.setLngLat(lngLat).addTo(map);
+  marker.getElement().setAttribute('aria-hidden', 'true');
+}
+
 map.on('load', () => {
-  const panel = document.createElement('div');
-  const layers = mountLayerList(panel, map);
-  watchPrint(map, () => ({ legend: [], attributions: [] }));
-  map.on('click', (e) => {
-    const [f] = map.queryRenderedFeatures(e.point).filter((x) => layers.ids().includes(x.source));
-    if (f) showFeaturePopup(map, e.lngLat, f.source, f);
+  const view = parseHash(location.hash);
+  let hash = null;
+  const layers = createLayersPane(panel.pane('layers'), map, { onChange: () => hash?.update() });
+  if (view.layers) layers.setVisible(view.layers);
+  hash = syncHash(map, layers.visible);
+  hash.update();
+  const ids = layers.ids();
+  const place = createPlacePane(panel.pane('place'), { onShowShelter: showFeature });
+  const nearby = createNearbyPane(panel.pane('nearby'), {
+    onShowShelter: showFeature,
+    onLocated(lon, lat) {
+      placeMarker([lon, lat]);
+      reveal([lon, lat], Math.max(map.getZoom(), 15));
+    },
   });
+  const print = createPrintPane(panel.pane('print'), map, layers);
+  const search = createSearch(document.getElementById('search-form'), panel.pane('search'), {
+    open: () => panel.open('search', { focus: false }),
+    onSelect: (f) => showFeature(f, f.layer),
+  });
+  onLangChange(() => {
+    place.rerender();
+    nearby.render();
+    print.render();
+    search.rerun();
+  });
+
+  const inspect = async (lngLat, point) => {
+    const box = [
+      [point.x - 10, point.y - 10],
+      [point.x + 10, point.y + 10],
+    ];
+    const hit = map.queryRenderedFeatures(box).filter((f) => ids.includes(f.source));
+    popup?.remove();
+    highlight(map, null);
+    placeMarker(lngLat);
+    panel.open('place', { focus: false });
+    reveal(lngLat);
+    place.show(lngLat.lng, lngLat.lat);
+    if (hit[0]) popup = await showFeaturePopup(map, lngLat, hit[0].source, hit[0]);
+  };
+  map.on('click', (e) => inspect(e.lngLat, e.point));
+  // Keyboard: Enter on the focused map asks about the centre of the view.
+  map.getCanvas().addEventListener('keydown', (e) => {
+    if (e.key !== 'Enter') return;
+    const c = map.getCenter();
+    inspect(c, map.project(c));
+  });
+  if (!phone.matches && !panel.current()) panel.open('layers', { focus: false });
+  document.body.dataset.ready = 'true';
 });
