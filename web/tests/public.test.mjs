@@ -84,7 +84,7 @@ test('tapping a shelter shows a popup with its attributes', async () => {
   assert.match(text, new RegExp(f.properties['名称']));
   assert.match(text, /住所/);
   assert.match(text, new RegExp(f.properties['住所']));
-  assert.match(text, /洪水\s+あり/);
+  assert.match(text, /あり\s+洪水/);
   await page.context().close();
 });
 

@@ -6,7 +6,8 @@ import '../styles/lib.css';
 import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { showBanner } from './banner.js';
 import { parseHash } from './hash.js';
-import { t } from './i18n.js';
+import { layerInfo } from './api.js';
+import { pick, t } from './i18n.js';
 import './strings.js';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -59,7 +60,7 @@ export function createMap(container, { style, ...opts }) {
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   reportErrors(map);
-  map.once('load', () => collapseAttributionOnPhones(el));
+  onStyleReady(map, () => collapseAttributionOnPhones(el));
   window.kashimapMap = map;
   return map;
 }
@@ -92,9 +93,23 @@ function reportErrors(map) {
   map.on('error', (e) => {
     const id = e.sourceId ?? e.source?.id;
     if (id === BASEMAP_SOURCE) showBanner('basemap', t('map.basemapError'));
-    else if (id) showBanner(`source:${id}`, t('map.layerError', { layer: id }));
+    else if (id) {
+      layerInfo(id).then((info) => showBanner(`source:${id}`, t('map.layerError', { layer: pick(info.title) })));
+    }
     else if (e.error) console.warn('map error', e.error);
   });
+}
+
+/**
+ * Run `fn` once the style is loaded. Unlike MapLibre's `load` event this does not wait for
+ * every tile: `load` can be held back for good when basemap tiles fail (seen with 404s from
+ * an unreachable GSI), and the page must work without the basemap.
+ * @param {import('maplibre-gl').Map} map
+ * @param {() => void} fn
+ */
+export function onStyleReady(map, fn) {
+  if (map.isStyleLoaded()) fn();
+  else map.once('style.load', () => fn());
 }
 
 /** True when the style has the GSI raster basemap (not with `?basemap=none`). */

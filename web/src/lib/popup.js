@@ -28,7 +28,9 @@ export function fieldLabel(name, field) {
 }
 
 /**
- * A definition list of a feature's attributes, in the layer's field order.
+ * A definition list of a feature's attributes, in the layer's field order. Empty values are
+ * left out, and yes/no attributes are gathered into one あり row and one なし row (a shelter
+ * has eight of them), so a popup stays short on a phone.
  * @param {Record<string, unknown>} props
  * @param {import('./api.js').LayerInfo} info
  * @param {{isRestrictedField?: (name: string) => boolean}} [opts]  staff: mark 職員限定 fields
@@ -37,21 +39,34 @@ export function attributeList(props, info, { isRestrictedField = () => false } =
   const dl = document.createElement('dl');
   dl.className = 'km-attrs';
   const names = Object.keys(info.fields).length ? Object.keys(info.fields) : Object.keys(props);
+  const flags = { true: [], false: [] };
   for (const name of names) {
-    if (!(name in props) && !(name in info.fields)) continue;
-    const dt = document.createElement('dt');
-    dt.textContent = fieldLabel(name, info.fields[name]);
-    if (isRestrictedField(name)) {
-      const b = document.createElement('span');
-      b.className = 'km-badge';
-      b.textContent = t('layers.restricted');
-      dt.append(' ', b);
+    const v = props[name];
+    if (v == null || v === '') continue;
+    const label = fieldLabel(name, info.fields[name]);
+    if (typeof v === 'boolean') {
+      flags[v].push(isRestrictedField(name) ? `${label}（${t('layers.restricted')}）` : label);
+      continue;
     }
-    const dd = document.createElement('dd');
-    dd.textContent = formatValue(props[name], info.fields[name]);
-    dl.append(dt, dd);
+    dl.append(...row(label, formatValue(v, info.fields[name]), isRestrictedField(name)));
   }
+  if (flags.true.length) dl.append(...row(t('popup.yes'), flags.true.join('・')));
+  if (flags.false.length) dl.append(...row(t('popup.no'), flags.false.join('・')));
   return dl;
+}
+
+function row(label, value, restricted = false) {
+  const dt = document.createElement('dt');
+  dt.textContent = label;
+  if (restricted) {
+    const b = document.createElement('span');
+    b.className = 'km-badge';
+    b.textContent = t('layers.restricted');
+    dt.append(' ', b);
+  }
+  const dd = document.createElement('dd');
+  dd.textContent = value;
+  return [dt, dd];
 }
 
 /**

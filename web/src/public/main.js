@@ -6,7 +6,7 @@ import './strings.js';
 import { watchNetwork } from '../lib/banner.js';
 import { parseHash, syncHash } from '../lib/hash.js';
 import { getLang, initLang, onLangChange, setLang } from '../lib/i18n.js';
-import { createMap, maplibregl } from '../lib/map.js';
+import { createMap, maplibregl, onStyleReady } from '../lib/map.js';
 import { showFeaturePopup } from '../lib/popup.js';
 import { highlight, flyToFeature, bbox } from './highlight.js';
 import { createLayersPane } from './layers-pane.js';
@@ -57,6 +57,7 @@ async function showFeature(f, layer = f.layer ?? 'shelters') {
 function reveal(lngLat, zoom = map.getZoom()) {
   const sheet = document.getElementById('panel');
   const covered = phone.matches && !sheet.hidden ? sheet.getBoundingClientRect().height : 0;
+  if (!covered && zoom === map.getZoom() && map.getBounds().contains(lngLat)) return;
   map.easeTo({ center: lngLat, zoom, offset: [0, -covered / 2], duration: 500 });
 }
 
@@ -70,7 +71,7 @@ function placeMarker(lngLat) {
   marker.getElement().setAttribute('aria-hidden', 'true');
 }
 
-map.on('load', () => {
+onStyleReady(map, () => {
   const view = parseHash(location.hash);
   let hash = null;
   const layers = createLayersPane(panel.pane('layers'), map, { onChange: () => hash?.update() });
