@@ -73,17 +73,18 @@ function row(label, value, restricted = false) {
  * The popup body for one feature: layer title, the feature's name, its attributes.
  * @param {string} layer
  * @param {{id?: string | number, properties: Record<string, unknown>}} feature
- * @param {object} [opts]  see attributeList
+ * @param {{headingLevel?: string, isRestrictedField?: (name: string) => boolean}} [opts]
+ *   headingLevel of the feature's name, 'h2' by default; see attributeList for the rest
  * @returns {Promise<HTMLElement>}
  */
-export async function featureContent(layer, feature, opts) {
+export async function featureContent(layer, feature, opts = {}) {
   const info = await layerInfo(layer);
   const root = document.createElement('div');
   root.className = 'km-feature';
   const kicker = document.createElement('p');
   kicker.className = 'km-feature-layer';
   kicker.textContent = pick(info.title);
-  const h = document.createElement('h2');
+  const h = document.createElement(opts.headingLevel ?? 'h2');
   h.className = 'km-feature-title';
   h.textContent = featureName(feature.properties, info) || pick(info.title);
   root.append(kicker, h, attributeList(feature.properties, info, opts));

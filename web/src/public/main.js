@@ -56,7 +56,8 @@ async function showFeature(f, layer = f.layer ?? 'shelters') {
  */
 function reveal(lngLat, zoom = map.getZoom()) {
   const sheet = document.getElementById('panel');
-  const covered = phone.matches && !sheet.hidden ? sheet.getBoundingClientRect().height : 0;
+  // the sheet grows to its max-height (62% of the map area) once its content arrives
+  const covered = phone.matches && !sheet.hidden ? map.getContainer().clientHeight * 0.62 : 0;
   if (!covered && zoom === map.getZoom() && map.getBounds().contains(lngLat)) return;
   map.easeTo({ center: lngLat, zoom, offset: [0, -covered / 2], duration: 500 });
 }
@@ -110,8 +111,9 @@ onStyleReady(map, () => {
     placeMarker(lngLat);
     panel.open('place', { focus: false });
     reveal(lngLat);
-    place.show(lngLat.lng, lngLat.lat);
-    if (hit[0]) popup = await showFeaturePopup(map, lngLat, hit[0].source, hit[0]);
+    const picked = hit[0] ? { layer: hit[0].source, feature: hit[0] } : null;
+    place.show(lngLat.lng, lngLat.lat, phone.matches ? picked : null);
+    if (picked && !phone.matches) popup = await showFeaturePopup(map, lngLat, picked.layer, picked.feature);
   };
   map.on('click', (e) => inspect(e.lngLat, e.point));
   // Keyboard: Enter on the focused map asks about the centre of the view.

@@ -3,6 +3,7 @@
 // for the chosen hazard.
 import { at } from '../lib/api.js';
 import { pick, t } from '../lib/i18n.js';
+import { featureContent } from '../lib/popup.js';
 import { el, errorBox, statusBox } from './format.js';
 import { hazard, hazardSelect, onHazardChange } from './hazard.js';
 import { shelterItem } from './shelter-item.js';
@@ -10,17 +11,23 @@ import { shelterItem } from './shelter-item.js';
 /**
  * @param {HTMLElement} root  the pane
  * @param {{onShowShelter: (f: GeoJSON.Feature) => void}} opts
- * @returns {{show: (lon: number, lat: number) => Promise<void>}}
+ * @returns {{show: (lon: number, lat: number, hit?: {layer: string, feature: object}) => Promise<void>,
+ *   rerender: () => void}}
  */
 export function createPlacePane(root, { onShowShelter }) {
   let last = null;
   let controller = null;
-  const show = async (lon, lat) => {
-    last = [lon, lat];
+  // On phones the tapped feature is shown here, at the top of the sheet, instead of in a
+  // map popup that the sheet would cover.
+  const show = async (lon, lat, hit = null) => {
+    last = [lon, lat, hit];
     controller?.abort();
     controller = new AbortController();
     const body = el('div', 'place-body');
-    root.replaceChildren(hazardSelect('place-hazard'), body);
+    const picked = el('section', 'place-feature');
+    root.replaceChildren(picked, hazardSelect('place-hazard'), body);
+    if (hit) featureContent(hit.layer, hit.feature, { headingLevel: 'h3' }).then((c) => picked.append(c));
+    else picked.hidden = true;
     body.append(statusBox(t('place.loading')));
     try {
       const res = await at(lon, lat, hazard(), { signal: controller.signal });
