@@ -200,6 +200,7 @@ test('language switch to English is remembered', async () => {
   await page.click('#lang-button');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');
   assert.match(await page.locator('.toolbar').innerText(), /Shelters/);
+  assert.equal(await page.getAttribute('.maplibregl-ctrl-zoom-in', 'aria-label'), 'Zoom in');
   await page.reload();
   await page.waitForFunction(() => document.body.dataset.ready === 'true');
   assert.equal(await page.getAttribute('html', 'lang'), 'en');

@@ -7,7 +7,7 @@ import workerUrl from 'maplibre-gl/dist/maplibre-gl-worker.mjs?url';
 import { showBanner } from './banner.js';
 import { parseHash } from './hash.js';
 import { layerInfo } from './api.js';
-import { pick, t } from './i18n.js';
+import { onLangChange, pick, t } from './i18n.js';
 import './strings.js';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -61,6 +61,7 @@ export function createMap(container, { style, ...opts }) {
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
   reportErrors(map);
   onStyleReady(map, () => collapseAttributionOnPhones(el));
+  onLangChange(() => relabelControls(el));
   window.kashimapMap = map;
   return map;
 }
@@ -87,6 +88,23 @@ function uiLocale() {
     'Popup.Close': t('popup.close'),
     'AttributionControl.ToggleAttribution': t('map.toggleAttribution'),
   };
+}
+
+/** MapLibre reads its texts once; after a language switch set them on the controls again. */
+function relabelControls(el) {
+  const labels = {
+    '.maplibregl-canvas': 'map.label',
+    '.maplibregl-ctrl-zoom-in': 'map.zoomIn',
+    '.maplibregl-ctrl-zoom-out': 'map.zoomOut',
+    '.maplibregl-ctrl-compass': 'map.resetBearing',
+    '.maplibregl-ctrl-attrib-button': 'map.toggleAttribution',
+  };
+  for (const [sel, key] of Object.entries(labels)) {
+    for (const node of el.querySelectorAll(sel)) {
+      node.setAttribute('aria-label', t(key));
+      if (node.hasAttribute('title')) node.setAttribute('title', t(key));
+    }
+  }
 }
 
 function reportErrors(map) {
