@@ -53,7 +53,9 @@ export function legendEntries(styleLayers, title) {
   const m = matchPairs(p[COLOR[main.type]]);
   if (!m) return [{ ...base, label: pick(title), color: constant(p[COLOR[main.type]]) ?? '#888' }];
   const entries = m.pairs.map(([label, color]) => ({ ...base, label, color }));
-  entries.push({ ...base, label: t('layers.other'), color: constant(m.fallback) ?? '#ccc' });
+  const other = constant(m.fallback) ?? '#ccc';
+  // a fallback that repeats a listed colour is the style's belt and braces, not a class
+  if (!entries.some((e) => e.color === other)) entries.push({ ...base, label: t('layers.other'), color: other });
   return entries;
 }
 

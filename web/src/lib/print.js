@@ -32,10 +32,8 @@ const FOOTER_MM = 62;
  */
 export function preparePrint(map, opts) {
   const { paper = 'A4', orientation = 'portrait' } = opts;
-  const [w, h] = orientation === 'landscape' ? [...PAPER[paper]].reverse() : PAPER[paper];
   pageStyle(paper, orientation);
-  const boxW = w - 2 * MARGIN_MM;
-  const boxH = h - 2 * MARGIN_MM - HEADER_MM - FOOTER_MM;
+  const [boxW, boxH] = mapBox(opts);
   map.redraw();
   const canvas = map.getCanvas();
   const cssW = canvas.clientWidth || canvas.width;
@@ -54,13 +52,55 @@ export function preparePrint(map, opts) {
 }
 
 /**
- * Prepare the layout and open the browser's print dialog (PDF is one of its printers).
+ * Prepare the layout with the map redrawn in the paper's proportions (same centre and zoom,
+ * so a landscape sheet shows more to the sides), then open the browser's print dialog
+ * (PDF is one of its printers).
  * @param {import('maplibre-gl').Map} map
  * @param {PrintOptions} opts
+ * @returns {Promise<HTMLElement>} the layout, after the dialog was opened
  */
-export function printMap(map, opts) {
-  preparePrint(map, opts);
+export async function printMap(map, opts) {
+  const layout = await withPaperShape(map, opts, () => preparePrint(map, opts));
   window.print();
+  return layout;
+}
+
+/** The map box on paper, in millimetres. */
+function mapBox({ paper = 'A4', orientation = 'portrait' }) {
+  const [w, h] = orientation === 'landscape' ? [...PAPER[paper]].reverse() : PAPER[paper];
+  return [w - 2 * MARGIN_MM, h - 2 * MARGIN_MM - HEADER_MM - FOOTER_MM];
+}
+
+/**
+ * Run `capture` while the map's container has the map box's proportions (grown, never
+ * shrunk, so nothing on screen is lost) and its tiles have loaded; then put it back.
+ */
+async function withPaperShape(map, opts, capture) {
+  const el = map.getContainer();
+  const [bw, bh] = mapBox(opts);
+  const { clientWidth: w, clientHeight: h } = el;
+  const [nw, nh] = w / h < bw / bh ? [Math.round((h * bw) / bh), h] : [w, Math.round((w * bh) / bw)];
+  const saved = el.style.cssText;
+  el.style.cssText = `position:fixed;left:0;top:0;width:${nw}px;height:${nh}px;z-index:-1`;
+  map.resize();
+  await idle(map, 8000);
+  try {
+    return capture();
+  } finally {
+    el.style.cssText = saved;
+    map.resize();
+  }
+}
+
+function idle(map, ms) {
+  return new Promise((resolve) => {
+    const timer = setTimeout(resolve, ms);
+    map.once('idle', () => {
+      clearTimeout(timer);
+      resolve();
+    });
+    map.triggerRepaint();
+  });
 }
 
 /**
