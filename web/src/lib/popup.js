@@ -50,8 +50,9 @@ export function attributeList(props, info, { isRestrictedField = () => false } =
     }
     dl.append(...row(label, formatValue(v, info.fields[name]), isRestrictedField(name)));
   }
-  if (flags.true.length) dl.append(...row(t('popup.yes'), flags.true.join('・')));
-  if (flags.false.length) dl.append(...row(t('popup.no'), flags.false.join('・')));
+  const sep = getLang() === 'en' ? ', ' : '・';
+  if (flags.true.length) dl.append(...row(t('popup.yes'), flags.true.join(sep)));
+  if (flags.false.length) dl.append(...row(t('popup.no'), flags.false.join(sep)));
   return dl;
 }
 
@@ -66,6 +67,7 @@ function row(label, value, restricted = false) {
   }
   const dd = document.createElement('dd');
   dd.textContent = value;
+  if (/[\u3040-\u30ff\u3400-\u9fff]/.test(value)) dd.lang = 'ja';
   return [dt, dd];
 }
 
@@ -87,6 +89,7 @@ export async function featureContent(layer, feature, opts = {}) {
   const h = document.createElement(opts.headingLevel ?? 'h2');
   h.className = 'km-feature-title';
   h.textContent = featureName(feature.properties, info) || pick(info.title);
+  if (featureName(feature.properties, info)) h.lang = 'ja';
   root.append(kicker, h, attributeList(feature.properties, info, opts));
   return root;
 }

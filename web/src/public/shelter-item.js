@@ -1,6 +1,6 @@
 // One shelter as a list item: name, kind, address, the hazards it serves (as text), the
 // distance and direction when known, a walking-route link and a "show on map" button.
-import { t } from '../lib/i18n.js';
+import { getLang, t } from '../lib/i18n.js';
 import { direction, distance, el, walkMinutes, walkingRouteUrl } from './format.js';
 import { servedHazards } from './hazard.js';
 
@@ -12,17 +12,17 @@ export function shelterItem(f, { from, onShow, level = 'h3' } = {}) {
   const p = f.properties;
   const name = p['名称'] ?? '';
   const li = el('li', 'shelter');
-  li.append(el(level, 'shelter-name', name));
+  li.append(ja(el(level, 'shelter-name', name)));
   if (f.distance_m != null) {
     const parts = [t('shelter.distance', { d: distance(f.distance_m) })];
     if (f.bearing_deg != null) parts.push(t('shelter.direction', { dir: direction(f.bearing_deg) }));
     parts.push(t('shelter.walk', { min: walkMinutes(f.distance_m) }));
-    li.append(el('p', 'shelter-distance', parts.join('・')));
+    li.append(el('p', 'shelter-distance', parts.join(sep())));
   }
-  if (p['種別']) li.append(el('p', 'shelter-kind', p['種別']));
-  if (p['住所']) li.append(el('p', 'shelter-address', p['住所']));
+  if (p['種別']) li.append(ja(el('p', 'shelter-kind', p['種別'])));
+  if (p['住所']) li.append(ja(el('p', 'shelter-address', p['住所'])));
   const served = servedHazards(p);
-  li.append(el('p', 'shelter-hazards', served.length ? t('shelter.hazards', { list: served.join('・') }) : t('shelter.noHazards')));
+  li.append(el('p', 'shelter-hazards', served.length ? t('shelter.hazards', { list: served.join(sep()) }) : t('shelter.noHazards')));
   const actions = el('div', 'shelter-actions');
   const coords = f.geometry?.coordinates;
   if (onShow) {
@@ -42,4 +42,14 @@ export function shelterItem(f, { from, onShow, level = 'h3' } = {}) {
   }
   li.append(actions);
   return li;
+}
+
+/** Data from the city is Japanese whatever the page language (WCAG 3.1.2, language of parts). */
+function ja(node) {
+  node.lang = 'ja';
+  return node;
+}
+
+function sep() {
+  return getLang() === 'en' ? ', ' : '・';
 }

@@ -84,7 +84,7 @@ addStrings({
     'lang.switch': '日本語',
     'lang.switchLabel': '日本語に切り替える',
     'search.label': 'Search places',
-    'search.placeholder': 'Facility, address or lot number',
+    'search.placeholder': 'Place, address, lot no.',
     'search.submit': 'Search',
     'search.heading': 'Search results',
     'search.none': 'Nothing found for “{q}”.',
