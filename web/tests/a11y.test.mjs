@@ -66,3 +66,21 @@ test('no axe violations in English, and keyboard focus is visible', async () => 
   await screenshot(page, 'public-phone-english-shelters');
   await page.context().close();
 });
+
+test('keyboard only: search, choose a result, and ask about the map centre with Enter', async () => {
+  const page = await newPage(env, { viewport: VIEWPORTS.desktop });
+  await openMap(env, page, '/', '#16/33.1031/130.0987');
+  await page.waitForFunction(() => document.body.dataset.ready === 'true');
+  await page.focus('#search-input');
+  await page.keyboard.type('鹿島小学校');
+  await page.keyboard.press('Enter');
+  await page.locator('#search-pane .result').first().waitFor();
+  await page.locator('#search-pane .result').first().focus();
+  await page.keyboard.press('Enter');
+  await page.locator('.km-popup').waitFor();
+  await page.focus('.maplibregl-canvas');
+  await page.keyboard.press('Enter');
+  await page.locator('#place-pane .zone-name').waitFor();
+  assert.equal(await page.locator('#panel-title').innerText(), 'この場所の情報');
+  await page.context().close();
+});

@@ -1,7 +1,7 @@
 // The public map at `/`: layers, popups, place info, nearest shelters, search, sharing,
 // language, print, and that the restricted `pipes` layer never reaches the page.
 import assert from 'node:assert/strict';
-import { statSync } from 'node:fs';
+import { readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 import { ARTIFACTS, VIEWPORTS, newPage, openMap, screenshot, start } from './harness.mjs';
@@ -253,6 +253,11 @@ for (const [paper, orientation] of [
     const path = join(ARTIFACTS, `public-print-${paper}-${orientation}.pdf`);
     await page.pdf({ path, preferCSSPageSize: true, printBackground: true });
     assert.ok(statSync(path).size > 30_000, `PDF is ${statSync(path).size} bytes`);
+    // the page is the chosen paper (points: A4 595 × 842, A3 842 × 1191), from `@page`
+    const box = /\/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]/.exec(readFileSync(path, 'latin1'));
+    const [pw, ph] = { A4: [595, 842], A3: [842, 1191] }[paper];
+    const want = orientation === 'portrait' ? [pw, ph] : [ph, pw];
+    assert.deepEqual([Math.round(box[1]), Math.round(box[2])], want);
     await page.emulateMedia({ media: 'screen' });
     await page.context().close();
   });

@@ -112,14 +112,15 @@ export function watchPrint(map, options) {
   addEventListener('beforeprint', () => preparePrint(map, options()));
 }
 
+let pageSheet = null;
+
+/** `@page` size and margin, through CSSOM so a strict CSP (no inline styles) allows it. */
 function pageStyle(paper, orientation) {
-  let el = document.getElementById('km-page-size');
-  if (!el) {
-    el = document.createElement('style');
-    el.id = 'km-page-size';
-    document.head.append(el);
+  if (!pageSheet) {
+    pageSheet = new CSSStyleSheet();
+    document.adoptedStyleSheets = [...document.adoptedStyleSheets, pageSheet];
   }
-  el.textContent = `@page { size: ${paper} ${orientation}; margin: ${MARGIN_MM}mm; }`;
+  pageSheet.replaceSync(`@page { size: ${paper} ${orientation}; margin: ${MARGIN_MM}mm; }`);
 }
 
 function header(title) {
