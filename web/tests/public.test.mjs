@@ -89,6 +89,20 @@ test('tapping a shelter shows a popup with its attributes', async () => {
   await page.context().close();
 });
 
+test('two shelter records at one spot are both in the popup', async () => {
+  const { features } = await api(`/api/search?q=${encodeURIComponent('鹿島小学校')}`);
+  const here = features.filter((f) => f.geometry.coordinates.join() === features[0].geometry.coordinates.join());
+  assert.ok(here.length >= 2, 'the sample has a school listed twice');
+  const [lon, lat] = here[0].geometry.coordinates;
+  const page = await newPage(env);
+  await openApp(page, `#17/${lat}/${lon}&layers=shelters`);
+  await clickAt(page, lon, lat);
+  await page.locator('.km-popup .km-feature-stack').waitFor();
+  const titles = await page.locator('.km-popup .km-feature-title').allInnerTexts();
+  assert.deepEqual(titles.sort(), here.map((f) => f.label).sort());
+  await page.context().close();
+});
+
 test('「この場所の情報」 shows the zone, its ratios and the nearest shelter', async () => {
   const expected = await api(`/api/at?lon=${CENTRE.lon}&lat=${CENTRE.lat}&hazard=${encodeURIComponent('洪水')}`);
   const zone = expected.layers.find((l) => l.id === 'zoning').features[0].properties;

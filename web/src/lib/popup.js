@@ -101,29 +101,42 @@ export function featureName(props, info) {
 }
 
 /**
- * Show a popup at `lngLat` for a rendered feature. The tile's properties are shown at once;
- * the full feature from the OGC API replaces them when it arrives (tiles may omit nulls).
+ * Show a popup at `lngLat` for a rendered feature, or for several of one layer at the same
+ * spot (a school that is both 指定緊急避難場所 and 指定避難所 is two records). The tile's
+ * properties are shown at once; the full features from the OGC API replace them when they
+ * arrive (tiles omit nulls).
  * @param {import('maplibre-gl').Map} map
  * @param {import('maplibre-gl').LngLatLike} lngLat
  * @param {string} layer
- * @param {{id?: string | number, properties: Record<string, unknown>}} feature
- * @param {object} [opts]  see attributeList
+ * @param {{id?: string | number, properties: Record<string, unknown>} | object[]} feature
+ *   one feature or an array of them
+ * @param {object} [opts]  see featureContent
  * @returns {Promise<import('maplibre-gl').Popup>}
  */
 export async function showFeaturePopup(map, lngLat, layer, feature, opts) {
+  const features = Array.isArray(feature) ? feature : [feature];
   const popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: false, className: 'km-popup' })
     .setLngLat(lngLat)
-    .setDOMContent(await featureContent(layer, feature, opts))
+    .setDOMContent(await stacked(layer, features, opts))
     .addTo(map);
   popup.getElement()?.querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup.close'));
-  if (feature.id != null) {
-    fetchFeature(layer, feature.id)
+  if (features.every((f) => f.id != null)) {
+    Promise.all(features.map((f) => fetchFeature(layer, f.id)))
       .then(async (full) => {
-        if (popup.isOpen()) popup.setDOMContent(await featureContent(layer, full, opts));
+        if (popup.isOpen()) popup.setDOMContent(await stacked(layer, full, opts));
       })
       .catch(() => {
         // the tile's properties stay shown
       });
   }
   return popup;
+}
+
+async function stacked(layer, features, opts) {
+  const parts = await Promise.all(features.map((f) => featureContent(layer, f, opts)));
+  if (parts.length === 1) return parts[0];
+  const root = document.createElement('div');
+  root.className = 'km-feature-stack';
+  root.append(...parts);
+  return root;
 }

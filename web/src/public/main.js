@@ -3,6 +3,7 @@
 // search) and keeps the view and visible layers in the URL hash.
 import '../styles/public.css';
 import './strings.js';
+import { nearest } from '../lib/api.js';
 import { watchNetwork } from '../lib/banner.js';
 import { parseHash, syncHash } from '../lib/hash.js';
 import { getLang, initLang, onLangChange, setLang } from '../lib/i18n.js';
@@ -62,6 +63,23 @@ function reveal(lngLat, zoom = map.getZoom()) {
   map.easeTo({ center: lngLat, zoom, offset: [0, -covered / 2], duration: 500 });
 }
 
+/**
+ * The top hit and every other record of its layer at the same point. Tiles keep one point per
+ * cell below the layer's max zoom, so the others are asked of the server (/api/nearest).
+ */
+async function samePoint(hit) {
+  const [top] = hit;
+  if (top.geometry.type !== 'Point') return top;
+  const [lon, lat] = top.geometry.coordinates;
+  try {
+    const fc = await nearest(top.source, lon, lat, { k: 10 });
+    const here = fc.features.filter((f) => f.distance_m < 1);
+    return here.length > 1 ? here : top;
+  } catch {
+    return top;
+  }
+}
+
 function placeMarker(lngLat) {
   if (!marker) {
     const dot = document.createElement('div');
@@ -111,9 +129,9 @@ onStyleReady(map, () => {
     placeMarker(lngLat);
     panel.open('place', { focus: false });
     reveal(lngLat);
-    const picked = hit[0] ? { layer: hit[0].source, feature: hit[0] } : null;
+    const picked = hit[0] ? { layer: hit[0].source, feature: samePoint(hit) } : null;
     place.show(lngLat.lng, lngLat.lat, phone.matches ? picked : null);
-    if (picked && !phone.matches) popup = await showFeaturePopup(map, lngLat, picked.layer, picked.feature);
+    if (picked && !phone.matches) popup = await showFeaturePopup(map, lngLat, picked.layer, await picked.feature);
   };
   map.on('click', (e) => inspect(e.lngLat, e.point));
   // Keyboard: Enter on the focused map asks about the centre of the view.

@@ -11,7 +11,8 @@ import { shelterItem } from './shelter-item.js';
 /**
  * @param {HTMLElement} root  the pane
  * @param {{onShowShelter: (f: GeoJSON.Feature) => void}} opts
- * @returns {{show: (lon: number, lat: number, hit?: {layer: string, feature: object}) => Promise<void>,
+ * @returns {{show: (lon: number, lat: number, hit?: {layer: string, feature: object | Promise<object | object[]>})
+ *   => Promise<void>,
  *   rerender: () => void}}
  */
 export function createPlacePane(root, { onShowShelter }) {
@@ -26,7 +27,11 @@ export function createPlacePane(root, { onShowShelter }) {
     const body = el('div', 'place-body');
     const picked = el('section', 'place-feature');
     root.replaceChildren(picked, hazardSelect('place-hazard'), body);
-    if (hit) featureContent(hit.layer, hit.feature, { headingLevel: 'h3' }).then((c) => picked.append(c));
+    if (hit) {
+      Promise.resolve(hit.feature)
+        .then((fs) => Promise.all([fs].flat().map((f) => featureContent(hit.layer, f, { headingLevel: 'h3' }))))
+        .then((parts) => picked.append(...parts));
+    }
     else picked.hidden = true;
     body.append(statusBox(t('place.loading')));
     try {
