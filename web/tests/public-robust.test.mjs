@@ -91,3 +91,24 @@ test('a layer whose tiles fail is named in a banner; the rest stays', async () =
   assert.ok(drawn > 0);
   await page.context().close();
 });
+
+test('empty layers break nothing: no tiles, no shelters', async () => {
+  const page = await newPage(env, { viewport: VIEWPORTS.phone });
+  await page.route('**/tiles/heritage/**', (r) => r.fulfill({ status: 204, body: '' }));
+  await page.route('**/ogc/collections/shelters/items?**', (r) =>
+    r.fulfill({
+      status: 200,
+      contentType: 'application/geo+json',
+      body: JSON.stringify({ type: 'FeatureCollection', features: [], numberReturned: 0 }),
+    }),
+  );
+  await openMap(env, page, '/', '#15/33.1031/130.0987');
+  await ready(page);
+  await page.locator('.toolbar [data-pane="shelters"]').click();
+  await page.waitForFunction(() => /0か所/.test(document.querySelector('#shelters-pane')?.textContent));
+  await page.locator('.toolbar [data-pane="layers"]').click();
+  await page.locator('#layers-pane input[data-layer="heritage"]').waitFor();
+  assert.equal(await page.locator('.km-banner').count(), 0);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});

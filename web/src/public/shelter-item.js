@@ -14,7 +14,7 @@ export function shelterItem(f, { from, onShow, level = 'h3' } = {}) {
   const li = el('li', 'shelter');
   li.append(ja(el(level, 'shelter-name', name)));
   if (f.distance_m != null) {
-    const parts = [t('shelter.distance', { d: distance(f.distance_m) })];
+    const parts = [f.distance_m < 10 ? t('shelter.nextTo') : t('shelter.distance', { d: distance(f.distance_m) })];
     if (f.bearing_deg != null) parts.push(t('shelter.direction', { dir: direction(f.bearing_deg) }));
     parts.push(t('shelter.walk', { min: walkMinutes(f.distance_m) }));
     li.append(el('p', 'shelter-distance', parts.join(sep())));
