@@ -27,15 +27,25 @@ export class ApiError extends Error {
  */
 export async function getJson(url, { timeout = TIMEOUT_MS, signal } = {}) {
   if (navigator.onLine === false) throw new ApiError('offline', t('net.offline'));
-  const timer = AbortSignal.timeout(timeout);
-  const both = signal ? AbortSignal.any([signal, timer]) : timer;
+  // AbortSignal.any / .timeout are missing on phones a few years old (iOS < 17.4): by hand.
+  const ctrl = new AbortController();
+  let timedOut = false;
+  const timer = setTimeout(() => {
+    timedOut = true;
+    ctrl.abort();
+  }, timeout);
+  const forward = () => ctrl.abort();
+  signal?.addEventListener('abort', forward, { once: true });
   let res;
   try {
-    res = await fetch(url, { signal: both, credentials: 'same-origin' });
+    res = await fetch(url, { signal: ctrl.signal, credentials: 'same-origin' });
   } catch (e) {
     if (signal?.aborted) throw e;
-    if (timer.aborted) throw new ApiError('timeout', t('net.timeout'));
-    throw new ApiError('network', t('net.failed'));
+    if (timedOut) throw new ApiError('timeout', t('net.timeout'));
+    throw new ApiError(navigator.onLine === false ? 'offline' : 'network', t(navigator.onLine === false ? 'net.offline' : 'net.failed'));
+  } finally {
+    clearTimeout(timer);
+    signal?.removeEventListener('abort', forward);
   }
   if (!res.ok) throw new ApiError('http', await errorMessage(res), res.status);
   return res.json();

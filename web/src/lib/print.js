@@ -116,11 +116,18 @@ let pageSheet = null;
 
 /** `@page` size and margin, through CSSOM so a strict CSP (no inline styles) allows it. */
 function pageStyle(paper, orientation) {
+  const rule = `@page { size: ${paper} ${orientation}; margin: ${MARGIN_MM}mm; }`;
   if (!pageSheet) {
-    pageSheet = new CSSStyleSheet();
-    document.adoptedStyleSheets = [...document.adoptedStyleSheets, pageSheet];
+    try {
+      pageSheet = new CSSStyleSheet();
+      document.adoptedStyleSheets = [...document.adoptedStyleSheets, pageSheet];
+    } catch {
+      // older Safari: a <style> element (needs style-src 'unsafe-inline' under a CSP)
+      pageSheet = document.head.appendChild(document.createElement('style'));
+    }
   }
-  pageSheet.replaceSync(`@page { size: ${paper} ${orientation}; margin: ${MARGIN_MM}mm; }`);
+  if (pageSheet instanceof HTMLStyleElement) pageSheet.textContent = rule;
+  else pageSheet.replaceSync(rule);
 }
 
 function header(title) {
