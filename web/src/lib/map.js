@@ -55,12 +55,17 @@ export function createMap(container, { style, ...opts }) {
     style: styleUrl(style),
     ...(view.center ? { center: view.center, zoom: view.zoom, bearing: view.bearing ?? 0 } : {}),
     locale: uiLocale(),
+    // sources always shown on wide screens; on phones behind the ⓘ button (see below)
+    attributionControl: { compact: matchMedia('(max-width: 640px)').matches },
     ...opts,
   });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
-  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'bottom-left');
+  // top-left: the attribution runs along the whole bottom edge on wide screens
+  map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'top-left');
   reportErrors(map);
+  // again when idle: MapLibre re-expands it as the sources' attributions arrive
   onStyleReady(map, () => collapseAttributionOnPhones(el));
+  map.once('idle', () => collapseAttributionOnPhones(el));
   onLangChange(() => relabelControls(el));
   window.kashimapMap = map;
   return map;
