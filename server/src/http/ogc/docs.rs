@@ -99,7 +99,9 @@ pub fn collection(base: &str, view: &LayerView) -> Json {
     doc
 }
 
-/// The queryables as JSON Schema: the geometry and the attributes the view shows.
+/// The queryables as JSON Schema: the geometry and the attributes the view shows, with each
+/// attribute's English title and unit (`x-ogc-unit`, as in OGC API – Features Part 5), and the
+/// label attribute (`x-kashimap-label`) when the view shows it.
 pub fn queryables(base: &str, view: &LayerView) -> Json {
     let def = &view.layer.def;
     let mut props = serde_json::Map::new();
@@ -111,17 +113,30 @@ pub fn queryables(base: &str, view: &LayerView) -> Json {
         }
         if let Some(f) = def.fields.get(&field.name) {
             s["title"] = f.en.clone().into();
+            if let Some(unit) = &f.unit {
+                s["x-ogc-unit"] = unit.clone().into();
+            }
         }
         props.insert(field.name.clone(), s);
     }
-    json!({
+    let mut doc = json!({
         "$schema": "https://json-schema.org/draft/2019-09/schema",
         "$id": format!("{base}/ogc/collections/{}/queryables", def.id),
         "type": "object",
         "title": def.title.ja,
         "properties": props,
         "additionalProperties": false,
-    })
+    });
+    // The viewer names a feature by its label attribute; named only when the view shows it,
+    // so a hidden attribute's name never appears.
+    if let Some(label) = def.label.as_ref().filter(|l| props_has(&doc, l)) {
+        doc["x-kashimap-label"] = label.clone().into();
+    }
+    doc
+}
+
+fn props_has(doc: &Json, name: &str) -> bool {
+    doc["properties"].get(name).is_some()
 }
 
 fn geometry_schema(kind: GeometryKind) -> Json {

@@ -179,6 +179,30 @@ async fn queryables_are_the_geometry_and_visible_attributes() {
     );
 }
 
+/// The viewer labels popups from the queryables: English title, unit and the label attribute.
+#[rstest]
+#[case::zoning_ratio("zoning", "容積率", "Floor area ratio", Some("%"), "用途地域")]
+#[case::road_width("roads", "幅員", "Width", Some("m"), "路線名")]
+#[case::shelter_name("shelters", "名称", "Name", None, "名称")]
+#[tokio::test]
+async fn queryables_give_titles_units_and_the_label(
+    #[case] layer: &str,
+    #[case] field: &str,
+    #[case] title: &str,
+    #[case] unit: Option<&str>,
+    #[case] label: &str,
+) {
+    let app = crate::helpers::TestApp::sample();
+    let doc = app
+        .get(&format!("/ogc/collections/{layer}/queryables"))
+        .await
+        .json();
+    let prop = &doc["properties"][field];
+    assert_eq!(prop["title"], title);
+    assert_eq!(prop["x-ogc-unit"].as_str(), unit);
+    assert_eq!(doc["x-kashimap-label"], label);
+}
+
 /// Every path under a collection answers a hidden collection with the body of a
 /// nonexistent one, byte for byte.
 #[rstest]

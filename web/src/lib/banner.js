@@ -1,0 +1,66 @@
+// Dismissible messages at the top of the page: network state, tile errors, failed requests.
+// One banner per message key, so a burst of tile errors shows one message, not a hundred.
+import { t } from './i18n.js';
+import './strings.js';
+
+let region;
+
+function ensureRegion() {
+  if (region?.isConnected) return region;
+  region = document.createElement('div');
+  region.className = 'km-banners';
+  region.setAttribute('role', 'status');
+  region.setAttribute('aria-live', 'polite');
+  document.body.prepend(region);
+  return region;
+}
+
+/**
+ * Show `text` until the user closes it or `hideBanner(key)` is called.
+ * @param {string} key   one banner per key; showing it again replaces the text
+ * @param {string} text
+ * @param {{kind?: 'error' | 'info'}} [opts]
+ */
+export function showBanner(key, text, { kind = 'error' } = {}) {
+  const root = ensureRegion();
+  let el = root.querySelector(`[data-key="${CSS.escape(key)}"]`);
+  if (!el) {
+    el = document.createElement('div');
+    el.dataset.key = key;
+    const p = document.createElement('p');
+    const close = document.createElement('button');
+    close.type = 'button';
+    close.className = 'km-banner-close';
+    close.textContent = '×';
+    close.setAttribute('aria-label', t('banner.close'));
+    close.addEventListener('click', () => el.remove());
+    el.append(p, close);
+    root.append(el);
+  }
+  el.className = `km-banner km-banner-${kind}`;
+  el.querySelector('p').textContent = text;
+  return el;
+}
+
+/** Remove the banner with `key`, if shown. */
+export function hideBanner(key) {
+  ensureRegion().querySelector(`[data-key="${CSS.escape(key)}"]`)?.remove();
+}
+
+/** Show the offline banner while `navigator.onLine` is false, and a short note on return. */
+export function watchNetwork() {
+  const update = () => {
+    if (navigator.onLine) {
+      if (ensureRegion().querySelector('[data-key="offline"]')) {
+        hideBanner('offline');
+        showBanner('online', t('net.online'), { kind: 'info' });
+        setTimeout(() => hideBanner('online'), 5000);
+      }
+    } else {
+      showBanner('offline', t('net.offline'));
+    }
+  };
+  addEventListener('online', update);
+  addEventListener('offline', update);
+  update();
+}

@@ -1,0 +1,114 @@
+// The layer list: one checkbox per data layer in the style (the server names only the layers
+// the caller may see), its title and attribution from the server, and its legend.
+import { layerInfo } from './api.js';
+import { onLangChange, pick, t } from './i18n.js';
+import { legendEntries, renderLegend } from './legend.js';
+import { dataLayerIds, styleLayersOf } from './map.js';
+import './strings.js';
+
+/**
+ * @typedef {object} LayerList
+ * @property {() => string[]} visible           ids of the visible data layers
+ * @property {(ids: string[]) => void} setVisible  show exactly these (others hidden)
+ * @property {() => string[]} ids               all data layer ids, drawing order
+ * @property {(id: string) => Promise<import('./api.js').LayerInfo>} info
+ * @property {(id: string, title?: {ja: string, en: string}) => import('./legend.js').LegendEntry[]} legend
+ */
+
+/**
+ * Mount the layer list into `root` once the map's style is loaded.
+ * @param {HTMLElement} root
+ * @param {import('maplibre-gl').Map} map
+ * @param {object} [opts]
+ * @param {(visible: string[]) => void} [opts.onChange]  after the user toggles a layer
+ * @param {(id: string) => boolean} [opts.isRestricted]  staff page: mark 職員限定 layers
+ * @param {string} [opts.headingLevel]  'h2' (default), 'h3', or '' for no heading (the
+ *   page already has one)
+ * @returns {LayerList}
+ */
+export function mountLayerList(root, map, { onChange, isRestricted = () => false, headingLevel = 'h2' } = {}) {
+  const ids = dataLayerIds(map);
+  const visible = () => ids.filter((id) => isShown(map, id));
+  const api = {
+    ids: () => [...ids],
+    visible,
+    setVisible(show) {
+      for (const id of ids) setShown(map, id, show.includes(id));
+      for (const box of root.querySelectorAll('input[data-layer]')) box.checked = show.includes(box.dataset.layer);
+    },
+    info: layerInfo,
+    legend: (id, title = id) => legendEntries(styleLayersOf(map, id), title),
+  };
+  const render = async () => {
+    const infos = await Promise.all(ids.map(layerInfo));
+    const ul = list(map, infos, { isRestricted, onChange: () => onChange?.(visible()) });
+    root.replaceChildren(...(headingLevel ? [heading(headingLevel)] : []), ul);
+  };
+  render();
+  onLangChange(render);
+  return api;
+}
+
+function heading(level) {
+  const h = document.createElement(level);
+  h.textContent = t('layers.heading');
+  h.className = 'km-layers-heading';
+  return h;
+}
+
+function list(map, infos, { isRestricted, onChange }) {
+  const ul = document.createElement('ul');
+  ul.className = 'km-layer-list';
+  for (const info of [...infos].reverse()) ul.append(item(map, info, { isRestricted, onChange }));
+  return ul;
+}
+
+function item(map, info, { isRestricted, onChange }) {
+  const li = document.createElement('li');
+  li.className = 'km-layer';
+  const label = document.createElement('label');
+  label.className = 'km-check';
+  const box = document.createElement('input');
+  box.type = 'checkbox';
+  box.dataset.layer = info.id;
+  box.checked = isShown(map, info.id);
+  box.addEventListener('change', () => {
+    setShown(map, info.id, box.checked);
+    onChange();
+  });
+  const name = document.createElement('span');
+  name.textContent = pick(info.title);
+  label.append(box, name);
+  if (isRestricted(info.id)) label.append(badge());
+  const details = document.createElement('details');
+  details.open = true;
+  const summary = document.createElement('summary');
+  summary.textContent = `${t('layers.legend')}・${t('layers.source')}`;
+  const attrib = document.createElement('p');
+  attrib.className = 'km-attrib';
+  attrib.textContent = withSourcePrefix(info.attribution);
+  details.append(summary, renderLegend(legendEntries(styleLayersOf(map, info.id), info.title)), attrib);
+  li.append(label, details);
+  return li;
+}
+
+function badge() {
+  const b = document.createElement('span');
+  b.className = 'km-badge';
+  b.textContent = t('layers.restricted');
+  return b;
+}
+
+function isShown(map, id) {
+  const ls = styleLayersOf(map, id);
+  return ls.length > 0 && ls.some((l) => (l.layout?.visibility ?? 'visible') !== 'none');
+}
+
+function setShown(map, id, on) {
+  for (const l of styleLayersOf(map, id)) map.setLayoutProperty(l.id, 'visibility', on ? 'visible' : 'none');
+}
+
+/** `出典：…` once: some attributions already start with 出典. */
+export function withSourcePrefix(text) {
+  return /^(出典|Source)/.test(text) ? text : `${t('layers.source')}：${text}`;
+}

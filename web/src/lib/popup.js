@@ -1,0 +1,142 @@
+// Feature popups: the attributes the caller may see, labelled in Japanese (the attribute
+// name) or English (the queryables title), with units, and booleans as words.
+import { feature as fetchFeature, layerInfo } from './api.js';
+import { getLang, pick, t } from './i18n.js';
+import { maplibregl } from './map.js';
+import './strings.js';
+
+/**
+ * Format one attribute value for people: あり/なし for booleans, — for empty, unit after.
+ * @param {unknown} v
+ * @param {{unit?: string}} [field]
+ */
+export function formatValue(v, field = {}) {
+  if (v == null || v === '') return t('popup.none');
+  if (v === true) return t('popup.yes');
+  if (v === false) return t('popup.no');
+  if (typeof v === 'number') return `${v.toLocaleString(getLang() === 'en' ? 'en' : 'ja-JP')}${field.unit ? ` ${field.unit}` : ''}`;
+  return `${v}${field.unit ? ` ${field.unit}` : ''}`;
+}
+
+/**
+ * The label of attribute `name` in the current language.
+ * @param {string} name  the attribute name (Japanese)
+ * @param {{title?: string}} [field]  from the queryables
+ */
+export function fieldLabel(name, field) {
+  return getLang() === 'en' && field?.title ? field.title : name;
+}
+
+/**
+ * A definition list of a feature's attributes, in the layer's field order. Empty values are
+ * left out, and yes/no attributes are gathered into one あり row and one なし row (a shelter
+ * has eight of them), so a popup stays short on a phone.
+ * @param {Record<string, unknown>} props
+ * @param {import('./api.js').LayerInfo} info
+ * @param {{isRestrictedField?: (name: string) => boolean}} [opts]  staff: mark 職員限定 fields
+ */
+export function attributeList(props, info, { isRestrictedField = () => false } = {}) {
+  const dl = document.createElement('dl');
+  dl.className = 'km-attrs';
+  const names = Object.keys(info.fields).length ? Object.keys(info.fields) : Object.keys(props);
+  const flags = { true: [], false: [] };
+  for (const name of names) {
+    const v = props[name];
+    if (v == null || v === '') continue;
+    const label = fieldLabel(name, info.fields[name]);
+    if (typeof v === 'boolean') {
+      flags[v].push(isRestrictedField(name) ? `${label}（${t('layers.restricted')}）` : label);
+      continue;
+    }
+    dl.append(...row(label, formatValue(v, info.fields[name]), isRestrictedField(name)));
+  }
+  const sep = getLang() === 'en' ? ', ' : '・';
+  if (flags.true.length) dl.append(...row(t('popup.yes'), flags.true.join(sep)));
+  if (flags.false.length) dl.append(...row(t('popup.no'), flags.false.join(sep)));
+  return dl;
+}
+
+function row(label, value, restricted = false) {
+  const dt = document.createElement('dt');
+  dt.textContent = label;
+  if (restricted) {
+    const b = document.createElement('span');
+    b.className = 'km-badge';
+    b.textContent = t('layers.restricted');
+    dt.append(' ', b);
+  }
+  const dd = document.createElement('dd');
+  dd.textContent = value;
+  if (/[\u3040-\u30ff\u3400-\u9fff]/.test(value)) dd.lang = 'ja';
+  return [dt, dd];
+}
+
+/**
+ * The popup body for one feature: layer title, the feature's name, its attributes.
+ * @param {string} layer
+ * @param {{id?: string | number, properties: Record<string, unknown>}} feature
+ * @param {{headingLevel?: string, isRestrictedField?: (name: string) => boolean}} [opts]
+ *   headingLevel of the feature's name, 'h2' by default; see attributeList for the rest
+ * @returns {Promise<HTMLElement>}
+ */
+export async function featureContent(layer, feature, opts = {}) {
+  const info = await layerInfo(layer);
+  const root = document.createElement('div');
+  root.className = 'km-feature';
+  const kicker = document.createElement('p');
+  kicker.className = 'km-feature-layer';
+  kicker.textContent = pick(info.title);
+  const h = document.createElement(opts.headingLevel ?? 'h2');
+  h.className = 'km-feature-title';
+  h.textContent = featureName(feature.properties, info) || pick(info.title);
+  if (featureName(feature.properties, info)) h.lang = 'ja';
+  root.append(kicker, h, attributeList(feature.properties, info, opts));
+  return root;
+}
+
+/** The feature's name: the layer's label attribute (from the queryables), if shown. */
+export function featureName(props, info) {
+  const label = info.label;
+  return label && props[label] != null ? String(props[label]) : '';
+}
+
+/**
+ * Show a popup at `lngLat` for a rendered feature, or for several of one layer at the same
+ * spot (a school that is both 指定緊急避難場所 and 指定避難所 is two records). The tile's
+ * properties are shown at once; the full features from the OGC API replace them when they
+ * arrive (tiles omit nulls).
+ * @param {import('maplibre-gl').Map} map
+ * @param {import('maplibre-gl').LngLatLike} lngLat
+ * @param {string} layer
+ * @param {{id?: string | number, properties: Record<string, unknown>} | object[]} feature
+ *   one feature or an array of them
+ * @param {object} [opts]  see featureContent
+ * @returns {Promise<import('maplibre-gl').Popup>}
+ */
+export async function showFeaturePopup(map, lngLat, layer, feature, opts) {
+  const features = Array.isArray(feature) ? feature : [feature];
+  const popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: false, className: 'km-popup' })
+    .setLngLat(lngLat)
+    .setDOMContent(await stacked(layer, features, opts))
+    .addTo(map);
+  popup.getElement()?.querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup.close'));
+  if (features.every((f) => f.id != null)) {
+    Promise.all(features.map((f) => fetchFeature(layer, f.id)))
+      .then(async (full) => {
+        if (popup.isOpen()) popup.setDOMContent(await stacked(layer, full, opts));
+      })
+      .catch(() => {
+        // the tile's properties stay shown
+      });
+  }
+  return popup;
+}
+
+async function stacked(layer, features, opts) {
+  const parts = await Promise.all(features.map((f) => featureContent(layer, f, opts)));
+  if (parts.length === 1) return parts[0];
+  const root = document.createElement('div');
+  root.className = 'km-feature-stack';
+  root.append(...parts);
+  return root;
+}
