@@ -48,9 +48,10 @@ pub struct App {
     pub access: Arc<Access>,
     /// Per-layer locks for staging and publishing uploads.
     pub ingest: crate::ingest::staging::IngestState,
-    /// One permit per core for CPU-bound request work (tile rendering). Requests beyond
-    /// that wait in line (FIFO) instead of time-slicing on blocking threads, so a tile's
-    /// latency is its queueing plus its own render time, not a share of 32 renders at once.
+    /// One permit per core for CPU-bound request work on blocking threads (the rare very
+    /// large tiles, see `tile::INLINE_TILE_FEATURES`). Requests beyond that wait in line
+    /// (FIFO) instead of time-slicing, so a tile's latency is its queueing plus its own
+    /// render time, not a share of many renders at once.
     pub cpu_slots: tokio::sync::Semaphore,
 }
 

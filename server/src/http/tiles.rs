@@ -74,6 +74,13 @@ async fn tile(
         app.metrics.cache_hit();
         return Ok(respond(&hit, &headers, app.config.public_max_age));
     }
+    if app.tiles.renders_inline(&views, coord) {
+        let tile = app
+            .tiles
+            .tile(&views, coord, &app.metrics)
+            .map_err(ApiError::internal)?;
+        return Ok(respond(&tile, &headers, app.config.public_max_age));
+    }
     let _slot = app.cpu_slots.acquire().await.map_err(ApiError::internal)?;
     let worker = Arc::clone(&app);
     let gzip = accepts_gzip(&headers);

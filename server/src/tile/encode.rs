@@ -20,11 +20,21 @@ const CMD_LINE_TO: u32 = 2;
 const CMD_CLOSE_PATH: u32 = 7;
 
 pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
-    while v >= 0x80 {
-        out.push((v as u8) | 0x80);
-        v >>= 7;
+    if v < 0x80 {
+        out.push(v as u8);
+        return;
     }
-    out.push(v as u8);
+    // Longer varints are built on the stack and appended at once: one capacity check
+    // instead of one per byte.
+    let mut buf = [0u8; 10];
+    let mut n = 0;
+    while v >= 0x80 {
+        buf[n] = (v as u8) | 0x80;
+        v >>= 7;
+        n += 1;
+    }
+    buf[n] = v as u8;
+    out.extend_from_slice(&buf[..=n]);
 }
 
 fn put_key(out: &mut Vec<u8>, field: u32, wire: u32) {

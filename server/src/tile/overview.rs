@@ -58,17 +58,28 @@ pub(crate) struct Level {
 impl Level {
     /// Entries whose bounds meet the tile plus `buffer`, in entry order.
     pub(crate) fn query(&self, coord: TileCoord, buffer: u32, out: &mut Vec<u32>) {
-        let e = EXTENT as i32;
-        let b = buffer as i32;
-        let (x0, y0) = (coord.x as i32 * e, coord.y as i32 * e);
-        let env = AABB::from_corners([x0 - b, y0 - b], [x0 + e + b, y0 + e + b]);
         out.clear();
         out.extend(
             self.tree
-                .locate_in_envelope_intersecting(&env)
+                .locate_in_envelope_intersecting(&Self::envelope(coord, buffer))
                 .map(|g| g.data),
         );
         out.sort_unstable();
+    }
+
+    /// How many entries meet the tile plus `buffer`, counting up to `limit`.
+    pub(crate) fn count(&self, coord: TileCoord, buffer: u32, limit: usize) -> usize {
+        self.tree
+            .locate_in_envelope_intersecting(&Self::envelope(coord, buffer))
+            .take(limit)
+            .count()
+    }
+
+    fn envelope(coord: TileCoord, buffer: u32) -> AABB<[i32; 2]> {
+        let e = EXTENT as i32;
+        let b = buffer as i32;
+        let (x0, y0) = (coord.x as i32 * e, coord.y as i32 * e);
+        AABB::from_corners([x0 - b, y0 - b], [x0 + e + b, y0 + e + b])
     }
 
     pub(crate) fn parts(&self, entry: &Entry) -> impl Iterator<Item = &[[i32; 2]]> {

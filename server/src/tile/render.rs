@@ -266,14 +266,45 @@ fn clip_bounds(clip: ClipRect) -> [i32; 2] {
 
 /// Indices of features whose lon/lat envelope meets the tile plus its buffer.
 pub(crate) fn query(layer: &LayerVersion, coord: TileCoord, buffer: u32) -> Vec<u32> {
+    layer
+        .tree()
+        .locate_in_envelope_intersecting(&query_envelope(coord, buffer))
+        .map(|e| e.data)
+        .collect()
+}
+
+/// The tile plus `buffer` as a lon/lat box for the layer's R-tree.
+fn query_envelope(coord: TileCoord, buffer: u32) -> AABB<[f64; 2]> {
     let [x0, y0, x1, y1] = coord.merc_bounds();
     let pad = coord.size_m() * f64::from(buffer) / f64::from(EXTENT);
     let (w, s) = merc_to_lonlat(x0 - pad, y0 - pad);
     let (e, n) = merc_to_lonlat(x1 + pad, y1 + pad);
-    let env = AABB::from_corners([w, s], [e, n]);
-    layer
-        .tree()
-        .locate_in_envelope_intersecting(&env)
-        .map(|e| e.data)
-        .collect()
+    AABB::from_corners([w, s], [e, n])
+}
+
+/// True if the tile has at most `limit` candidate features over all layers (from the
+/// overview level or the layer's R-tree, before thinning and row filters): a cheap bound on
+/// the work of rendering it, counted without collecting anything.
+pub fn at_most(layers: &[TileLayerInput<'_>], coord: TileCoord, limit: usize) -> bool {
+    let mut left = limit + 1;
+    for input in layers {
+        let layer: &LayerVersion = &input.view.layer;
+        if coord.z < layer.def.zoom.min {
+            continue;
+        }
+        let buffer = layer.def.tiles.buffer;
+        let n = match input.overviews.level(coord.z) {
+            Some(level) => level.count(coord, buffer, left),
+            None => layer
+                .tree()
+                .locate_in_envelope_intersecting(&query_envelope(coord, buffer))
+                .take(left)
+                .count(),
+        };
+        left -= n;
+        if left == 0 {
+            return false;
+        }
+    }
+    true
 }
