@@ -7,7 +7,7 @@
 //   CHROMIUM       the browser       [default: `command -v chromium`]
 //   ARTIFACTS      where screenshots and PDFs go [default: web/test-results]
 import { spawn, execFileSync } from 'node:child_process';
-import { mkdtempSync, mkdirSync, rmSync } from 'node:fs';
+import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -191,4 +191,36 @@ export async function axe(page) {
       nodes: v.nodes.map((n) => n.target.join(' ')).slice(0, 5),
     }));
   });
+}
+
+/** Replace window.print (from the next navigation on) by a counter, `window.printed`. */
+export async function stubPrint(page) {
+  await page.addInitScript(() => {
+    window.print = () => {
+      window.printed = (window.printed ?? 0) + 1;
+    };
+  });
+}
+
+/** The parts of the print layout (#km-print) the tests check. */
+export function printLayout(page) {
+  return page.evaluate(() => {
+    const q = (s) => document.querySelector(`#km-print ${s}`);
+    return {
+      title: q('h1')?.textContent,
+      date: q('.km-print-date')?.textContent,
+      scale: q('.km-print-scale')?.textContent,
+      north: Boolean(q('.km-print-north svg')),
+      legend: document.querySelectorAll('#km-print .km-print-legend li').length,
+      groups: [...document.querySelectorAll('#km-print .km-print-legend-group h3')].map((e) => e.textContent),
+      sources: q('.km-print-attrib')?.textContent,
+      img: q('img')?.src.length,
+    };
+  });
+}
+
+/** The PDF page size in points from its MediaBox, e.g. [595, 842] for A4 portrait. */
+export function pdfPageSize(path) {
+  const box = /\/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]/.exec(readFileSync(path, 'latin1'));
+  return [Math.round(box[1]), Math.round(box[2])];
 }

@@ -1,10 +1,10 @@
 // The public map at `/`: layers, popups, place info, nearest shelters, search, sharing,
 // language, print, and that the restricted `pipes` layer never reaches the page.
 import assert from 'node:assert/strict';
-import { readFileSync, statSync } from 'node:fs';
+import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, VIEWPORTS, newPage, openMap, screenshot, start } from './harness.mjs';
+import { ARTIFACTS, VIEWPORTS, newPage, openMap, pdfPageSize, printLayout, screenshot, start, stubPrint } from './harness.mjs';
 
 const PUBLIC_LAYERS = ['zoning', 'heritage', 'roads', 'shelters'];
 const CENTRE = { lon: 130.0987, lat: 33.1031 };
@@ -231,29 +231,14 @@ for (const [paper, orientation] of [
 ]) {
   test(`print makes a ${paper} ${orientation} PDF with title, scale, north arrow, legend, sources and date`, async () => {
     const page = await newPage(env);
-    await page.addInitScript(() => {
-      window.print = () => {
-        window.printed = (window.printed ?? 0) + 1;
-      };
-    });
+    await stubPrint(page);
     await openApp(page, `#15/${CENTRE.lat}/${CENTRE.lon}`);
     await openPane(page, 'print');
     await page.check(`#print-pane input[name="paper"][value="${paper}"]`);
     await page.check(`#print-pane input[name="orientation"][value="${orientation}"]`);
     await page.click('#print-button');
     await page.waitForFunction(() => window.printed === 1);
-    const layout = await page.evaluate(() => {
-      const q = (s) => document.querySelector(`#km-print ${s}`);
-      return {
-        title: q('h1')?.textContent,
-        date: q('.km-print-date')?.textContent,
-        scale: q('.km-print-scale')?.textContent,
-        north: Boolean(q('.km-print-north svg')),
-        legend: document.querySelectorAll('#km-print .km-print-legend li').length,
-        sources: q('.km-print-attrib')?.textContent,
-        img: q('img')?.src.length,
-      };
-    });
+    const layout = await printLayout(page);
     assert.match(layout.title, /かしまっぷ/);
     assert.match(layout.date, /作成日：\d{4}年\d{1,2}月\d{1,2}日/);
     assert.match(layout.scale, /縮尺 1:[\d,]+/);
@@ -268,10 +253,8 @@ for (const [paper, orientation] of [
     await page.pdf({ path, preferCSSPageSize: true, printBackground: true });
     assert.ok(statSync(path).size > 30_000, `PDF is ${statSync(path).size} bytes`);
     // the page is the chosen paper (points: A4 595 × 842, A3 842 × 1191), from `@page`
-    const box = /\/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]/.exec(readFileSync(path, 'latin1'));
     const [pw, ph] = { A4: [595, 842], A3: [842, 1191] }[paper];
-    const want = orientation === 'portrait' ? [pw, ph] : [ph, pw];
-    assert.deepEqual([Math.round(box[1]), Math.round(box[2])], want);
+    assert.deepEqual(pdfPageSize(path), orientation === 'portrait' ? [pw, ph] : [ph, pw]);
     await page.emulateMedia({ media: 'screen' });
     await page.context().close();
   });

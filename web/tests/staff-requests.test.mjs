@@ -42,7 +42,7 @@ test('a request for a locked layer, approved with a comment, shows the layer on 
   await mapReady(planner);
   const item = planner.locator('li[data-layer="pipes"]');
   await item.waitFor();
-  assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
+  assert.match(await item.locator('.km-badge').textContent(), /職員限定/);
   assert.ok((await renderedCount(planner, 'pipes-line')) > 0, 'pipes drawn after approval');
   const approved = planner.locator('.req-mine li[data-status="approved"]');
   await approved.waitFor();
@@ -55,7 +55,7 @@ test('a contractor sees the pipes without cover depth and may ask only for hidde
   const page = await openStaff(env);
   await signIn(page, 'kouji');
   const item = page.locator('li[data-layer="pipes"]');
-  assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
+  assert.match(await item.locator('.km-badge').textContent(), /職員限定/);
   assert.doesNotMatch(await item.textContent(), /土被り/);
   assert.ok((await renderedCount(page, 'pipes-line')) > 0, 'pipes drawn for the contractor');
   const options = await page.getByLabel('申請するレイヤー・属性').locator('option').allTextContents();

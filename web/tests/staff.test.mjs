@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, PASSWORD, VIEWPORTS, axe, screenshot, start } from './harness.mjs';
+import { ARTIFACTS, PASSWORD, VIEWPORTS, axe, pdfPageSize, printLayout, screenshot, start, stubPrint } from './harness.mjs';
 import { mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
 
 let env;
@@ -32,8 +32,8 @@ test('suido signs in and sees the pipes, marked as restricted', async () => {
   assert.ok((await renderedCount(page, 'pipes-line')) > 0, 'pipes drawn after sign-in');
   const item = page.locator('li[data-layer="pipes"]');
   assert.match(await item.textContent(), /水道管路/);
-  assert.match(await item.locator('.badge.restricted').textContent(), /職員限定/);
-  assert.equal(await page.locator('li[data-layer="shelters"] .badge.restricted').count(), 0);
+  assert.match(await item.locator('.km-badge').textContent(), /職員限定/);
+  assert.equal(await page.locator('li[data-layer="shelters"] .km-badge').count(), 0);
   const at = await page.evaluate(() => {
     const map = window.kashimapMap;
     const f = map.queryRenderedFeatures({ layers: ['pipes-line'] })[0];
@@ -44,9 +44,13 @@ test('suido signs in and sees the pipes, marked as restricted', async () => {
     return { x: r.left + p.x, y: r.top + p.y };
   });
   await page.mouse.click(at.x, at.y);
-  const info = page.locator('#panel-feature .feature');
+  const info = page.locator('#panel-feature .km-feature');
   await info.first().waitFor();
   assert.match(await page.locator('#panel-feature').textContent(), /水道管路.*管路番号/s);
+  // pipes are not public at all: every attribute is marked 職員限定
+  const cover = page.locator('#panel-feature dt', { hasText: '土被り' });
+  await cover.first().waitFor();
+  assert.match(await cover.first().textContent(), /職員限定/);
   assert.deepEqual(page.offsite, []);
   assert.deepEqual(page.consoleErrors, []);
   await page.context().close();
@@ -67,19 +71,32 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
   });
 }
 
-test('the pipe map prints to PDF with title, date and user', async () => {
+test('the pipe map prints A4 landscape with title, user, scale bar, north arrow, legend and sources', async () => {
   const page = await openStaff(env);
+  await stubPrint(page);
   await signIn(page, 'suido');
-  await page.evaluate(() => window.kashimapPrint.prepare());
+  await page.check('#panel-print input[name="paper"][value="A4"]');
+  await page.check('#panel-print input[name="orientation"][value="landscape"]');
+  await page.getByRole('button', { name: '管路図を印刷' }).click();
+  await page.waitForFunction(() => window.printed === 1);
+  const layout = await printLayout(page);
+  assert.match(layout.title, /鹿島市 管路図（職員・受託者用）/);
+  assert.match(layout.date, /作成日：\d{4}年\d{1,2}月\d{1,2}日/);
+  assert.match(layout.scale, /縮尺 1:[\d,]+/);
+  assert.ok(layout.north, 'north arrow');
+  assert.ok(layout.groups.includes('水道管路'), `legend groups: ${layout.groups}`);
+  assert.ok(layout.legend >= 4, `legend entries: ${layout.legend}`);
+  assert.match(layout.sources, /出力者：suido（水道課）/);
+  assert.match(layout.sources, /取り扱いに注意/);
+  assert.ok(layout.img > 10_000, `map picture is ${layout.img} bytes`);
   await page.emulateMedia({ media: 'print' });
-  assert.match(await page.locator('.print-title').textContent(), /鹿島市 管路図（職員・受託者用）/);
-  assert.match(await page.locator('.print-meta').textContent(), /suido/);
-  const src = await page.locator('.print-map').getAttribute('src');
-  assert.ok(src.length > 10_000, `map picture is ${src.length} bytes`);
-  const path = join(ARTIFACTS, 'staff-print.pdf');
-  await page.pdf({ path, format: 'A4', landscape: true, printBackground: true });
-  assert.ok(statSync(path).size > 20_000, `PDF is ${statSync(path).size} bytes`);
+  await page.setViewportSize({ width: 1123, height: 794 });
   await screenshot(page, 'staff-print-layout');
+  const path = join(ARTIFACTS, 'staff-print.pdf');
+  await page.pdf({ path, preferCSSPageSize: true, printBackground: true });
+  assert.ok(statSync(path).size > 20_000, `PDF is ${statSync(path).size} bytes`);
+  // A4 landscape from `@page` (points: 842 × 595)
+  assert.deepEqual(pdfPageSize(path), [842, 595]);
   await page.context().close();
 });
 
@@ -96,7 +113,7 @@ test('lock-out and a lost network give clear Japanese messages', async () => {
   await page.context().setOffline(true);
   await page.getByLabel('パスワード').fill('anything-at-all');
   await page.getByRole('button', { name: 'ログイン' }).click();
-  await page.waitForFunction(() => /接続できません/.test(document.querySelector('.signin .status').textContent));
+  await page.waitForFunction(() => /インターネットに接続されていません/.test(document.querySelector('.signin .status').textContent));
   await page.context().close();
 });
 

@@ -1,5 +1,6 @@
-// The server API for both pages: fetch with a timeout, Japanese error messages, and small
-// helpers for the endpoints the viewers use (docs/api.md). Layer metadata is cached per page.
+// The server API for both pages: fetch with a timeout, Japanese error messages (the server's
+// own `message_ja` first), JSON and multipart bodies, the staff page's session-expiry hook, and
+// small helpers for the endpoints the viewers use (docs/api.md). Layer metadata is cached.
 import { getLang, t } from './i18n.js';
 import './strings.js';
 
@@ -8,25 +9,84 @@ export const TIMEOUT_MS = 15_000;
 
 /**
  * A failed request. `kind` is 'offline' | 'timeout' | 'network' | 'http'; `message` is
- * ready to show to a citizen (current language); `status` is the HTTP status for 'http'.
+ * ready to show to people (current language, Japanese first); `status` is the HTTP status
+ * for 'http', `code` the server's error code (`error` in its JSON body) and `body` that body.
  */
 export class ApiError extends Error {
-  constructor(kind, message, status = 0) {
+  constructor(kind, message, status = 0, body = null) {
     super(message);
     this.name = 'ApiError';
     this.kind = kind;
     this.status = status;
+    this.body = body;
+    this.code = body?.error ?? kind;
   }
+}
+
+const expiredListeners = new Set();
+
+/**
+ * Call `fn(error)` when a request made with `session: true` gets 401: the sign-in ended
+ * (staff page). Returns a function that unsubscribes.
+ * @param {(e: ApiError) => void} fn
+ */
+export function onSessionExpired(fn) {
+  expiredListeners.add(fn);
+  return () => expiredListeners.delete(fn);
+}
+
+/**
+ * @typedef {object} RequestOptions
+ * @property {string} [method]          'GET' by default
+ * @property {unknown} [json]           a body sent as JSON
+ * @property {FormData} [form]          a multipart body (uploads)
+ * @property {number} [timeout]         milliseconds, TIMEOUT_MS by default
+ * @property {AbortSignal} [signal]
+ * @property {RequestCredentials} [credentials]  'same-origin' by default; 'omit' asks as the public
+ * @property {boolean} [session]        true (default): a 401 means the session ended, when a
+ *   page listens (onSessionExpired); false for sign-in itself and `/auth/me`
+ */
+
+/**
+ * Fetch `url` with a time limit and parse the JSON answer (null for 204). Throws ApiError
+ * with a message for people: the server's `message_ja` (or `message` in English), else a
+ * text for the status.
+ * @param {string} url
+ * @param {RequestOptions} [opts]
+ * @returns {Promise<any>}
+ */
+export async function request(url, { method = 'GET', json, form, timeout = TIMEOUT_MS, signal, credentials = 'same-origin', session = true } = {}) {
+  if (navigator.onLine === false) throw new ApiError('offline', t('net.offline'));
+  const init = { method, credentials, headers: { Accept: 'application/json' } };
+  if (json !== undefined) {
+    init.headers['Content-Type'] = 'application/json';
+    init.body = JSON.stringify(json);
+  } else if (form) {
+    init.body = form;
+  }
+  const res = await timedFetch(url, init, timeout, signal);
+  const body = res.status === 204 ? null : await res.json().catch(() => null);
+  if (res.ok) return body;
+  const err = new ApiError('http', errorMessage(res.status, body), res.status, body);
+  if (res.status === 401 && session && expiredListeners.size) {
+    err.message = t('net.expired');
+    for (const fn of expiredListeners) fn(err);
+  }
+  throw err;
 }
 
 /**
  * GET `url` as JSON with a time limit. Throws ApiError with a message for people.
  * @param {string} url
- * @param {{timeout?: number, signal?: AbortSignal}} [opts]
+ * @param {RequestOptions} [opts]
  * @returns {Promise<any>}
  */
-export async function getJson(url, { timeout = TIMEOUT_MS, signal } = {}) {
-  if (navigator.onLine === false) throw new ApiError('offline', t('net.offline'));
+export function getJson(url, opts = {}) {
+  return request(url, { ...opts, method: 'GET' });
+}
+
+/** `fetch` with a time limit and an outer signal; network failures become ApiError. */
+async function timedFetch(url, init, timeout, signal) {
   // AbortSignal.any / .timeout are missing on phones a few years old (iOS < 17.4): by hand.
   const ctrl = new AbortController();
   let timedOut = false;
@@ -36,31 +96,30 @@ export async function getJson(url, { timeout = TIMEOUT_MS, signal } = {}) {
   }, timeout);
   const forward = () => ctrl.abort();
   signal?.addEventListener('abort', forward, { once: true });
-  let res;
   try {
-    res = await fetch(url, { signal: ctrl.signal, credentials: 'same-origin' });
+    return await fetch(url, { ...init, signal: ctrl.signal });
   } catch (e) {
     if (signal?.aborted) throw e;
     if (timedOut) throw new ApiError('timeout', t('net.timeout'));
-    throw new ApiError(navigator.onLine === false ? 'offline' : 'network', t(navigator.onLine === false ? 'net.offline' : 'net.failed'));
+    const offline = navigator.onLine === false;
+    throw new ApiError(offline ? 'offline' : 'network', t(offline ? 'net.offline' : 'net.failed'));
   } finally {
     clearTimeout(timer);
     signal?.removeEventListener('abort', forward);
   }
-  if (!res.ok) throw new ApiError('http', await errorMessage(res), res.status);
-  return res.json();
 }
 
-async function errorMessage(res) {
-  if (res.status === 404) return t('net.notFound');
-  try {
-    const body = await res.json();
+/** Statuses with their own text when the server's body says nothing readable. */
+const STATUS_TEXT = { 401: 'net.unauthorized', 403: 'net.forbidden', 404: 'net.notFound', 409: 'net.conflict', 413: 'net.tooLarge', 429: 'net.tooMany' };
+
+function errorMessage(status, body) {
+  if (status === 404) return t('net.notFound');
+  if (body && typeof body === 'object') {
     if (body.message_ja && getLang() === 'ja') return body.message_ja;
     if (body.message) return body.message;
-  } catch {
-    // not JSON
+    if (body.message_ja) return body.message_ja;
   }
-  return t('net.server', { status: res.status });
+  return STATUS_TEXT[status] ? t(STATUS_TEXT[status]) : t('net.server', { status });
 }
 
 function query(params) {
@@ -141,4 +200,26 @@ async function loadLayerInfo(id) {
     fields,
     label,
   };
+}
+
+const publicCache = new Map();
+
+/**
+ * The attribute names of layer `id` that anyone may see: the queryables as an anonymous
+ * caller gets them (`credentials: 'omit'`; the server varies on the cookie). Empty for a
+ * layer the public cannot see (404); null when it could not be asked (offline), so nothing
+ * is marked by mistake. The staff page marks the other attributes 職員限定.
+ * @param {string} id
+ * @returns {Promise<Set<string> | null>}
+ */
+export function publicFields(id) {
+  if (!publicCache.has(id)) {
+    const url = `/ogc/collections/${encodeURIComponent(id)}/queryables`;
+    const names = getJson(url, { credentials: 'omit' }).then(
+      (qs) => new Set(Object.keys(qs?.properties ?? {}).filter((n) => n !== 'geometry')),
+      (e) => (e.status === 404 ? new Set() : null),
+    );
+    publicCache.set(id, names);
+  }
+  return publicCache.get(id);
 }

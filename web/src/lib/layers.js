@@ -3,6 +3,7 @@
 import { layerInfo } from './api.js';
 import { onLangChange, pick, t } from './i18n.js';
 import { legendEntries, renderLegend } from './legend.js';
+import { icon } from './dom.js';
 import { dataLayerIds, styleLayersOf } from './map.js';
 import './strings.js';
 
@@ -22,11 +23,15 @@ import './strings.js';
  * @param {object} [opts]
  * @param {(visible: string[]) => void} [opts.onChange]  after the user toggles a layer
  * @param {(id: string) => boolean} [opts.isRestricted]  staff page: mark 職員限定 layers
+ * @param {(id: string) => string | null} [opts.note]  a line under the layer's name (staff
+ *   page: the attributes shown), or null for none
+ * @param {boolean} [opts.legendOpen]  legends start open (default) or folded (staff panel)
  * @param {string} [opts.headingLevel]  'h2' (default), 'h3', or '' for no heading (the
  *   page already has one)
  * @returns {LayerList}
  */
-export function mountLayerList(root, map, { onChange, isRestricted = () => false, headingLevel = 'h2' } = {}) {
+export function mountLayerList(root, map, opts = {}) {
+  const { onChange, isRestricted = () => false, note = () => null, legendOpen = true, headingLevel = 'h2' } = opts;
   const ids = dataLayerIds(map);
   const visible = () => ids.filter((id) => isShown(map, id));
   const api = {
@@ -41,7 +46,7 @@ export function mountLayerList(root, map, { onChange, isRestricted = () => false
   };
   const render = async () => {
     const infos = await Promise.all(ids.map(layerInfo));
-    const ul = list(map, infos, { isRestricted, onChange: () => onChange?.(visible()) });
+    const ul = list(map, infos, { isRestricted, note, legendOpen, onChange: () => onChange?.(visible()) });
     root.replaceChildren(...(headingLevel ? [heading(headingLevel)] : []), ul);
   };
   render();
@@ -56,16 +61,17 @@ function heading(level) {
   return h;
 }
 
-function list(map, infos, { isRestricted, onChange }) {
+function list(map, infos, opts) {
   const ul = document.createElement('ul');
   ul.className = 'km-layer-list';
-  for (const info of [...infos].reverse()) ul.append(item(map, info, { isRestricted, onChange }));
+  for (const info of [...infos].reverse()) ul.append(item(map, info, opts));
   return ul;
 }
 
-function item(map, info, { isRestricted, onChange }) {
+function item(map, info, { isRestricted, note, legendOpen, onChange }) {
   const li = document.createElement('li');
   li.className = 'km-layer';
+  li.dataset.layer = info.id;
   const label = document.createElement('label');
   label.className = 'km-check';
   const box = document.createElement('input');
@@ -79,23 +85,35 @@ function item(map, info, { isRestricted, onChange }) {
   const name = document.createElement('span');
   name.textContent = pick(info.title);
   label.append(box, name);
-  if (isRestricted(info.id)) label.append(badge());
+  if (isRestricted(info.id)) {
+    li.classList.add('is-restricted');
+    label.append(restrictedBadge());
+  }
   const details = document.createElement('details');
-  details.open = true;
+  details.open = legendOpen;
   const summary = document.createElement('summary');
   summary.textContent = `${t('layers.legend')}・${t('layers.source')}`;
   const attrib = document.createElement('p');
   attrib.className = 'km-attrib';
   attrib.textContent = withSourcePrefix(info.attribution);
   details.append(summary, renderLegend(legendEntries(styleLayersOf(map, info.id), info.title)), attrib);
-  li.append(label, details);
+  const line = note(info.id);
+  if (line) {
+    const p = document.createElement('p');
+    p.className = 'km-layer-note';
+    p.textContent = line;
+    li.append(label, p, details);
+  } else {
+    li.append(label, details);
+  }
   return li;
 }
 
-function badge() {
+/** 「職員限定」: a lock icon and the word, never colour alone (layer list and popups). */
+export function restrictedBadge() {
   const b = document.createElement('span');
   b.className = 'km-badge';
-  b.textContent = t('layers.restricted');
+  b.append(icon('lock'), t('layers.restricted'));
   return b;
 }
 

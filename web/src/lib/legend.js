@@ -1,5 +1,6 @@
 // Legend entries read from the style itself (match expressions on an attribute become one
 // entry per value), drawn as a swatch AND a text label, so nothing is told by colour alone.
+import { decorativeSvg, svgEl } from './dom.js';
 import { pick, t } from './i18n.js';
 import './strings.js';
 
@@ -59,30 +60,19 @@ export function legendEntries(styleLayers, title) {
   return entries;
 }
 
-const SVG = 'http://www.w3.org/2000/svg';
-
 /**
  * A 28×20 swatch for one entry (decorative: the text beside it carries the meaning).
  * @param {LegendEntry} e
  */
 export function swatch(e) {
-  const svg = document.createElementNS(SVG, 'svg');
-  svg.setAttribute('width', '28');
-  svg.setAttribute('height', '20');
-  svg.setAttribute('viewBox', '0 0 28 20');
-  svg.setAttribute('aria-hidden', 'true');
-  svg.setAttribute('focusable', 'false');
-  svg.classList.add('km-swatch');
-  const shape = document.createElementNS(SVG, e.kind === 'circle' ? 'circle' : e.kind === 'line' ? 'line' : 'rect');
   const attrs = {
     circle: { cx: 14, cy: 10, r: 7, fill: e.color, stroke: e.stroke ?? '#fff', 'stroke-width': 2 },
     line: { x1: 2, y1: 10, x2: 26, y2: 10, stroke: e.color, 'stroke-width': e.width ?? 3, 'stroke-linecap': 'round' },
-    fill: { x: 2, y: 2, width: 24, height: 16, fill: e.color, 'fill-opacity': 0.6, stroke: e.stroke ?? e.color, 'stroke-width': 1.5 },
-  }[e.kind];
-  for (const [k, v] of Object.entries(attrs)) shape.setAttribute(k, String(v));
-  if (e.dashed) shape.setAttribute('stroke-dasharray', '4 2');
-  svg.append(shape);
-  return svg;
+    rect: { x: 2, y: 2, width: 24, height: 16, fill: e.color, 'fill-opacity': 0.6, stroke: e.stroke ?? e.color, 'stroke-width': 1.5 },
+  };
+  const tag = e.kind === 'circle' || e.kind === 'line' ? e.kind : 'rect';
+  const shape = svgEl(tag, { ...attrs[tag], 'stroke-dasharray': e.dashed ? '4 2' : null });
+  return decorativeSvg({ width: 28, height: 20, viewBox: '0 0 28 20', class: 'km-swatch' }, shape);
 }
 
 /**

@@ -63,6 +63,7 @@ export function createMap(container, { style, ...opts }) {
   // top-left: the attribution runs along the whole bottom edge on wide screens
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'top-left');
   reportErrors(map);
+  map.once('style.load', () => styled.add(map));
   // again when idle: MapLibre re-expands it as the sources' attributions arrive
   onStyleReady(map, () => collapseAttributionOnPhones(el));
   map.once('idle', () => collapseAttributionOnPhones(el));
@@ -131,9 +132,16 @@ function reportErrors(map) {
  * @param {() => void} fn
  */
 export function onStyleReady(map, fn) {
-  if (map.isStyleLoaded()) fn();
+  if (styled.has(map) || map.isStyleLoaded()) fn();
   else map.once('style.load', () => fn());
 }
+
+/**
+ * Maps whose style has loaded. `isStyleLoaded()` alone is not enough for a late caller (the
+ * staff page first asks who is signed in): it is false again while sources load, and
+ * `style.load` does not fire twice.
+ */
+const styled = new WeakSet();
 
 /** True when the style has the GSI raster basemap (not with `?basemap=none`). */
 export function hasBasemap(map) {

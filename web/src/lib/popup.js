@@ -2,6 +2,7 @@
 // name) or English (the queryables title), with units, and booleans as words.
 import { feature as fetchFeature, layerInfo } from './api.js';
 import { getLang, pick, t } from './i18n.js';
+import { restrictedBadge } from './layers.js';
 import { maplibregl } from './map.js';
 import './strings.js';
 
@@ -59,12 +60,7 @@ export function attributeList(props, info, { isRestrictedField = () => false } =
 function row(label, value, restricted = false) {
   const dt = document.createElement('dt');
   dt.textContent = label;
-  if (restricted) {
-    const b = document.createElement('span');
-    b.className = 'km-badge';
-    b.textContent = t('layers.restricted');
-    dt.append(' ', b);
-  }
+  if (restricted) dt.append(' ', restrictedBadge());
   const dd = document.createElement('dd');
   dd.textContent = value;
   if (/[\u3040-\u30ff\u3400-\u9fff]/.test(value)) dd.lang = 'ja';
@@ -117,26 +113,69 @@ export async function showFeaturePopup(map, lngLat, layer, feature, opts) {
   const features = Array.isArray(feature) ? feature : [feature];
   const popup = new maplibregl.Popup({ maxWidth: '320px', focusAfterOpen: false, className: 'km-popup' })
     .setLngLat(lngLat)
-    .setDOMContent(await stacked(layer, features, opts))
+    .setDOMContent(await featureStack(layer, features, opts))
     .addTo(map);
   popup.getElement()?.querySelector('.maplibregl-popup-close-button')?.setAttribute('aria-label', t('popup.close'));
-  if (features.every((f) => f.id != null)) {
-    Promise.all(features.map((f) => fetchFeature(layer, f.id)))
-      .then(async (full) => {
-        if (popup.isOpen()) popup.setDOMContent(await stacked(layer, full, opts));
-      })
-      .catch(() => {
-        // the tile's properties stay shown
-      });
-  }
+  withFullFeatures(layer, features, opts, (content) => popup.isOpen() && popup.setDOMContent(content));
   return popup;
 }
 
-async function stacked(layer, features, opts) {
+/**
+ * The content of one or more features of one layer (one `.km-feature` each, stacked).
+ * @param {string} layer
+ * @param {{id?: string | number, properties: Record<string, unknown>}[]} features
+ * @param {object} [opts]  see featureContent
+ * @returns {Promise<HTMLElement>}
+ */
+export async function featureStack(layer, features, opts) {
   const parts = await Promise.all(features.map((f) => featureContent(layer, f, opts)));
   if (parts.length === 1) return parts[0];
   const root = document.createElement('div');
   root.className = 'km-feature-stack';
   root.append(...parts);
   return root;
+}
+
+/**
+ * Fetch the full features from the OGC API (tiles omit nulls and may simplify) and hand
+ * their content to `show`; nothing happens when a feature has no id or a request fails (the
+ * tile's properties stay shown).
+ * @param {string} layer
+ * @param {{id?: string | number}[]} features
+ * @param {object} opts  see featureContent
+ * @param {(content: HTMLElement) => void} show
+ */
+export function withFullFeatures(layer, features, opts, show) {
+  if (!features.length || features.some((f) => f.id == null)) return;
+  Promise.all(features.map((f) => fetchFeature(layer, f.id)))
+    .then(async (full) => show(await featureStack(layer, full, opts)))
+    .catch(() => {
+      // the tile's properties stay shown
+    });
+}
+
+/**
+ * The rendered features of layers `ids` within `radius` pixels of `point`, grouped by layer
+ * (the top hit's layer first), each feature once (a feature cut by tile edges comes back in
+ * pieces).
+ * @param {import('maplibre-gl').Map} map
+ * @param {{x: number, y: number}} point
+ * @param {string[]} ids
+ * @param {number} [radius]
+ * @returns {[string, import('maplibre-gl').MapGeoJSONFeature[]][]}
+ */
+export function featuresAt(map, point, ids, radius = 10) {
+  const box = [
+    [point.x - radius, point.y - radius],
+    [point.x + radius, point.y + radius],
+  ];
+  const groups = new Map();
+  for (const f of map.queryRenderedFeatures(box)) {
+    if (!ids.includes(f.source)) continue;
+    const list = groups.get(f.source) ?? [];
+    const key = f.id ?? JSON.stringify(f.properties);
+    if (!list.some((g) => (g.id ?? JSON.stringify(g.properties)) === key)) list.push(f);
+    groups.set(f.source, list);
+  }
+  return [...groups];
 }

@@ -20,7 +20,8 @@ const FOOTER_MM = 62;
  * @property {string} [title]                   default: かしまっぷ
  * @property {{title: string, entries: import('./legend.js').LegendEntry[]}[]} legend
  * @property {string[]} attributions            plain-text sources (basemap included)
- * @property {string} [note]                    e.g. a sample-data notice
+ * @property {string | string[]} [note]         lines under the sources: a sample-data
+ *   notice, who printed it
  */
 
 /**
@@ -231,9 +232,10 @@ function footer(map, mmPerPx, opts) {
     list.append(li);
   }
   attrib.append(ah, list);
-  if (opts.note) {
+  for (const line of [opts.note ?? []].flat().filter(Boolean)) {
     const note = document.createElement('p');
-    note.textContent = opts.note;
+    note.className = 'km-print-note';
+    note.textContent = line;
     attrib.append(note);
   }
   el.append(scaleBar(map, mmPerPx), legend, attrib);

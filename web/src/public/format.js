@@ -1,5 +1,5 @@
 // Small formatting helpers of the public page: distances, directions, walking links.
-import { getLang, t } from '../lib/i18n.js';
+import { getLang } from '../lib/i18n.js';
 import { COMPASS } from './strings.js';
 
 /** 244 → "244 m", 1234 → "1.2 km". */
@@ -28,27 +28,3 @@ export function walkingRouteUrl(to, from) {
   if (from) q.set('origin', `${from[1]},${from[0]}`);
   return `https://www.google.com/maps/dir/?${q}`;
 }
-
-/** Create an element with a class and text. */
-export function el(tag, className, text) {
-  const e = document.createElement(tag);
-  if (className) e.className = className;
-  if (text != null) e.textContent = text;
-  return e;
-}
-
-/** A paragraph for a failed request (role=alert so it is read out). */
-export function errorBox(message) {
-  const p = el('p', 'error', message);
-  p.setAttribute('role', 'alert');
-  return p;
-}
-
-/** A status line for "loading…" texts. */
-export function statusBox(message) {
-  const p = el('p', 'status', message);
-  p.setAttribute('role', 'status');
-  return p;
-}
-
-export { t };

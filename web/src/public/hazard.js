@@ -1,6 +1,6 @@
 // The chosen hazard (洪水, 土砂, 地震, 津波, 高潮), shared by every pane and remembered.
 import { onLangChange, t } from '../lib/i18n.js';
-import { el } from './format.js';
+import { h } from '../lib/dom.js';
 
 /** The `hazard=` values of /api/at and /api/nearest, in menu order. */
 export const HAZARDS = ['洪水', '土砂', '地震', '津波', '高潮'];
@@ -48,10 +48,10 @@ function set(v) {
  * @param {string} id  the select's id (unique in the page)
  */
 export function hazardSelect(id) {
-  const wrap = el('div', 'field');
-  const label = el('label', null, t('hazard.label'));
+  const wrap = h('div', 'field');
+  const label = h('label', null, t('hazard.label'));
   label.htmlFor = id;
-  const select = el('select', 'hazard-select');
+  const select = h('select', 'hazard-select');
   select.id = id;
   const fill = () => {
     label.textContent = t('hazard.label');

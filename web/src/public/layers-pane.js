@@ -2,7 +2,7 @@
 import { onLangChange, t } from '../lib/i18n.js';
 import { mountLayerList } from '../lib/layers.js';
 import { BASEMAPS, hasBasemap, setBasemap } from '../lib/map.js';
-import { el } from './format.js';
+import { h, radioGroup } from '../lib/dom.js';
 
 const KEY = 'kashimap.basemap';
 
@@ -13,13 +13,13 @@ const KEY = 'kashimap.basemap';
  * @returns {import('../lib/layers.js').LayerList}
  */
 export function createLayersPane(root, map, { onChange }) {
-  const basemap = el('fieldset', 'basemap');
-  const list = el('div', 'layers');
+  const basemap = h('div', 'basemap');
+  const list = h('div', 'layers');
   root.replaceChildren(basemap, list);
   if (hasBasemap(map)) {
     const saved = localStorage.getItem(KEY);
     if (saved in BASEMAPS && saved !== 'pale') setBasemap(map, saved);
-    const render = () => basemap.replaceChildren(...basemapChoices(map, localStorage.getItem(KEY) ?? 'pale'));
+    const render = () => basemap.replaceChildren(basemapChoices(map, localStorage.getItem(KEY) ?? 'pale'));
     render();
     onLangChange(render);
   } else {
@@ -29,24 +29,18 @@ export function createLayersPane(root, map, { onChange }) {
 }
 
 function basemapChoices(map, current) {
-  const out = [el('legend', null, t('layers.basemap'))];
-  for (const kind of Object.keys(BASEMAPS)) {
-    const label = el('label', 'radio');
-    const input = el('input');
-    input.type = 'radio';
-    input.name = 'basemap';
-    input.value = kind;
-    input.checked = kind === current;
-    input.addEventListener('change', () => {
+  return radioGroup({
+    name: 'basemap',
+    legend: t('layers.basemap'),
+    options: Object.keys(BASEMAPS).map((kind) => [kind, t(`basemap.${kind}`)]),
+    value: current,
+    onChange(kind) {
       setBasemap(map, kind);
       try {
         localStorage.setItem(KEY, kind);
       } catch {
         // not remembered
       }
-    });
-    label.append(input, el('span', null, t(`basemap.${kind}`)));
-    out.push(label);
-  }
-  return out;
+    },
+  });
 }

@@ -6,15 +6,15 @@ import './strings.js';
 import { nearest } from '../lib/api.js';
 import { watchNetwork } from '../lib/banner.js';
 import { parseHash, syncHash } from '../lib/hash.js';
-import { getLang, initLang, onLangChange, setLang } from '../lib/i18n.js';
+import { getLang, initLang, onLangChange, setLang, t } from '../lib/i18n.js';
 import { createMap, maplibregl, onStyleReady } from '../lib/map.js';
-import { showFeaturePopup } from '../lib/popup.js';
+import { featuresAt, showFeaturePopup } from '../lib/popup.js';
+import { mountPrintForm } from '../lib/print-form.js';
 import { highlight, flyToFeature, bbox } from './highlight.js';
 import { createLayersPane } from './layers-pane.js';
 import { createNearbyPane } from './nearby.js';
 import { createPanel } from './panel.js';
 import { createPlacePane } from './place.js';
-import { createPrintPane } from './print-pane.js';
 import { createSearch } from './search.js';
 import { createSheltersPane } from './shelters.js';
 
@@ -106,7 +106,10 @@ onStyleReady(map, () => {
       reveal([lon, lat], Math.max(map.getZoom(), 15));
     },
   });
-  const print = createPrintPane(panel.pane('print'), map, layers);
+  const print = mountPrintForm(panel.pane('print'), map, layers, {
+    title: () => `${t('app.title')}｜${t('app.subtitle')}`,
+    editableTitle: true,
+  });
   const search = createSearch(document.getElementById('search-form'), panel.pane('search'), {
     open: () => panel.open('search', { focus: false }),
     onSelect: (f) => showFeature(f, f.layer),
@@ -119,17 +122,13 @@ onStyleReady(map, () => {
   });
 
   const inspect = async (lngLat, point) => {
-    const box = [
-      [point.x - 10, point.y - 10],
-      [point.x + 10, point.y + 10],
-    ];
-    const hit = map.queryRenderedFeatures(box).filter((f) => ids.includes(f.source));
+    const [hit] = featuresAt(map, point, ids);
     popup?.remove();
     highlight(map, null);
     placeMarker(lngLat);
     panel.open('place', { focus: false });
     reveal(lngLat);
-    const picked = hit[0] ? { layer: hit[0].source, feature: samePoint(hit) } : null;
+    const picked = hit ? { layer: hit[0], feature: samePoint(hit[1]) } : null;
     place.show(lngLat.lng, lngLat.lat, phone.matches ? picked : null);
     if (picked && !phone.matches) popup = await showFeaturePopup(map, lngLat, picked.layer, await picked.feature);
   };

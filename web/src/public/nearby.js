@@ -2,7 +2,7 @@
 // (/api/nearest?layer=shelters&hazard=...), with distance and a walking-route link.
 import { nearest } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
-import { el, errorBox, statusBox } from './format.js';
+import { errorBox, h, statusLine } from '../lib/dom.js';
 import { hazard, hazardSelect, onHazardChange } from './hazard.js';
 import { shelterItem } from './shelter-item.js';
 
@@ -13,23 +13,23 @@ import { shelterItem } from './shelter-item.js';
  */
 export function createNearbyPane(root, { onLocated, onShowShelter }) {
   let here = null;
-  const results = el('div', 'nearby-results');
+  const results = h('div', 'nearby-results');
   results.setAttribute('aria-live', 'polite');
   const render = () => {
-    const button = el('button', 'primary', t('nearby.button'));
+    const button = h('button', 'primary', t('nearby.button'));
     button.type = 'button';
     button.addEventListener('click', locate);
-    root.replaceChildren(el('p', null, t('nearby.intro')), hazardSelect('nearby-hazard'), button, results);
+    root.replaceChildren(h('p', null, t('nearby.intro')), hazardSelect('nearby-hazard'), button, results);
   };
   const list = async () => {
-    results.replaceChildren(statusBox(t('popup.loading')));
+    results.replaceChildren(statusLine(t('popup.loading')));
     try {
       const fc = await nearest('shelters', here[0], here[1], { k: 5, hazard: hazard() });
-      const ol = el('ol', 'shelter-list');
+      const ol = h('ol', 'shelter-list');
       for (const f of fc.features) ol.append(shelterItem(f, { from: here, onShow: onShowShelter, level: 'h4' }));
-      const h = el('h3', null, t('nearby.result', { hazard: t(`hazard.${hazard()}`) }));
-      results.replaceChildren(h, fc.features.length ? ol : el('p', null, t('place.noShelters')));
-      h.scrollIntoView({ block: 'start', behavior: 'smooth' });
+      const heading = h('h3', null, t('nearby.result', { hazard: t(`hazard.${hazard()}`) }));
+      results.replaceChildren(heading, fc.features.length ? ol : h('p', null, t('place.noShelters')));
+      heading.scrollIntoView({ block: 'start', behavior: 'smooth' });
     } catch (e) {
       results.replaceChildren(errorBox(e.message));
     }
@@ -39,7 +39,7 @@ export function createNearbyPane(root, { onLocated, onShowShelter }) {
       results.replaceChildren(errorBox(t('nearby.unsupported')));
       return;
     }
-    results.replaceChildren(statusBox(t('nearby.locating')));
+    results.replaceChildren(statusLine(t('nearby.locating')));
     navigator.geolocation.getCurrentPosition(
       (pos) => {
         here = [pos.coords.longitude, pos.coords.latitude];

@@ -4,7 +4,7 @@
 import { at } from '../lib/api.js';
 import { pick, t } from '../lib/i18n.js';
 import { featureContent } from '../lib/popup.js';
-import { el, errorBox, statusBox } from './format.js';
+import { errorBox, h, statusLine } from '../lib/dom.js';
 import { hazard, hazardSelect, onHazardChange } from './hazard.js';
 import { shelterItem } from './shelter-item.js';
 
@@ -24,8 +24,8 @@ export function createPlacePane(root, { onShowShelter }) {
     last = [lon, lat, hit];
     controller?.abort();
     controller = new AbortController();
-    const body = el('div', 'place-body');
-    const picked = el('section', 'place-feature');
+    const body = h('div', 'place-body');
+    const picked = h('section', 'place-feature');
     root.replaceChildren(picked, hazardSelect('place-hazard'), body);
     if (hit) {
       Promise.resolve(hit.feature)
@@ -33,7 +33,7 @@ export function createPlacePane(root, { onShowShelter }) {
         .then((parts) => picked.append(...parts));
     }
     else picked.hidden = true;
-    body.append(statusBox(t('place.loading')));
+    body.append(statusLine(t('place.loading')));
     try {
       const res = await at(lon, lat, hazard(), { signal: controller.signal });
       body.replaceChildren(...render(res, { onShowShelter }));
@@ -46,7 +46,7 @@ export function createPlacePane(root, { onShowShelter }) {
 }
 
 function render(res, { onShowShelter }) {
-  const out = [el('p', 'coords', t('place.coords', { lat: res.lat.toFixed(5), lon: res.lon.toFixed(5) }))];
+  const out = [h('p', 'coords', t('place.coords', { lat: res.lat.toFixed(5), lon: res.lon.toFixed(5) }))];
   const byId = Object.fromEntries(res.layers.map((l) => [l.id, l]));
   if (byId.zoning) out.push(zoning(byId.zoning));
   if (byId.heritage) out.push(heritage(byId.heritage));
@@ -59,22 +59,22 @@ function render(res, { onShowShelter }) {
 }
 
 function section(title) {
-  const s = el('section', 'place-section');
-  s.append(el('h3', null, title));
+  const s = h('section', 'place-section');
+  s.append(h('h3', null, title));
   return s;
 }
 
 function zoning(layer) {
   const s = section(t('place.zoning'));
   if (layer.features.length === 0) {
-    s.append(el('p', null, t('place.noZoning')));
+    s.append(h('p', null, t('place.noZoning')));
     return s;
   }
   for (const f of layer.features) {
     const p = f.properties;
-    s.append(el('p', 'zone-name', p['用途地域'] ?? f.label ?? ''));
+    s.append(h('p', 'zone-name', p['用途地域'] ?? f.label ?? ''));
     if (p['容積率'] != null || p['建蔽率'] != null) {
-      s.append(el('p', 'zone-ratios', t('place.far', { far: p['容積率'] ?? '—', bcr: p['建蔽率'] ?? '—' })));
+      s.append(h('p', 'zone-ratios', t('place.far', { far: p['容積率'] ?? '—', bcr: p['建蔽率'] ?? '—' })));
     }
   }
   return s;
@@ -83,27 +83,27 @@ function zoning(layer) {
 function heritage(layer) {
   const s = section(t('place.heritage'));
   if (layer.features.length === 0) {
-    s.append(el('p', null, t('place.noHeritage')));
+    s.append(h('p', null, t('place.noHeritage')));
     return s;
   }
   s.classList.add('notice');
   for (const f of layer.features) {
     const p = f.properties;
-    s.append(el('p', 'heritage-name', t('place.inHeritage', { name: p['遺跡名'] ?? f.label ?? '' })));
+    s.append(h('p', 'heritage-name', t('place.inHeritage', { name: p['遺跡名'] ?? f.label ?? '' })));
     const meta = [p['時代'], p['種別']].filter(Boolean).join('・');
-    if (meta) s.append(el('p', null, meta));
+    if (meta) s.append(h('p', null, meta));
   }
-  s.append(el('p', null, t('place.heritageTodo')), el('p', 'contact', t('place.heritageContact')));
+  s.append(h('p', null, t('place.heritageTodo')), h('p', 'contact', t('place.heritageContact')));
   return s;
 }
 
 function shelters(list, from, onShow) {
   const s = section(t('place.shelters', { hazard: t(`hazard.${hazard()}`) }));
   if (list.length === 0) {
-    s.append(el('p', null, t('place.noShelters')));
+    s.append(h('p', null, t('place.noShelters')));
     return s;
   }
-  const ol = el('ol', 'shelter-list');
+  const ol = h('ol', 'shelter-list');
   for (const f of list) ol.append(shelterItem(f, { from, onShow, level: 'h4' }));
   s.append(ol);
   return s;
@@ -111,10 +111,10 @@ function shelters(list, from, onShow) {
 
 function others(layer) {
   const s = section(t('place.nearby', { layer: pick(layer.title) }));
-  const ul = el('ul', 'plain-list');
+  const ul = h('ul', 'plain-list');
   for (const f of layer.features.slice(0, 5)) {
     const label = f.label ?? Object.values(f.properties).find((v) => typeof v === 'string') ?? `#${f.id}`;
-    ul.append(el('li', null, f.distance_m ? `${label}（${Math.round(f.distance_m)} m）` : label));
+    ul.append(h('li', null, f.distance_m ? `${label}（${Math.round(f.distance_m)} m）` : label));
   }
   s.append(ul);
   return s;

@@ -2,7 +2,7 @@
 // list of buttons; choosing one flies there, highlights it and opens its popup.
 import { layerInfo, search } from '../lib/api.js';
 import { pick, t } from '../lib/i18n.js';
-import { el, errorBox, statusBox } from './format.js';
+import { errorBox, h, statusLine } from '../lib/dom.js';
 
 /**
  * @param {HTMLFormElement} form
@@ -15,7 +15,7 @@ export function createSearch(form, root, { open, onSelect }) {
   const run = async (q) => {
     last = q;
     open();
-    root.replaceChildren(statusBox(t('popup.loading')));
+    root.replaceChildren(statusLine(t('popup.loading')));
     try {
       const fc = await search(q, { limit: 30 });
       root.replaceChildren(await results(q, fc.features, onSelect));
@@ -32,18 +32,18 @@ export function createSearch(form, root, { open, onSelect }) {
 }
 
 async function results(q, features, onSelect) {
-  const wrap = el('div');
-  const summary = el('p', 'status', features.length ? t('search.count', { q, n: features.length }) : t('search.none', { q }));
+  const wrap = h('div');
+  const summary = h('p', 'status', features.length ? t('search.count', { q, n: features.length }) : t('search.none', { q }));
   summary.setAttribute('role', 'status');
   wrap.append(summary);
-  const ul = el('ul', 'result-list');
+  const ul = h('ul', 'result-list');
   for (const f of features) {
     const info = await layerInfo(f.layer);
-    const b = el('button', 'result');
+    const b = h('button', 'result');
     b.type = 'button';
-    b.append(el('span', 'result-name', f.label ?? f.matched?.value ?? ''), el('span', 'result-meta', resultMeta(f, info)));
+    b.append(h('span', 'result-name', f.label ?? f.matched?.value ?? ''), h('span', 'result-meta', resultMeta(f, info)));
     b.addEventListener('click', () => onSelect(f));
-    const li = el('li');
+    const li = h('li');
     li.append(b);
     ul.append(li);
   }

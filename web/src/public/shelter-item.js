@@ -1,7 +1,8 @@
 // One shelter as a list item: name, kind, address, the hazards it serves (as text), the
 // distance and direction when known, a walking-route link and a "show on map" button.
 import { getLang, t } from '../lib/i18n.js';
-import { direction, distance, el, walkMinutes, walkingRouteUrl } from './format.js';
+import { h } from '../lib/dom.js';
+import { direction, distance, walkMinutes, walkingRouteUrl } from './format.js';
 import { servedHazards } from './hazard.js';
 
 /**
@@ -11,29 +12,29 @@ import { servedHazards } from './hazard.js';
 export function shelterItem(f, { from, onShow, level = 'h3' } = {}) {
   const p = f.properties;
   const name = p['名称'] ?? '';
-  const li = el('li', 'shelter');
-  li.append(ja(el(level, 'shelter-name', name)));
+  const li = h('li', 'shelter');
+  li.append(ja(h(level, 'shelter-name', name)));
   if (f.distance_m != null) {
     const parts = [f.distance_m < 10 ? t('shelter.nextTo') : t('shelter.distance', { d: distance(f.distance_m) })];
     if (f.bearing_deg != null) parts.push(t('shelter.direction', { dir: direction(f.bearing_deg) }));
     parts.push(t('shelter.walk', { min: walkMinutes(f.distance_m) }));
-    li.append(el('p', 'shelter-distance', parts.join(sep())));
+    li.append(h('p', 'shelter-distance', parts.join(sep())));
   }
-  if (p['種別']) li.append(ja(el('p', 'shelter-kind', p['種別'])));
-  if (p['住所']) li.append(ja(el('p', 'shelter-address', p['住所'])));
+  if (p['種別']) li.append(ja(h('p', 'shelter-kind', p['種別'])));
+  if (p['住所']) li.append(ja(h('p', 'shelter-address', p['住所'])));
   const served = servedHazards(p);
-  li.append(el('p', 'shelter-hazards', served.length ? t('shelter.hazards', { list: served.join(sep()) }) : t('shelter.noHazards')));
-  const actions = el('div', 'shelter-actions');
+  li.append(h('p', 'shelter-hazards', served.length ? t('shelter.hazards', { list: served.join(sep()) }) : t('shelter.noHazards')));
+  const actions = h('div', 'shelter-actions');
   const coords = f.geometry?.coordinates;
   if (onShow) {
-    const b = el('button', 'secondary', t('shelter.show'));
+    const b = h('button', 'secondary', t('shelter.show'));
     b.type = 'button';
     b.setAttribute('aria-label', t('shelter.showLabel', { name }));
     b.addEventListener('click', () => onShow(f));
     actions.append(b);
   }
   if (coords) {
-    const a = el('a', 'route-link', t('shelter.route'));
+    const a = h('a', 'route-link', t('shelter.route'));
     a.href = walkingRouteUrl(coords, from);
     a.target = '_blank';
     a.rel = 'noopener';

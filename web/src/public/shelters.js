@@ -2,7 +2,7 @@
 // hazards it serves, filterable by hazard, reachable without the map (skip link, toolbar).
 import { items } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
-import { el, errorBox, statusBox } from './format.js';
+import { errorBox, h, statusLine } from '../lib/dom.js';
 import { HAZARDS, HAZARD_FIELD } from './hazard.js';
 import { shelterItem } from './shelter-item.js';
 
@@ -14,11 +14,11 @@ import { shelterItem } from './shelter-item.js';
 export function createSheltersPane(root, { onShowShelter }) {
   let features = null;
   let filter = '';
-  const list = el('div', 'shelters-results');
+  const list = h('div', 'shelters-results');
   const render = async () => {
-    root.replaceChildren(el('p', null, t('shelters.intro')), filterSelect(), list);
+    root.replaceChildren(h('p', null, t('shelters.intro')), filterSelect(), list);
     if (!features) {
-      list.replaceChildren(statusBox(t('popup.loading')));
+      list.replaceChildren(statusLine(t('popup.loading')));
       try {
         features = (await items('shelters', { limit: 1000 })).features;
       } catch (e) {
@@ -30,17 +30,17 @@ export function createSheltersPane(root, { onShowShelter }) {
   };
   const fill = () => {
     const shown = filter ? features.filter((f) => f.properties[HAZARD_FIELD[filter]] === true) : features;
-    const ul = el('ul', 'shelter-list');
+    const ul = h('ul', 'shelter-list');
     for (const f of shown) ul.append(shelterItem(f, { onShow: onShowShelter }));
-    const count = el('p', 'status', t('shelter.count', { n: shown.length }));
+    const count = h('p', 'status', t('shelter.count', { n: shown.length }));
     count.setAttribute('role', 'status');
     list.replaceChildren(count, ul);
   };
   function filterSelect() {
-    const wrap = el('div', 'field');
-    const label = el('label', null, t('hazard.label'));
+    const wrap = h('div', 'field');
+    const label = h('label', null, t('hazard.label'));
     label.htmlFor = 'shelters-filter';
-    const select = el('select');
+    const select = h('select');
     select.id = 'shelters-filter';
     select.append(new Option(t('hazard.all'), '', false, filter === ''));
     for (const h of HAZARDS) select.append(new Option(t(`hazard.${h}`), h, false, filter === h));

@@ -1,8 +1,8 @@
 // 閲覧申請 (web approval): ask for a locked layer or attributes with a reason and period, see
 // my requests and their state, and — for approvers — decide pending requests with a comment.
-import { api } from './api.js';
-import { fmtDate, h, say, statusLine, uid } from './dom.js';
-import { pick, t } from './i18n.js';
+import { request } from '../lib/api.js';
+import { fmtDate, h, say, statusLine, uid } from '../lib/dom.js';
+import { pick, t } from '../lib/i18n.js';
 
 /**
  * Mount the access-request panel in `el`. `me` is `/auth/me` (with `requestable`); `titles`
@@ -16,13 +16,13 @@ export function mountAccessRequests(el, { me, titles = {} }) {
   const refresh = async () => {
     try {
       const [own, todo] = await Promise.all([
-        api('/api/access-requests'),
-        api('/api/access-requests?pending=1'),
+        request('/api/access-requests'),
+        request('/api/access-requests?pending=1'),
       ]);
       renderMine(mine, own.requests ?? [], titleOf);
       renderPending(pending, todo.requests ?? [], titleOf, status, refresh);
     } catch (e) {
-      say(status, e.text, { error: true });
+      say(status, e.message, { error: true });
     }
   };
   el.replaceChildren(
@@ -73,12 +73,12 @@ function requestForm(me, status, refresh) {
     submit.disabled = true;
     try {
       const body = { layer: r.layer, attributes: r.hidden_attributes ?? null, reason: reason.value, days: Number(days.value) };
-      const created = await api('/api/access-requests', { method: 'POST', json: body });
+      const created = await request('/api/access-requests', { method: 'POST', json: body });
       say(status, t('req.sent', { id: created.id }));
       reason.value = '';
       await refresh();
     } catch (e) {
-      say(status, e.text, { error: true });
+      say(status, e.message, { error: true });
     } finally {
       submit.disabled = false;
     }
@@ -132,11 +132,11 @@ function pendingItem(r, titleOf, status, refresh) {
     const key = action === 'approve' ? 'req.confirm.approve' : 'req.confirm.reject';
     if (!window.confirm(t(key, { id: r.id, user: r.user, layer: titleOf(r.layer) }))) return;
     try {
-      await api(`/api/access-requests/${r.id}/${action}`, { method: 'POST', json: { comment: comment.value } });
+      await request(`/api/access-requests/${r.id}/${action}`, { method: 'POST', json: { comment: comment.value } });
       say(status, t('req.decided', { id: r.id, action: t(action === 'approve' ? 'req.approve' : 'req.reject') }));
       await refresh();
     } catch (e) {
-      say(status, e.text, { error: true });
+      say(status, e.message, { error: true });
     }
   };
   const approve = h('button', { type: 'button', class: 'primary', onclick: () => decide('approve') }, t('req.approve'));

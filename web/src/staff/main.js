@@ -1,37 +1,27 @@
-// Staff view (/staff): sign-in, the staff map cut to the caller's view, layer list with
-// restricted badges, 閲覧申請, uploads with their validation report, and pipe-map printing.
-import { createMap } from '../lib/map.js';
+// Staff view (/staff): sign-in, the staff map cut to the caller's view, the shared layer list
+// with 職員限定 badges, the clicked features (職員限定 attributes marked), 閲覧申請, uploads
+// with their validation report, and pipe-map printing through the shared print layout.
+import './strings.js';
+import './staff.css';
+import { getJson, layerInfo, onSessionExpired, publicFields } from '../lib/api.js';
+import { watchNetwork } from '../lib/banner.js';
+import { h, icon } from '../lib/dom.js';
+import { getLang, initLang, onLangChange, setLang, t } from '../lib/i18n.js';
+import { mountLayerList } from '../lib/layers.js';
+import { createMap, onStyleReady } from '../lib/map.js';
+import { featureStack, featuresAt, withFullFeatures } from '../lib/popup.js';
+import { mountPrintForm } from '../lib/print-form.js';
 import { mountAccessRequests } from './access-requests.js';
-import { api, onSessionExpired } from './api.js';
-import { mountFeatureInfo } from './featureinfo.js';
-import { lang, setLang, t } from './i18n.js';
-import { layerTitles, mountLayerList } from './layers.js';
-import { mountPrint } from './print.js';
 import { mountSignIn, whoAmI } from './signin.js';
 import { mountUploads } from './uploads.js';
-import './staff.css';
 
 const EXPIRED = 'kashimap.expired';
 const $ = (id) => document.getElementById(id);
 
-function applyLanguage() {
-  const l = lang();
-  document.documentElement.lang = l;
+/** Title, skip link and the language button follow the language (the rest via data-i18n). */
+function labelPage() {
   document.title = t('app.title');
-  $('app-title').textContent = t('app.title');
-  $('skip').textContent = t('app.skip');
-  const sw = $('lang-switch');
-  sw.textContent = t('lang.switch');
-  sw.lang = l === 'ja' ? 'en' : 'ja';
-  sw.addEventListener('click', () => {
-    setLang(l === 'ja' ? 'en' : 'ja');
-    location.reload();
-  });
-}
-
-/** Reload the page so the map, tiles and panels all follow the new identity. */
-function reloadAs() {
-  location.reload();
+  $('lang-switch').lang = getLang() === 'ja' ? 'en' : 'ja';
 }
 
 function sessionExpired() {
@@ -47,7 +37,7 @@ function takeNotice() {
   try {
     const flag = sessionStorage.getItem(EXPIRED);
     sessionStorage.removeItem(EXPIRED);
-    return flag ? t('signin.expired') : '';
+    return flag ? t('net.expired') : '';
   } catch {
     return '';
   }
@@ -77,38 +67,132 @@ async function refreshLayer(map, layer) {
   const src = map.getSource(layer);
   if (!src?.setTiles) return;
   try {
-    const tj = await api(`/tiles/${encodeURIComponent(layer)}.json?t=${Date.now()}`);
+    const tj = await getJson(`/tiles/${encodeURIComponent(layer)}.json?t=${Date.now()}`);
     src.setTiles(tj.tiles);
   } catch {
     // the map keeps the old picture until the next reload
   }
 }
 
+/** 職員限定 = the caller's view of the layer is not the public one (`/auth/me`). */
+const restricted = (me, id) => me?.layers?.[id]?.public === false;
+
+/** The attributes shown, under a restricted layer's name. */
+function attributesNote(me, id) {
+  const names = me?.layers?.[id]?.attributes ?? [];
+  return restricted(me, id) && names.length ? t('layers.attrs', { list: names.join('、') }) : null;
+}
+
+/** `isRestrictedField` for one layer: what the anonymous caller does not get. */
+async function restrictedFields(me, layer) {
+  if (!restricted(me, layer)) return () => false;
+  const open = await publicFields(layer);
+  return (name) => open != null && !open.has(name);
+}
+
+/** 「選択した地物」: the features under a click, with the shared attribute lists. */
+function mountFeaturePanel(el, map, layers, me) {
+  let shown = [];
+  let seq = 0;
+  const render = async () => {
+    const run = ++seq;
+    const head = h('h2', null, t('feature.heading'));
+    if (!shown.length) return el.replaceChildren(head, h('p', 'hint', t('feature.hint')));
+    const close = h('button', { type: 'button', onclick: () => ((shown = []), render()) }, t('popup.close'));
+    const parts = await Promise.all(
+      shown.map(async ([layer, features]) => {
+        const opts = { headingLevel: 'h3', isRestrictedField: await restrictedFields(me, layer) };
+        return { layer, features, opts, section: await featureStack(layer, features, opts) };
+      }),
+    );
+    if (run !== seq) return;
+    el.replaceChildren(head, ...parts.map((p) => p.section), close);
+    for (const { layer, features, opts, section } of parts) {
+      withFullFeatures(layer, features, opts, (full) => run === seq && section.replaceWith(full));
+    }
+  };
+  map.on('click', (ev) => {
+    shown = [];
+    let room = 5;
+    for (const [layer, features] of featuresAt(map, ev.point, layers.ids(), 6)) {
+      if (room <= 0) break;
+      shown.push([layer, features.slice(0, room)]);
+      room -= features.length;
+    }
+    render();
+  });
+  render();
+  return { render };
+}
+
+/** 「管路図を印刷」: the shared print form, titled for staff, with who printed it. */
+function mountPrint(el, map, layers, me) {
+  const body = h('div');
+  const head = h('h2', null, t('staff.print.heading'));
+  el.replaceChildren(head, body);
+  el.hidden = false;
+  const who = me.department ? `${me.user}（${me.department}）` : me.user;
+  const form = mountPrintForm(body, map, layers, {
+    title: () => t('staff.print.title'),
+    notes: () => [t('staff.print.by', { user: who }), t('staff.print.note')],
+    label: () => [icon('print'), ' ', t('staff.print.button')],
+  });
+  return {
+    render() {
+      head.textContent = t('staff.print.heading');
+      form.render();
+    },
+  };
+}
+
+/** The panels that need a session and not the map's style: 閲覧申請, uploads. */
+async function mountStaffPanels(map, me) {
+  const infos = await Promise.all(Object.keys(me.layers ?? {}).map((id) => layerInfo(id)));
+  const titles = Object.fromEntries(infos.map((i) => [i.id, i.title]));
+  const panels = () => {
+    $('panel-requests').hidden = false;
+    mountAccessRequests($('panel-requests'), { me, titles });
+    mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer) });
+  };
+  panels();
+  onLangChange(panels);
+}
+
 async function start() {
-  applyLanguage();
+  initLang();
+  labelPage();
+  watchNetwork();
+  $('lang-switch').addEventListener('click', () => setLang(getLang() === 'ja' ? 'en' : 'ja'));
   const map = createMap($('map'), { style: 'staff' });
   let me = null;
   let notice = takeNotice();
   try {
     me = await whoAmI();
   } catch (e) {
-    notice = e.text;
+    notice = e.message;
   }
-  mountSignIn($('panel-signin'), { me, notice, onChange: reloadAs });
-  const titles = await layerTitles();
-  mountLayerList($('panel-layers'), { map, me, titles });
-  mountFeatureInfo($('panel-feature'), { map, titles });
+  // sign-in and sign-out reload the page: the style, tiles and panels follow the new identity
+  const signIn = () => mountSignIn($('panel-signin'), { me, notice, onChange: () => location.reload() });
+  signIn();
+  onLangChange(() => {
+    labelPage();
+    notice = '';
+    signIn();
+  });
   document.body.classList.toggle('signed-in', Boolean(me));
   watchSession(me);
-  if (!me) return;
-  $('panel-print').hidden = false;
-  window.kashimapPrint = mountPrint($('panel-print'), { map, me, sheet: $('print-sheet') });
-  $('panel-requests').hidden = false;
-  mountAccessRequests($('panel-requests'), { me, titles });
-  mountUploads($('panel-uploads'), {
-    me,
-    titles,
-    onPublished: (layer) => refreshLayer(map, layer),
+  if (me) mountStaffPanels(map, me);
+  onStyleReady(map, () => {
+    const layers = mountLayerList($('panel-layers'), map, {
+      isRestricted: (id) => restricted(me, id),
+      note: (id) => attributesNote(me, id),
+      legendOpen: false,
+    });
+    const features = mountFeaturePanel($('panel-feature'), map, layers, me);
+    onLangChange(() => features.render());
+    if (!me) return;
+    const print = mountPrint($('panel-print'), map, layers, me);
+    onLangChange(() => print.render());
   });
 }
 

@@ -1,7 +1,7 @@
 // The validation report of an upload, readable in Japanese: the verdict, a summary, then every
 // problem with its severity (as text), message and place (feature, line, column).
-import { h } from './dom.js';
-import { pick, t } from './i18n.js';
+import { h } from '../lib/dom.js';
+import { pick, t } from '../lib/i18n.js';
 
 /** A problem's place (feature, line, column, file) as words. */
 export function whereText(w) {

@@ -1,12 +1,12 @@
 // Sign-in panel: the form when signed out, who I am and 「ログアウト」 when signed in.
-import { api } from './api.js';
-import { h, say, statusLine, uid } from './dom.js';
-import { t } from './i18n.js';
+import { request } from '../lib/api.js';
+import { h, say, statusLine, uid } from '../lib/dom.js';
+import { t } from '../lib/i18n.js';
 
 /** Who is signed in (`GET /auth/me`), or null. Network errors propagate. */
 export async function whoAmI() {
   try {
-    return await api('/auth/me', { session: false });
+    return await request('/auth/me', { session: false });
   } catch (e) {
     if (e.status === 401) return null;
     throw e;
@@ -60,10 +60,10 @@ function signInForm(notice, onChange) {
     button.disabled = true;
     say(status, t('signin.busy'));
     try {
-      await api('/auth/login', { method: 'POST', json: { username: user.value.trim(), password: pass.value }, session: false });
+      await request('/auth/login', { method: 'POST', json: { username: user.value.trim(), password: pass.value }, session: false });
       onChange(await whoAmI());
     } catch (e) {
-      say(status, e.text ?? String(e), { error: true });
+      say(status, e.message, { error: true });
       pass.value = '';
       pass.focus();
     } finally {
@@ -80,10 +80,10 @@ function signedIn(me, onChange) {
   out.addEventListener('click', async () => {
     out.disabled = true;
     try {
-      await api('/auth/logout', { method: 'POST', session: false });
+      await request('/auth/logout', { method: 'POST', session: false });
       onChange(null);
     } catch (e) {
-      say(status, e.text, { error: true });
+      say(status, e.message, { error: true });
       out.disabled = false;
     }
   });

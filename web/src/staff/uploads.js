@@ -1,8 +1,8 @@
 // データ更新: upload a new version of a layer, read its validation report, publish it, see the
 // version history and roll back — each step that changes the live map asks for confirmation.
-import { api } from './api.js';
-import { fmtDate, h, say, statusLine, uid } from './dom.js';
-import { pick, t } from './i18n.js';
+import { request } from '../lib/api.js';
+import { fmtDate, h, say, statusLine, uid } from '../lib/dom.js';
+import { pick, t } from '../lib/i18n.js';
 import { renderReport, whereText } from './report.js';
 
 /** Accepted upload formats (docs/upload-guide.md §2). */
@@ -106,14 +106,14 @@ async function send(ctx, fd) {
   result.replaceChildren();
   say(status, t('up.busy'));
   try {
-    const staged = await api(`/api/layers/${encodeURIComponent(layer.value)}/uploads`, { method: 'POST', form: fd, timeout: 30 * 60_000 });
+    const staged = await request(`/api/layers/${encodeURIComponent(layer.value)}/uploads`, { method: 'POST', form: fd, timeout: 30 * 60_000 });
     say(status, t('rep.accepted'));
     const publish = h('button', { type: 'button', class: 'primary' }, t('up.publish'));
     publish.addEventListener('click', () => doPublish(ctx, staged, publish));
     result.replaceChildren(renderReport(staged.report), publish);
     await loadVersions(ctx);
   } catch (e) {
-    say(status, e.text, { error: true });
+    say(status, e.message, { error: true });
     if (e.body?.report) result.replaceChildren(renderReport(e.body.report));
     else result.replaceChildren(errorDetails(e));
     offerSourceLayers(ctx, e);
@@ -141,13 +141,13 @@ async function doPublish(ctx, staged, button) {
   button.disabled = true;
   try {
     const url = `/api/layers/${encodeURIComponent(staged.layer)}/uploads/${encodeURIComponent(staged.id)}/publish`;
-    const res = await api(url, { method: 'POST', timeout: 5 * 60_000 });
+    const res = await request(url, { method: 'POST', timeout: 5 * 60_000 });
     say(ctx.status, t('up.published', { version: res.published?.version ?? staged.version }));
     button.remove();
     await loadVersions(ctx);
     ctx.onPublished(staged.layer);
   } catch (e) {
-    say(ctx.status, e.text, { error: true });
+    say(ctx.status, e.message, { error: true });
     button.disabled = false;
   }
 }
@@ -155,13 +155,13 @@ async function doPublish(ctx, staged, button) {
 async function loadVersions(ctx) {
   const id = ctx.layer.value;
   try {
-    const body = await api(`/api/layers/${encodeURIComponent(id)}/versions`);
+    const body = await request(`/api/layers/${encodeURIComponent(id)}/versions`);
     ctx.history.replaceChildren(
       h('h3', {}, t('up.versions')),
       h('ul', { class: 'version-list' }, (body.versions ?? []).map((v) => versionItem(ctx, id, v))),
     );
   } catch (e) {
-    say(ctx.status, e.text, { error: true });
+    say(ctx.status, e.message, { error: true });
   }
 }
 
@@ -188,11 +188,11 @@ function versionItem(ctx, layer, v) {
 async function activate(ctx, layer, version) {
   if (!window.confirm(t('up.confirm.activate', { layer, version }))) return;
   try {
-    await api(`/api/layers/${encodeURIComponent(layer)}/versions/${version}/activate`, { method: 'POST', timeout: 5 * 60_000 });
+    await request(`/api/layers/${encodeURIComponent(layer)}/versions/${version}/activate`, { method: 'POST', timeout: 5 * 60_000 });
     say(ctx.status, t('up.activated', { version }));
     await loadVersions(ctx);
     ctx.onPublished(layer);
   } catch (e) {
-    say(ctx.status, e.text, { error: true });
+    say(ctx.status, e.message, { error: true });
   }
 }

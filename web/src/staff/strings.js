@@ -1,10 +1,12 @@
-// The staff view's words, Japanese first. The lead will merge this dictionary into the shared
-// i18n module (web/src/lib) once it lands; keys are stable.
+// Texts of the staff view (Japanese first, English). The shared modules' texts are in
+// ../lib/strings.js; `layers.heading` is adjusted here (レイヤー, the staff's word).
+import { addStrings } from '../lib/i18n.js';
 
-const DICT = {
+addStrings({
   ja: {
     'app.title': 'かしまっぷ 職員用',
     'app.skip': '地図へ移動',
+    'app.panels': '操作パネル',
     'lang.switch': 'English',
     'signin.heading': '職員ログイン',
     'signin.user': 'ユーザー名',
@@ -14,21 +16,12 @@ const DICT = {
     'signin.out': 'ログアウト',
     'signin.as': '{user}（{department}）',
     'signin.contractor': '受託者',
-    'signin.expired': 'セッションの有効期限が切れました。もう一度ログインしてください。',
     'signin.required': 'ユーザー名とパスワードを入力してください。',
     'signin.hint': 'ログインすると、権限に応じた職員限定レイヤーと属性が表示されます。',
-    'err.network': 'サーバーに接続できません。ネットワークの接続を確認してください。',
-    'err.timeout': 'サーバーの応答がありません（時間切れ）。しばらくしてからもう一度お試しください。',
-    'err.server': 'サーバーでエラーが発生しました（{status}）。時間をおいてもう一度お試しください。',
-    'err.forbidden': 'この操作の権限がありません。',
     'layers.heading': 'レイヤー',
-    'layers.restricted': '職員限定',
-    'layers.limited': '限定公開',
-    'layers.public': '公開',
     'layers.attrs': '表示できる属性: {list}',
     'layers.none': '表示できるレイヤーがありません。',
     'feature.heading': '選択した地物',
-    'feature.close': '閉じる',
     'feature.hint': '地図上の地物をクリックすると属性を表示します。',
     'req.heading': '閲覧申請',
     'req.none': '申請できるレイヤーはありません。',
@@ -42,7 +35,6 @@ const DICT = {
     'req.mine': '自分の申請',
     'req.mine.none': '申請はありません。',
     'req.pending': '決裁待ちの申請（承認者用）',
-    'req.pending.none': '決裁待ちの申請はありません。',
     'req.comment': 'コメント',
     'req.approve': '承認',
     'req.reject': '却下',
@@ -113,15 +105,16 @@ const DICT = {
     'rep.where.line': '{n} 行目',
     'rep.where.field': '列「{name}」',
     'rep.where.file': 'ファイル {name}',
-    'print.heading': '印刷',
-    'print.title': '鹿島市 管路図（職員・受託者用）',
-    'print.button': '管路図を印刷',
-    'print.meta': '{date} 出力・{user}',
-    'print.note': '印刷した図面の取り扱いに注意してください（職員・受託者限定）。',
+    'staff.print.heading': '印刷',
+    'staff.print.title': '鹿島市 管路図（職員・受託者用）',
+    'staff.print.button': '管路図を印刷',
+    'staff.print.by': '出力者：{user}',
+    'staff.print.note': '印刷した図面の取り扱いに注意してください（職員・受託者限定）。',
   },
   en: {
     'app.title': 'Kashimap for staff',
     'app.skip': 'Skip to the map',
+    'app.panels': 'Panels',
     'lang.switch': '日本語',
     'signin.heading': 'Staff sign-in',
     'signin.user': 'User name',
@@ -131,21 +124,12 @@ const DICT = {
     'signin.out': 'Sign out',
     'signin.as': '{user} ({department})',
     'signin.contractor': 'contractor',
-    'signin.expired': 'Your session has expired. Please sign in again.',
     'signin.required': 'Enter your user name and password.',
     'signin.hint': 'After signing in you see the restricted layers and attributes your role allows.',
-    'err.network': 'Cannot reach the server. Check your network connection.',
-    'err.timeout': 'The server did not answer in time. Please try again later.',
-    'err.server': 'The server had an error ({status}). Please try again later.',
-    'err.forbidden': 'You may not do this.',
     'layers.heading': 'Layers',
-    'layers.restricted': 'Staff only',
-    'layers.limited': 'Restricted',
-    'layers.public': 'Public',
     'layers.attrs': 'Attributes shown: {list}',
     'layers.none': 'No layers to show.',
     'feature.heading': 'Selected feature',
-    'feature.close': 'Close',
     'feature.hint': 'Click a feature on the map to see its attributes.',
     'req.heading': 'Access requests',
     'req.none': 'There is nothing you can request.',
@@ -159,7 +143,6 @@ const DICT = {
     'req.mine': 'My requests',
     'req.mine.none': 'No requests.',
     'req.pending': 'Waiting for my decision',
-    'req.pending.none': 'Nothing is waiting for you.',
     'req.comment': 'Comment',
     'req.approve': 'Approve',
     'req.reject': 'Reject',
@@ -230,43 +213,10 @@ const DICT = {
     'rep.where.line': 'line {n}',
     'rep.where.field': 'column “{name}”',
     'rep.where.file': 'file {name}',
-    'print.heading': 'Print',
-    'print.title': 'Kashima City water mains (staff and contractors)',
-    'print.button': 'Print the pipe map',
-    'print.meta': 'Printed {date} by {user}',
-    'print.note': 'Handle printed maps with care (staff and contractors only).',
+    'staff.print.heading': 'Print',
+    'staff.print.title': 'Kashima City water mains (staff and contractors)',
+    'staff.print.button': 'Print the pipe map',
+    'staff.print.by': 'Printed by {user}',
+    'staff.print.note': 'Handle printed maps with care (staff and contractors only).',
   },
-};
-
-const KEY = 'kashimap.lang';
-
-/** The current language: `ja` unless the user chose English. */
-export function lang() {
-  try {
-    return localStorage.getItem(KEY) === 'en' ? 'en' : 'ja';
-  } catch {
-    return 'ja';
-  }
-}
-
-/** Remember the language (the page reloads to redraw every panel in it). */
-export function setLang(l) {
-  try {
-    localStorage.setItem(KEY, l);
-  } catch {
-    // private mode: the choice lasts for this page only
-  }
-}
-
-/** The text for `key` with `{name}` placeholders filled from `vars`. */
-export function t(key, vars = {}) {
-  const s = DICT[lang()][key] ?? DICT.ja[key] ?? key;
-  return s.replace(/\{(\w+)\}/g, (_, k) => (vars[k] ?? '').toString());
-}
-
-/** A `{ja, en}` pair (as the server sends) in the current language. */
-export function pick(msg) {
-  if (msg == null) return '';
-  if (typeof msg === 'string') return msg;
-  return msg[lang()] ?? msg.ja ?? msg.en ?? '';
-}
+});
