@@ -15,7 +15,7 @@ use super::extract::{BaseUrl, Path};
 use super::{ApiError, cache_headers};
 use crate::access::{LayerView, Principal};
 use crate::app::App;
-use crate::tile::{RenderedTile, TileCoord, TileMetrics as _, tilejson};
+use crate::tile::{RenderedTile, TileCoord, tilejson};
 
 /// At most this many layers in one tile request.
 const MAX_LAYERS: usize = 16;
@@ -70,14 +70,13 @@ async fn tile(
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &y)?;
     let views = views(&app, &principal, &layers)?;
-    if let Some(hit) = app.tiles.cached(&views, coord) {
-        app.metrics.cache_hit();
+    if let Some(hit) = app.tiles.cached(&views, coord, &app.metrics) {
         return Ok(respond(&hit, &headers, app.config.public_max_age));
     }
     if app.tiles.renders_inline(&views, coord) {
         let tile = app
             .tiles
-            .tile(&views, coord, &app.metrics)
+            .render_missed(&views, coord, &app.metrics)
             .map_err(ApiError::internal)?;
         return Ok(respond(&tile, &headers, app.config.public_max_age));
     }

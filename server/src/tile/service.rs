@@ -150,39 +150,55 @@ impl TileService {
         }))
     }
 
-    /// The cached tile for these views, if any: cheap enough to call on the async runtime,
-    /// so a cache hit never waits for a blocking thread.
-    pub fn cached(&self, views: &[LayerView], coord: TileCoord) -> Option<Arc<RenderedTile>> {
-        let cache = self.cache.as_ref()?;
-        let key = CacheKey {
-            coord,
-            classes: views.iter().map(|v| v.class.clone()).collect(),
-        };
-        cache.get(&key)
+    /// The cached tile for these views, if any (counted as a hit): cheap enough to call on
+    /// the async runtime, so a cache hit never waits for a blocking thread.
+    pub fn cached(
+        &self,
+        views: &[LayerView],
+        coord: TileCoord,
+        metrics: &dyn TileMetrics,
+    ) -> Option<Arc<RenderedTile>> {
+        let hit = self.cache.as_ref()?.get(&Self::key(views, coord))?;
+        metrics.cache_hit();
+        Some(hit)
     }
 
-    /// Returns the tile for these views, from the cache or freshly rendered.
+    /// Returns the tile for these views, from the cache or freshly rendered. For callers
+    /// that waited (for a CPU slot) after a miss: another request may have rendered it since.
     pub fn tile(
         &self,
         views: &[LayerView],
         coord: TileCoord,
         metrics: &dyn TileMetrics,
     ) -> Result<Arc<RenderedTile>, TileError> {
-        let key = CacheKey {
-            coord,
-            classes: views.iter().map(|v| v.class.clone()).collect(),
-        };
-        if let Some(hit) = self.cache.as_ref().and_then(|c| c.get(&key)) {
-            metrics.cache_hit();
-            return Ok(hit);
+        match self.cached(views, coord, metrics) {
+            Some(hit) => Ok(hit),
+            None => self.render_missed(views, coord, metrics),
         }
+    }
+
+    /// Renders a tile the cache did not have (counted as a miss) and caches it.
+    pub fn render_missed(
+        &self,
+        views: &[LayerView],
+        coord: TileCoord,
+        metrics: &dyn TileMetrics,
+    ) -> Result<Arc<RenderedTile>, TileError> {
         metrics.cache_miss();
+        let key = Self::key(views, coord);
         let tile = Arc::new(self.render(views, coord, &key.classes)?);
         metrics.rendered(tile.body.as_ref().map_or(0, Bytes::len));
         if let Some(c) = &self.cache {
             c.insert(key, Arc::clone(&tile));
         }
         Ok(tile)
+    }
+
+    fn key(views: &[LayerView], coord: TileCoord) -> CacheKey {
+        CacheKey {
+            coord,
+            classes: views.iter().map(|v| v.class.clone()).collect(),
+        }
     }
 
     /// Renders without the cache (exports).
