@@ -14,7 +14,9 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-BIN = Path(os.environ.get("KASHIMAP_BIN", ROOT / "target" / "debug" / "kashimap"))
+# The debug binary `cargo build` made: $CARGO_TARGET_DIR is honoured like cargo does.
+TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
+BIN = Path(os.environ.get("KASHIMAP_BIN", TARGET / "debug" / "kashimap"))
 
 
 def free_port():
