@@ -155,6 +155,18 @@ pub(crate) fn clip_line(
 
 /// The part of segment `a`–`b` inside the square, and whether its end was cut.
 fn clip_segment(a: [f64; 2], b: [f64; 2], r: ClipRect) -> Option<([f64; 2], [f64; 2], bool)> {
+    // Most segments lie wholly inside or wholly beyond one side: the same answers as
+    // Liang–Barsky below, without its four divisions.
+    if r.contains(a) && r.contains(b) {
+        return Some((a, b, false));
+    }
+    if (a[0] < r.min && b[0] < r.min)
+        || (a[0] > r.max && b[0] > r.max)
+        || (a[1] < r.min && b[1] < r.min)
+        || (a[1] > r.max && b[1] > r.max)
+    {
+        return None;
+    }
     let d = [b[0] - a[0], b[1] - a[1]];
     let (mut t0, mut t1) = (0.0f64, 1.0f64);
     for (p, q) in [

@@ -19,13 +19,22 @@ const CMD_MOVE_TO: u32 = 1;
 const CMD_LINE_TO: u32 = 2;
 const CMD_CLOSE_PATH: u32 = 7;
 
-pub(crate) fn put_varint(out: &mut Vec<u8>, mut v: u64) {
+#[inline]
+pub(crate) fn put_varint(out: &mut Vec<u8>, v: u64) {
+    // One- and two-byte varints (deltas, tags, most lengths) are written as fixed-size
+    // stores; a variable-length copy would call `memcpy` for two bytes.
     if v < 0x80 {
         out.push(v as u8);
-        return;
+    } else if v < 0x4000 {
+        out.extend_from_slice(&[(v as u8) | 0x80, (v >> 7) as u8]);
+    } else {
+        put_long_varint(out, v);
     }
-    // Longer varints are built on the stack and appended at once: one capacity check
-    // instead of one per byte.
+}
+
+#[inline(never)]
+fn put_long_varint(out: &mut Vec<u8>, mut v: u64) {
+    // Built on the stack and appended at once: one capacity check instead of one per byte.
     let mut buf = [0u8; 10];
     let mut n = 0;
     while v >= 0x80 {
@@ -197,22 +206,85 @@ impl ValueDict {
     }
 }
 
+/// The growable parts of a [`LayerEncoder`], kept per thread between tiles (see
+/// [`Buffers::take`]): a tile then starts with buffers and a value table already grown to
+/// its size, instead of growing them (and rehashing) on every request.
+#[derive(Default)]
+struct Buffers {
+    features: Vec<u8>,
+    /// The current feature's tags, already varint-encoded.
+    tags: Vec<u8>,
+    geom: Vec<u8>,
+    /// Dictionary path: tile value index by [`ValueDict`] number, and the numbers in order.
+    local: HashMap<u32, u32, FxBuild>,
+    numbered: Vec<u32>,
+}
+
+thread_local! {
+    static SPARE: std::cell::Cell<Option<Buffers>> = const { std::cell::Cell::new(None) };
+}
+
+impl Buffers {
+    /// Buffers larger than this (a huge tile's) are freed rather than kept for the next tile.
+    const KEEP_BYTES: usize = 1 << 20;
+
+    /// This thread's spare buffers, emptied, or new ones.
+    fn take() -> Self {
+        let mut b = SPARE.take().unwrap_or_default();
+        b.features.clear();
+        b.tags.clear();
+        b.geom.clear();
+        b.local.clear();
+        b.numbered.clear();
+        b
+    }
+
+    /// Keeps the buffers for this thread's next tile, unless they grew too large.
+    fn give_back(self) {
+        let kept = self.features.capacity() + self.geom.capacity() + self.local.capacity() * 8;
+        if kept <= Self::KEEP_BYTES {
+            SPARE.set(Some(self));
+        }
+    }
+}
+
+/// Key table of one layer: key index by schema column, `u32::MAX` until first used.
+struct Keys<'a> {
+    names: Vec<&'a str>,
+    of_column: Vec<u32>,
+}
+
+impl<'a> Keys<'a> {
+    fn index(&mut self, col: usize, name: &'a str) -> u32 {
+        if col >= self.of_column.len() {
+            self.of_column.resize(col + 1, u32::MAX);
+        }
+        if self.of_column[col] == u32::MAX {
+            self.of_column[col] = self.names.len() as u32;
+            self.names.push(name);
+        }
+        self.of_column[col]
+    }
+}
+
 /// Builds one MVT layer feature by feature, with deduplicated key and value tables.
 pub(crate) struct LayerEncoder<'a> {
     name: &'a str,
     extent: u32,
-    features: Vec<u8>,
     feature_count: usize,
-    keys: Vec<&'a str>,
-    /// Key index by schema column; `u32::MAX` until the column is first used.
-    key_of_column: Vec<u32>,
+    keys: Keys<'a>,
     values: Vec<ValKey<'a>>,
     value_index: HashMap<ValKey<'a>, u32, FxBuild>,
-    /// Dictionary path: tile value index by [`ValueDict`] number, and the numbers in order.
-    local: HashMap<u32, u32, FxBuild>,
-    numbered: Vec<u32>,
-    tags: Vec<u32>,
-    geom: Vec<u8>,
+    /// `Some` until dropped, when it goes back to the thread's spare.
+    buf: Option<Buffers>,
+}
+
+impl Drop for LayerEncoder<'_> {
+    fn drop(&mut self) {
+        if let Some(b) = self.buf.take() {
+            b.give_back();
+        }
+    }
 }
 
 impl<'a> LayerEncoder<'a> {
@@ -220,17 +292,19 @@ impl<'a> LayerEncoder<'a> {
         Self {
             name,
             extent,
-            features: Vec::with_capacity(4096),
             feature_count: 0,
-            keys: Vec::new(),
-            key_of_column: vec![u32::MAX; columns],
+            keys: Keys {
+                names: Vec::new(),
+                of_column: vec![u32::MAX; columns],
+            },
             values: Vec::new(),
             value_index: HashMap::default(),
-            local: HashMap::default(),
-            numbered: Vec::new(),
-            tags: Vec::new(),
-            geom: Vec::new(),
+            buf: Some(Buffers::take()),
         }
+    }
+
+    fn buf(buf: &mut Option<Buffers>) -> &mut Buffers {
+        buf.get_or_insert_with(Buffers::take)
     }
 
     pub(crate) fn feature_count(&self) -> usize {
@@ -239,7 +313,7 @@ impl<'a> LayerEncoder<'a> {
 
     /// Bytes written so far, without the key and value tables.
     pub(crate) fn body_len(&self) -> usize {
-        self.features.len()
+        self.buf.as_ref().map_or(0, |b| b.features.len())
     }
 
     /// Adds one feature. `props` are (column, name, type, value) of visible attributes only.
@@ -247,21 +321,22 @@ impl<'a> LayerEncoder<'a> {
     where
         I: IntoIterator<Item = (usize, &'a str, FieldType, &'a Value)>,
     {
-        self.tags.clear();
+        let b = Self::buf(&mut self.buf);
+        b.tags.clear();
         for (col, name, fty, value) in props {
             let Some(v) = ValKey::of(value, fty) else {
                 continue;
             };
-            let k = self.key_index(col, name);
+            let k = self.keys.index(col, name);
             let next = self.values.len() as u32;
             let vi = *self.value_index.entry(v).or_insert(next);
             if vi == next {
                 self.values.push(v);
             }
-            self.tags.extend([k, vi]);
+            b.tag(k, vi);
         }
-        self.encode_geometry(ty, geom);
-        self.write_feature(id, ty);
+        b.add(id, ty, geom);
+        self.feature_count += 1;
     }
 
     /// Adds one feature whose values are numbered by a [`ValueDict`]; `props` are (column,
@@ -270,48 +345,82 @@ impl<'a> LayerEncoder<'a> {
     where
         I: IntoIterator<Item = (usize, &'a str, u32)>,
     {
-        self.tags.clear();
+        let b = Self::buf(&mut self.buf);
+        b.tags.clear();
         for (col, name, gid) in props {
             if gid == NULL_ID {
                 continue;
             }
-            let k = self.key_index(col, name);
-            let next = self.numbered.len() as u32;
-            let vi = *self.local.entry(gid).or_insert(next);
+            let k = self.keys.index(col, name);
+            let next = b.numbered.len() as u32;
+            let vi = *b.local.entry(gid).or_insert(next);
             if vi == next {
-                self.numbered.push(gid);
+                b.numbered.push(gid);
             }
-            self.tags.extend([k, vi]);
+            b.tag(k, vi);
         }
-        self.encode_geometry(ty, geom);
-        self.write_feature(id, ty);
+        b.add(id, ty, geom);
+        self.feature_count += 1;
     }
 
     /// Resolves the numbered values (after [`Self::add_numbered`]) before finishing.
     pub(crate) fn resolve(&mut self, dict: &ValueDict, features: &'a [Feature]) {
-        for &gid in &self.numbered {
+        let b = Self::buf(&mut self.buf);
+        for &gid in &b.numbered {
             if let Some(v) = dict.value(features, gid) {
                 self.values.push(v);
             }
         }
-        self.numbered.clear();
+        b.numbered.clear();
     }
 
-    fn key_index(&mut self, col: usize, name: &'a str) -> u32 {
-        if col >= self.key_of_column.len() {
-            self.key_of_column.resize(col + 1, u32::MAX);
+    /// Appends the finished layer (field 3 of the tile) to `out`. The tables are written
+    /// once into a small buffer so the layer's length is known; the feature bytes, most of
+    /// the layer, are copied once.
+    pub(crate) fn finish_into(mut self, out: &mut Vec<u8>) {
+        let mut head = Vec::with_capacity(self.name.len() + 8);
+        put_key(&mut head, 15, WIRE_VARINT);
+        put_varint(&mut head, 2);
+        put_bytes(&mut head, 1, self.name.as_bytes());
+        let mut tail = Vec::with_capacity(64 + self.values.len() * 12);
+        for k in &self.keys.names {
+            put_bytes(&mut tail, 3, k.as_bytes());
         }
-        if self.key_of_column[col] == u32::MAX {
-            self.key_of_column[col] = self.keys.len() as u32;
-            self.keys.push(name);
+        for v in &self.values {
+            v.encode(&mut tail);
         }
-        self.key_of_column[col]
+        put_key(&mut tail, 5, WIRE_VARINT);
+        put_varint(&mut tail, u64::from(self.extent));
+        let features = &Self::buf(&mut self.buf).features;
+        let len = head.len() + features.len() + tail.len();
+        out.reserve(len + 6);
+        put_key(out, 3, WIRE_LEN);
+        put_varint(out, len as u64);
+        out.extend_from_slice(&head);
+        out.extend_from_slice(features);
+        out.extend_from_slice(&tail);
+    }
+}
+
+impl Buffers {
+    /// Adds a (key index, value index) pair to the current feature's tags.
+    fn tag(&mut self, key: u32, value: u32) {
+        put_varint(&mut self.tags, u64::from(key));
+        put_varint(&mut self.tags, u64::from(value));
+    }
+
+    /// Encodes one feature with the tags in `self.tags` and appends it to the layer body.
+    fn add(&mut self, id: u64, ty: GeomType, geom: &TileGeom) {
+        self.encode_geometry(ty, geom);
+        self.write_feature(id, ty);
     }
 
     fn encode_geometry(&mut self, ty: GeomType, geom: &TileGeom) {
-        self.geom.clear();
-        let mut cursor = [0i32; 2];
         let out = &mut self.geom;
+        out.clear();
+        // At most two bytes per delta on a 4096 grid with a buffer, plus the commands.
+        out.reserve(geom.points.len() * 4 + geom.ends.len() * 4 + 2);
+        let mut cursor = [0i32; 2];
         let mut delta = |out: &mut Vec<u8>, p: [i32; 2]| {
             put_varint(out, u64::from(zigzag(p[0].wrapping_sub(cursor[0]))));
             put_varint(out, u64::from(zigzag(p[1].wrapping_sub(cursor[1]))));
@@ -343,54 +452,24 @@ impl<'a> LayerEncoder<'a> {
     /// Writes the feature message straight into the layer body: its length is known
     /// up front, so nothing is encoded twice.
     fn write_feature(&mut self, id: u64, ty: GeomType) {
-        let tags_len: usize = self.tags.iter().map(|&t| varint_len(u64::from(t))).sum();
+        let tags_len = self.tags.len();
         let mut len =
             1 + varint_len(id) + 2 + 1 + varint_len(self.geom.len() as u64) + self.geom.len();
-        if !self.tags.is_empty() {
+        if tags_len > 0 {
             len += 1 + varint_len(tags_len as u64) + tags_len;
         }
         let s = &mut self.features;
+        s.reserve(len + 4);
         put_key(s, 2, WIRE_LEN);
         put_varint(s, len as u64);
         put_key(s, 1, WIRE_VARINT);
         put_varint(s, id);
-        if !self.tags.is_empty() {
-            put_key(s, 2, WIRE_LEN);
-            put_varint(s, tags_len as u64);
-            for &t in &self.tags {
-                put_varint(s, u64::from(t));
-            }
+        if tags_len > 0 {
+            put_bytes(s, 2, &self.tags);
         }
         put_key(s, 3, WIRE_VARINT);
         put_varint(s, ty as u64);
         put_bytes(s, 4, &self.geom);
-        self.feature_count += 1;
-    }
-
-    /// Appends the finished layer (field 3 of the tile) to `out`. The tables are written
-    /// once into a small buffer so the layer's length is known; the feature bytes, most of
-    /// the layer, are copied once.
-    pub(crate) fn finish_into(self, out: &mut Vec<u8>) {
-        let mut head = Vec::with_capacity(self.name.len() + 8);
-        put_key(&mut head, 15, WIRE_VARINT);
-        put_varint(&mut head, 2);
-        put_bytes(&mut head, 1, self.name.as_bytes());
-        let mut tail = Vec::with_capacity(64 + self.values.len() * 12);
-        for k in &self.keys {
-            put_bytes(&mut tail, 3, k.as_bytes());
-        }
-        for v in &self.values {
-            v.encode(&mut tail);
-        }
-        put_key(&mut tail, 5, WIRE_VARINT);
-        put_varint(&mut tail, u64::from(self.extent));
-        let len = head.len() + self.features.len() + tail.len();
-        out.reserve(len + 6);
-        put_key(out, 3, WIRE_LEN);
-        put_varint(out, len as u64);
-        out.extend_from_slice(&head);
-        out.extend_from_slice(&self.features);
-        out.extend_from_slice(&tail);
     }
 }
 
@@ -434,7 +513,7 @@ mod tests {
         let mut g = TileGeom::default();
         g.points.extend([[3, 6], [8, 12], [20, 34]]);
         g.end_part(0);
-        let mut enc = LayerEncoder::new("t", 4096, 0);
+        let mut enc = Buffers::default();
         enc.encode_geometry(GeomType::Polygon, &g);
         let mut expect = Vec::new();
         for v in [9u64, 6, 12, 18, 10, 12, 24, 44, 15] {
@@ -457,7 +536,7 @@ mod tests {
             ];
             enc.add_feature(id, GeomType::Point, &g, props);
         }
-        assert_eq!(enc.keys, vec!["landuse"]);
+        assert_eq!(enc.keys.names, vec!["landuse"]);
         assert_eq!(enc.values.len(), 1);
         assert_eq!(enc.feature_count(), 3);
     }

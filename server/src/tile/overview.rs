@@ -2,6 +2,7 @@
 //! and generalised overview levels. Built once per layer version (the caller caches it by
 //! layer id and version) and independent of who asks: views filter it like the features.
 
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Mutex, MutexGuard};
 
@@ -11,8 +12,8 @@ use rstar::{AABB, RTree};
 
 use super::clip::ClipRect;
 use super::coord::TileTransform;
-use super::encode::ValueDict;
-use super::geom::{GeomType, TileGeom};
+use super::encode::{FxBuild, ValueDict};
+use super::geom::{GeomType, TileGeom, snap};
 use super::shape::{Project, Shaper};
 use super::thin::{self, Keep, THIN_CELL, Thinning};
 use super::{EXTENT, TileCoord};
@@ -53,6 +54,9 @@ pub(crate) struct Level {
     pub entries: Vec<Entry>,
     pub geom: TileGeom,
     tree: RTree<Indexed>,
+    /// At least as many entries as meet any one tile plus the layer's buffer (see
+    /// [`Level::densest`]): when that is small, no tile of this zoom needs counting.
+    pub densest: usize,
 }
 
 impl Level {
@@ -74,6 +78,36 @@ impl Level {
             .take(limit)
             .count()
     }
+
+    /// An upper bound of the entries meeting one tile plus `buffer`, over all tiles: each
+    /// entry is counted in every tile its box meets, except that entries meeting more than
+    /// [`Self::WIDE`] tiles are counted once for every tile.
+    fn densest_tile(entries: &[Entry], buffer: u32) -> usize {
+        let e = i64::from(EXTENT);
+        let b = i64::from(buffer);
+        let mut cells: HashMap<(i64, i64), u32, FxBuild> = HashMap::default();
+        let mut wide = 0;
+        for entry in entries {
+            let [x0, y0, x1, y1] = entry.bbox.map(i64::from);
+            // Tile t meets the box when t·e − b ≤ max and min ≤ t·e + e + b.
+            let first = |min: i64| (min - b + e - 1).div_euclid(e) - 1;
+            let last = |max: i64| (max + b).div_euclid(e);
+            let (tx, ty) = ((first(x0), last(x1)), (first(y0), last(y1)));
+            if (tx.1 - tx.0 + 1) * (ty.1 - ty.0 + 1) > Self::WIDE {
+                wide += 1;
+                continue;
+            }
+            for x in tx.0..=tx.1 {
+                for y in ty.0..=ty.1 {
+                    *cells.entry((x, y)).or_default() += 1;
+                }
+            }
+        }
+        cells.values().max().map_or(0, |&n| n as usize) + wide
+    }
+
+    /// Entries meeting more tiles than this are not counted tile by tile.
+    const WIDE: i64 = 64;
 
     fn envelope(coord: TileCoord, buffer: u32) -> AABB<[i32; 2]> {
         let e = EXTENT as i32;
@@ -223,6 +257,7 @@ impl Overviews {
             })
             .collect();
         level.tree = RTree::bulk_load(items);
+        level.densest = Level::densest_tile(&level.entries, layer.def.tiles.buffer);
         level
     }
 }
@@ -293,7 +328,7 @@ pub(crate) fn center(g: &geo::Geometry<f64>, proj: &impl Project) -> Option<[f64
 pub(crate) fn square(c: [f64; 2], side: i32, clip: Option<[i32; 2]>, out: &mut TileGeom) {
     out.clear();
     let h = side / 2;
-    let (cx, cy) = (c[0].round() as i32, c[1].round() as i32);
+    let (cx, cy) = (snap(c[0]), snap(c[1]));
     let (mut x0, mut y0, mut x1, mut y1) = (cx - h, cy - h, cx + h, cy + h);
     if let Some([lo, hi]) = clip {
         (x0, y0, x1, y1) = (x0.max(lo), y0.max(lo), x1.min(hi), y1.min(hi));

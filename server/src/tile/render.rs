@@ -67,18 +67,54 @@ pub fn render(
         }
     }
     let mut out = Vec::new();
+    let mut scratch = Scratch::take();
     for level in 0..=MAX_LEVEL {
         out.clear();
         let cap = (level == MAX_LEVEL).then(|| opts.max_tile_bytes / layers.len().max(1));
         for input in layers {
-            render_layer(input, coord, level, cap, &mut out);
+            render_layer(input, coord, level, cap, &mut out, &mut scratch);
         }
         if out.len() <= opts.max_tile_bytes {
             break;
         }
         tracing::debug!(tile = %coord, bytes = out.len(), level, "tile over budget, thinning more");
     }
+    scratch.give_back();
     Ok((!out.is_empty()).then_some(out))
+}
+
+/// Buffers kept per thread from tile to tile, so that a tile does not grow its own.
+struct Scratch {
+    shaper: Shaper,
+    geom: TileGeom,
+    hits: Vec<u32>,
+}
+
+thread_local! {
+    static SCRATCH: std::cell::Cell<Option<Box<Scratch>>> = const { std::cell::Cell::new(None) };
+}
+
+impl Scratch {
+    /// Points (of any buffer) above which the buffers are freed rather than kept.
+    const KEEP_POINTS: usize = 1 << 16;
+
+    fn take() -> Box<Self> {
+        SCRATCH.take().unwrap_or_else(|| {
+            Box::new(Self {
+                shaper: Shaper::new(ClipRect::everything(), 0.0),
+                geom: TileGeom::default(),
+                hits: Vec::new(),
+            })
+        })
+    }
+
+    fn give_back(self: Box<Self>) {
+        if self.geom.points.capacity().max(self.hits.capacity()) <= Self::KEEP_POINTS
+            && self.shaper.retained() <= Self::KEEP_POINTS
+        {
+            SCRATCH.set(Some(self));
+        }
+    }
 }
 
 /// Appends one layer to `out` unless nothing of it shows in this tile.
@@ -88,6 +124,7 @@ fn render_layer(
     level: u32,
     cap: Option<usize>,
     out: &mut Vec<u8>,
+    scratch: &mut Scratch,
 ) {
     let layer: &LayerVersion = &input.view.layer;
     let def = &layer.def;
@@ -100,13 +137,14 @@ fn render_layer(
         layer,
         thinning,
         enc: LayerEncoder::new(input.name, EXTENT, layer.schema.len()),
-        geom: TileGeom::default(),
+        geom: &mut scratch.geom,
         cap: cap.unwrap_or(usize::MAX),
     };
+    let (shaper, hits) = (&mut scratch.shaper, &mut scratch.hits);
     // Levels exist only below the max zoom, where thinning is on.
     match input.overviews.level(coord.z) {
-        Some(l) => job.overview_level(l, coord),
-        None => job.direct(coord),
+        Some(l) => job.overview_level(l, coord, shaper, hits),
+        None => job.direct(coord, shaper, hits),
     }
     if job.enc.feature_count() > 0 {
         job.enc.resolve(&input.overviews.dict, &layer.features);
@@ -120,7 +158,7 @@ struct Job<'a, 'i> {
     layer: &'a LayerVersion,
     thinning: Thinning,
     enc: LayerEncoder<'a>,
-    geom: TileGeom,
+    geom: &'i mut TileGeom,
     cap: usize,
 }
 
@@ -130,14 +168,15 @@ impl<'a> Job<'a, '_> {
     }
 
     /// From the features: R-tree query, then clip, simplify, snap and repair each one.
-    fn direct(&mut self, coord: TileCoord) {
+    fn direct(&mut self, coord: TileCoord, shaper: &mut Shaper, hits: &mut Vec<u32>) {
         let def = &self.layer.def;
         let transform = TileTransform::new(coord, EXTENT);
         let clip = ClipRect::new(EXTENT, def.tiles.buffer);
-        let mut shaper = Shaper::new(clip, def.tiles.tolerance);
-        let mut hits = query(self.layer, coord, def.tiles.buffer);
+        shaper.reset(clip, def.tiles.tolerance);
+        hits.clear();
+        hits.extend(query_iter(self.layer, coord, def.tiles.buffer));
         hits.sort_unstable();
-        for i in hits {
+        for &i in hits.iter() {
             let f = &self.layer.features[i as usize];
             let keep = self.keep(i as usize, f);
             if keep == Keep::Drop || !self.input.view.admits(f) {
@@ -148,10 +187,10 @@ impl<'a> Job<'a, '_> {
                     continue;
                 };
                 let side = self.thinning.square_side();
-                overview::square(c, side, Some(clip_bounds(clip)), &mut self.geom);
+                overview::square(c, side, Some(clip_bounds(clip)), self.geom);
                 (!self.geom.is_empty()).then_some(GeomType::Polygon)
             } else {
-                shaper.geometry(&f.merc, &transform, &mut self.geom)
+                shaper.geometry(&f.merc, &transform, self.geom)
             };
             if let Some(ty) = ty {
                 self.emit(i as usize, f, ty);
@@ -180,15 +219,20 @@ impl<'a> Job<'a, '_> {
 
     /// From a precomputed overview level: entries are already simplified and valid; only
     /// those crossing the tile's edge need clipping.
-    fn overview_level(&mut self, level: &Level, coord: TileCoord) {
+    fn overview_level(
+        &mut self,
+        level: &Level,
+        coord: TileCoord,
+        shaper: &mut Shaper,
+        hits: &mut Vec<u32>,
+    ) {
         let def = &self.layer.def;
         let clip = ClipRect::new(EXTENT, def.tiles.buffer);
-        let mut shaper = Shaper::new(clip, 0.0);
+        shaper.reset(clip, 0.0);
         let e = EXTENT as i32;
         let off = [coord.x as i32 * e, coord.y as i32 * e];
-        let mut hits = Vec::new();
-        level.query(coord, def.tiles.buffer, &mut hits);
-        for h in hits {
+        level.query(coord, def.tiles.buffer, hits);
+        for &h in hits.iter() {
             let entry = &level.entries[h as usize];
             let f = &self.layer.features[entry.feature as usize];
             if (self.thinning.level > 0 && self.keep(entry.feature as usize, f) == Keep::Drop)
@@ -196,7 +240,7 @@ impl<'a> Job<'a, '_> {
             {
                 continue;
             }
-            if self.entry_geometry(level, entry, off, clip, &mut shaper) {
+            if self.entry_geometry(level, entry, off, clip, shaper) {
                 self.emit(entry.feature as usize, f, entry.ty);
             }
             if self.full() {
@@ -223,7 +267,7 @@ impl<'a> Job<'a, '_> {
                 c,
                 self.thinning.square_side(),
                 Some(clip_bounds(clip)),
-                &mut self.geom,
+                self.geom,
             );
             return !self.geom.is_empty();
         }
@@ -242,7 +286,7 @@ impl<'a> Job<'a, '_> {
                 self.geom.end_part(start);
             }
         } else {
-            shaper.int_geometry(entry.ty, level.parts(entry), off, &mut self.geom);
+            shaper.int_geometry(entry.ty, level.parts(entry), off, self.geom);
         }
         !self.geom.is_empty()
     }
@@ -256,7 +300,7 @@ impl<'a> Job<'a, '_> {
             .attributes
             .iter()
             .map(|&col| (col, schema.field(col).name.as_str(), dict.id(i, col)));
-        self.enc.add_numbered(f.id, ty, &self.geom, props);
+        self.enc.add_numbered(f.id, ty, self.geom, props);
     }
 }
 
@@ -266,11 +310,18 @@ fn clip_bounds(clip: ClipRect) -> [i32; 2] {
 
 /// Indices of features whose lon/lat envelope meets the tile plus its buffer.
 pub(crate) fn query(layer: &LayerVersion, coord: TileCoord, buffer: u32) -> Vec<u32> {
+    query_iter(layer, coord, buffer).collect()
+}
+
+fn query_iter(
+    layer: &LayerVersion,
+    coord: TileCoord,
+    buffer: u32,
+) -> impl Iterator<Item = u32> + '_ {
     layer
         .tree()
         .locate_in_envelope_intersecting(&query_envelope(coord, buffer))
         .map(|e| e.data)
-        .collect()
 }
 
 /// The tile plus `buffer` as a lon/lat box for the layer's R-tree.
@@ -294,6 +345,8 @@ pub fn at_most(layers: &[TileLayerInput<'_>], coord: TileCoord, limit: usize) ->
         }
         let buffer = layer.def.tiles.buffer;
         let n = match input.overviews.level(coord.z) {
+            // Most levels are sparse enough that no tile of them needs counting.
+            Some(level) if level.densest < left => level.densest,
             Some(level) => level.count(coord, buffer, left),
             None => layer
                 .tree()

@@ -3,7 +3,7 @@
 use geo::{Coord, Geometry, LineString, Polygon};
 
 use super::clip::{self, ClipRect, Relation};
-use super::geom::{GeomType, TileGeom, ring_area2};
+use super::geom::{GeomType, TileGeom, ring_area2, snap};
 use super::simplify::{Simplifier, snap_into};
 use super::valid::Repairer;
 
@@ -38,6 +38,21 @@ impl Shaper {
             simplifier: Simplifier::default(),
             repairer: Repairer::default(),
         }
+    }
+
+    /// New settings for the next tile; the buffers are kept.
+    pub(crate) fn reset(&mut self, clip: ClipRect, tolerance: f64) {
+        self.clip = clip;
+        self.tolerance = tolerance;
+        self.min_hole_area = tolerance * tolerance;
+    }
+
+    /// The largest number of points any of the buffers has room for.
+    pub(crate) fn retained(&self) -> usize {
+        self.work
+            .capacity()
+            .max(self.tmp.capacity())
+            .max(self.ends.capacity())
     }
 
     /// Builds `out` from a source geometry; `None` when nothing of it remains.
@@ -77,7 +92,7 @@ impl Shaper {
         for c in pts {
             let p = proj.project(c);
             if self.clip.contains(p) {
-                out.points.push([p[0].round() as i32, p[1].round() as i32]);
+                out.points.push([snap(p[0]), snap(p[1])]);
             }
         }
         out.end_part(0);

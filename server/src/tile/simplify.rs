@@ -4,7 +4,7 @@
     reason = "geometry formulas read best with their textbook names"
 )]
 
-use super::geom::ring_area_f;
+use super::geom::{ring_area_f, snap};
 
 /// Reusable buffers for simplification.
 #[derive(Default)]
@@ -116,7 +116,7 @@ fn seg_dist2(p: [f64; 2], a: [f64; 2], b: [f64; 2]) -> f64 {
 pub(crate) fn snap_into(pts: &[[f64; 2]], ring: bool, out: &mut Vec<[i32; 2]>) {
     let start = out.len();
     for p in pts {
-        let q = [p[0].round() as i32, p[1].round() as i32];
+        let q = [snap(p[0]), snap(p[1])];
         push_snapped(out, start, q);
     }
     if ring {

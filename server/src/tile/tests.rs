@@ -397,6 +397,38 @@ fn overview_zooms_match_direct_rendering_closely() {
     assert_eq!(ids(&from_levels), ids(&direct));
 }
 
+#[rstest]
+#[case::polygons("Polygon", parcels(3000, 11, 0.02))]
+#[case::lines("LineString", testutil::lines(400, 12, 0.02))]
+fn densest_bounds_every_tiles_candidates(
+    #[case] geometry: &str,
+    #[case] geoms: Vec<Geometry<f64>>,
+) {
+    // The bound that lets a tile skip counting its candidates must hold for every tile,
+    // including those the data only touches through the buffer.
+    let layer = testutil::layer(
+        testutil::def(geometry, "zoom = { min = 0, max = 18 }"),
+        geoms,
+    );
+    let ov = Overviews::build(&layer);
+    let buffer = layer.def.tiles.buffer;
+    for z in [8u8, 12, 14, 16] {
+        let level = ov.level(z).unwrap();
+        let c = centre_tile(z);
+        let r = if z <= 12 { 3 } else { 12 };
+        let mut most = 0;
+        for x in c.x - r..=c.x + r {
+            for y in c.y - r..=c.y + r {
+                let coord = TileCoord::new_checked(u32::from(z), x, y).unwrap();
+                let n = level.count(coord, buffer, usize::MAX);
+                assert!(n <= level.densest, "z{z} {x}/{y}: {n} > {}", level.densest);
+                most = most.max(n);
+            }
+        }
+        assert!(most > 0, "z{z}: the sample tiles miss the data");
+    }
+}
+
 /// Writes a sample of tiles to `$KASHIMAP_TILE_DUMP/{z}/{x}/{y}.mvt` for checks with other
 /// decoders (`tests/python/tiles_check.py`: mapbox-vector-tile and shapely).
 #[test]

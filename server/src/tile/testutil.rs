@@ -149,6 +149,28 @@ pub(crate) fn points(n: usize, seed: u64, spread: f64) -> Vec<Geometry<f64>> {
         .collect()
 }
 
+/// `n` wiggly lines of 3–20 vertices and up to about 2 km, around lon 130.10, lat 33.10.
+pub(crate) fn lines(n: usize, seed: u64, spread: f64) -> Vec<Geometry<f64>> {
+    let mut rng = StdRng::seed_from_u64(seed);
+    (0..n)
+        .map(|_| {
+            let mut p = (
+                130.10 + rng.random_range(-spread..spread),
+                33.10 + rng.random_range(-spread..spread),
+            );
+            let k = rng.random_range(3..20);
+            let coords = (0..k)
+                .map(|_| {
+                    p.0 += rng.random_range(-0.001..0.001);
+                    p.1 += rng.random_range(-0.001..0.001);
+                    Coord { x: p.0, y: p.1 }
+                })
+                .collect();
+            Geometry::LineString(LineString::new(coords))
+        })
+        .collect()
+}
+
 /// The tile at zoom `z` that contains lon 130.10, lat 33.10.
 pub(crate) fn centre_tile(z: u8) -> TileCoord {
     let n = f64::from(1u32 << z);
