@@ -53,6 +53,8 @@ pub struct App {
     /// (FIFO) instead of time-slicing, so a tile's latency is its queueing plus its own
     /// render time, not a share of many renders at once.
     pub cpu_slots: tokio::sync::Semaphore,
+    /// Anonymous callers' views, decided once per layer version.
+    pub public_views: crate::access::PublicViews,
 }
 
 impl App {
@@ -75,6 +77,7 @@ impl App {
             started,
             config,
             ingest: crate::ingest::staging::IngestState::default(),
+            public_views: crate::access::PublicViews::default(),
             cpu_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             ),

@@ -32,7 +32,7 @@ pub use demo::{DEMO_USERS, DemoOutcome, DemoUser};
 pub use error::AccessError;
 pub use grants::{AccessRequest, NewRequest, Pending, Requested, Status};
 pub use limiter::SignInLimiter;
-pub use policy::{LayerView, PolicyClass, decide, decide_all};
+pub use policy::{LayerView, PolicyClass, PublicViews, decide, decide_all};
 pub use principal::{Credential, Grant, Principal};
 pub use service::{Access, LoginOutcome, maintenance};
 pub use sessions::Identity;

@@ -1,8 +1,8 @@
 //! The policy: one decision per principal and layer version.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::fmt::Write as _;
-use std::sync::Arc;
+use std::sync::{Arc, PoisonError, RwLock, Weak};
 
 use super::Principal;
 use crate::catalog::{AttributeRule, Audience, LayerDef, ViewRule};
@@ -65,6 +65,57 @@ pub fn decide(principal: &Principal, layer: &Arc<LayerVersion>) -> Option<LayerV
     // Compared structurally: the class text is formatted once, in `into_view`.
     let public = Decision::of(&Principal::anonymous(), &layer.def).as_ref() == Some(&decision);
     Some(decision.into_view(layer, public))
+}
+
+/// [`decide`] for anonymous callers, remembered per layer version: most requests are
+/// anonymous, and deciding (two decisions compared, the class text formatted, the visible
+/// columns listed) costs more than serving a cached tile. Other principals are decided
+/// afresh every time, since grants expire.
+#[derive(Debug, Default)]
+pub struct PublicViews(RwLock<HashMap<String, Remembered>>);
+
+/// The anonymous view of one layer version, without its `Arc` (the memo does not keep a
+/// replaced version alive).
+#[derive(Debug)]
+struct Remembered {
+    version: Weak<LayerVersion>,
+    /// `None`: the layer is not visible to anonymous callers.
+    view: Option<(Vec<usize>, Option<Filter>, PolicyClass)>,
+}
+
+impl PublicViews {
+    /// The same answer as [`decide`].
+    pub fn decide(&self, principal: &Principal, layer: &Arc<LayerVersion>) -> Option<LayerView> {
+        if !principal.is_plain_anonymous() {
+            return decide(principal, layer);
+        }
+        let read = self.0.read().unwrap_or_else(PoisonError::into_inner);
+        if let Some(r) = read
+            .get(&layer.def.id)
+            .filter(|r| std::ptr::eq(r.version.as_ptr(), Arc::as_ptr(layer)))
+        {
+            return r.view.as_ref().map(|(attributes, rows, class)| LayerView {
+                layer: Arc::clone(layer),
+                attributes: attributes.clone(),
+                rows: rows.clone(),
+                class: class.clone(),
+                public: true,
+            });
+        }
+        drop(read);
+        let view = decide(principal, layer);
+        let remembered = Remembered {
+            version: Arc::downgrade(layer),
+            view: view
+                .as_ref()
+                .map(|v| (v.attributes.clone(), v.rows.clone(), v.class.clone())),
+        };
+        self.0
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .insert(layer.def.id.clone(), remembered);
+        view
+    }
 }
 
 /// [`decide`] for every loaded layer, skipping those the principal may not see.
@@ -274,6 +325,56 @@ contractor = ["管種", "口径"]
     fn user(roles: &[&str], staff: bool, grants: Vec<Grant>) -> Principal {
         let roles: Vec<String> = roles.iter().map(|r| (*r).to_owned()).collect();
         Principal::user("u", staff, &roles, grants)
+    }
+
+    fn public_roads(version: u64) -> Arc<LayerVersion> {
+        let toml = PIPES
+            .replace(r#"id = "pipes""#, r#"id = "roads""#)
+            .replace(r#"view = ["suido", "contractor"]"#, r#"view = "public""#)
+            .replace(
+                "[access.attributes]",
+                "[access.attributes]\npublic = [\"管種\"]",
+            );
+        let root = Path::new(env!("CARGO_MANIFEST_DIR"));
+        let def = LayerDef::from_toml(&toml, Path::new("layers/roads.toml"), root).unwrap();
+        let old = pipes();
+        let info = VersionInfo {
+            version,
+            ..old.info.clone()
+        };
+        Arc::new(LayerVersion::new(
+            Arc::new(def),
+            info,
+            old.schema.clone(),
+            Vec::new(),
+        ))
+    }
+
+    #[test]
+    fn remembered_public_views_are_the_decisions_of_their_version() {
+        let memo = PublicViews::default();
+        let anonymous = Principal::anonymous();
+        for version in [1, 2] {
+            let layer = public_roads(version);
+            for _ in 0..2 {
+                let got = memo.decide(&anonymous, &layer).unwrap();
+                let want = decide(&anonymous, &layer).unwrap();
+                assert!(Arc::ptr_eq(&got.layer, &layer));
+                assert_eq!(got.class, want.class);
+                assert_eq!(got.attributes, want.attributes);
+                assert!(got.public && got.rows.is_none());
+                assert!(got.class.as_str().contains(&format!("@{version}:")));
+            }
+        }
+        // Not visible to the public: remembered as such, and other callers are decided afresh.
+        let pipes = pipes();
+        assert!(memo.decide(&anonymous, &pipes).is_none());
+        assert!(memo.decide(&anonymous, &pipes).is_none());
+        let suido = user(&["suido"], true, vec![]);
+        assert_eq!(
+            names(&memo.decide(&suido, &pipes).unwrap()),
+            ["管種", "口径", "深さ"]
+        );
     }
 
     #[test]

@@ -101,6 +101,12 @@ impl Principal {
         self.user.is_none()
     }
 
+    /// True if this is exactly [`Principal::anonymous`]: no user, no grants, the public
+    /// audience only.
+    pub fn is_plain_anonymous(&self) -> bool {
+        self.user.is_none() && self.grants.is_empty() && self.audiences.len() == 1
+    }
+
     pub fn has(&self, audience: &Audience) -> bool {
         self.audiences.contains(audience)
     }

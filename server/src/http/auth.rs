@@ -150,6 +150,12 @@ pub fn bearer(headers: &HeaderMap) -> Option<&str> {
         .filter(|t| !t.is_empty())
 }
 
+/// True when a request carries neither a bearer token nor a session cookie: [`authenticate`]
+/// makes it the anonymous principal without looking anything up.
+pub fn is_anonymous(headers: &HeaderMap) -> bool {
+    bearer(headers).is_none() && cookie(headers, SESSION_COOKIE).is_none()
+}
+
 /// The first value of a cookie.
 pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers

@@ -15,7 +15,11 @@ mod tiles;
 pub mod uploads;
 mod web;
 
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
+use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
 use axum::Router;
@@ -23,6 +27,7 @@ use axum::extract::{MatchedPath, Request, State};
 use axum::http::{HeaderMap, HeaderValue, header};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
+use axum::routing::future::RouteFuture;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
@@ -30,8 +35,75 @@ pub use error::ApiError;
 
 use crate::app::App;
 
-/// The whole router, with middleware. Tests drive it in-process with `oneshot`.
-pub fn app(state: Arc<App>) -> Router {
+/// The whole server: the public tile lane in front of the router. What `main` serves and
+/// what the API tests drive in-process with `oneshot`.
+pub fn server(state: Arc<App>) -> Server {
+    Server {
+        router: app(Arc::clone(&state)),
+        app: state,
+    }
+}
+
+/// See [`server`].
+#[derive(Clone)]
+pub struct Server {
+    app: Arc<App>,
+    router: Router,
+}
+
+impl tower::Service<Request> for Server {
+    type Response = Response;
+    type Error = Infallible;
+    type Future = ServerFuture;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, req: Request) -> ServerFuture {
+        let t = Instant::now();
+        if let Some(res) = tiles::public_lane(&self.app, &req) {
+            let elapsed = t.elapsed();
+            self.app
+                .metrics
+                .record(tiles::TILE_ROUTE, res.status().as_u16(), elapsed);
+            log_response(&res, elapsed);
+            return ServerFuture::Answered(Some(res));
+        }
+        ServerFuture::Routed(tower::Service::call(&mut self.router, req))
+    }
+}
+
+/// The future of [`Server`]: an answer from the tile lane, or the router's.
+pub enum ServerFuture {
+    Answered(Option<Response>),
+    Routed(RouteFuture<Infallible>),
+}
+
+impl Future for ServerFuture {
+    type Output = Result<Response, Infallible>;
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match self.get_mut() {
+            Self::Answered(res) => Poll::Ready(Ok(res
+                .take()
+                .unwrap_or_else(|| ApiError::internal("response polled twice").into_response()))),
+            Self::Routed(f) => Pin::new(f).poll(cx),
+        }
+    }
+}
+
+/// The one log line per response (from the trace layer, and from the tile lane).
+fn log_response(res: &Response, latency: Duration) {
+    tracing::info!(
+        status = res.status().as_u16(),
+        latency_ms = latency.as_secs_f64() * 1e3,
+        "response"
+    );
+}
+
+/// The router with its middleware.
+fn app(state: Arc<App>) -> Router {
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     let max_body =
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
@@ -62,13 +134,7 @@ pub fn app(state: Arc<App>) -> Router {
         ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(TraceLayer::new_for_http().on_response(
-            |res: &Response, latency: Duration, _span: &tracing::Span| {
-                tracing::info!(
-                    status = res.status().as_u16(),
-                    latency_ms = latency.as_secs_f64() * 1e3,
-                    "response"
-                );
-            },
+            |res: &Response, latency: Duration, _span: &tracing::Span| log_response(res, latency),
         ))
         .with_state(state)
 }
@@ -95,7 +161,7 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
 /// anonymous caller gets, otherwise `private` and varying on the credentials.
 pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
     if public {
-        if let Ok(v) = HeaderValue::from_str(&format!("public, max-age={max_age}")) {
+        if let Some(v) = public_cache_control(max_age) {
             headers.insert(header::CACHE_CONTROL, v);
         }
     } else {
@@ -108,6 +174,22 @@ pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
         header::VARY,
         HeaderValue::from_static("Cookie, Authorization"),
     );
+}
+
+/// `public, max-age=…`, formatted once per thread and age (every public response sends it).
+fn public_cache_control(max_age: u64) -> Option<HeaderValue> {
+    thread_local! {
+        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    LAST.with_borrow_mut(|last| match last {
+        Some((age, v)) if *age == max_age => Some(v.clone()),
+        _ => {
+            let v = HeaderValue::from_str(&format!("public, max-age={max_age}")).ok()?;
+            *last = Some((max_age, v.clone()));
+            Some(v)
+        }
+    })
 }
 
 /// The caller's view of one layer, or the one 404 (byte-identical whatever the id) used for
@@ -123,7 +205,7 @@ pub fn layer_view(
     let view = app
         .layers
         .get(id)
-        .and_then(|layer| crate::access::decide(who, &layer))
+        .and_then(|layer| app.public_views.decide(who, &layer))
         .ok_or_else(|| ApiError::not_found("no such layer"))?;
     app.access.audit.record_view_of(who, &view);
     Ok(view)

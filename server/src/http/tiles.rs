@@ -20,10 +20,13 @@ use crate::tile::{RenderedTile, TileCoord, tilejson};
 /// At most this many layers in one tile request.
 const MAX_LAYERS: usize = 16;
 
+/// The tile route's template, as metrics name it.
+pub const TILE_ROUTE: &str = "/tiles/{layers}/{z}/{x}/{y}";
+
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/tiles/{file}", get(tile_json))
-        .route("/tiles/{layers}/{z}/{x}/{y}", get(tile))
+        .route(TILE_ROUTE, get(tile))
 }
 
 /// The caller's views of the named layers, in the order given; duplicates are dropped.
@@ -70,15 +73,8 @@ async fn tile(
 ) -> Result<Response, ApiError> {
     let coord = parse_coord(&z, &x, &y)?;
     let views = views(&app, &principal, &layers)?;
-    if let Some(hit) = app.tiles.cached(&views, coord, &app.metrics) {
-        return Ok(respond(&hit, &headers, app.config.public_max_age));
-    }
-    if app.tiles.renders_inline(&views, coord) {
-        let tile = app
-            .tiles
-            .render_missed(&views, coord, &app.metrics)
-            .map_err(ApiError::internal)?;
-        return Ok(respond(&tile, &headers, app.config.public_max_age));
+    if let Some(answer) = answer_now(&app, &views, coord, &headers) {
+        return answer;
     }
     let _slot = app.cpu_slots.acquire().await.map_err(ApiError::internal)?;
     let worker = Arc::clone(&app);
@@ -95,6 +91,54 @@ async fn tile(
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
     Ok(respond(&tile, &headers, app.config.public_max_age))
+}
+
+/// The tile from the cache, or rendered on the caller's task when it is small enough (see
+/// `TileService::renders_inline`); `None` when it must render on a blocking thread.
+fn answer_now(
+    app: &App,
+    views: &[LayerView],
+    coord: TileCoord,
+    headers: &HeaderMap,
+) -> Option<Result<Response, ApiError>> {
+    let max_age = app.config.public_max_age;
+    if let Some(hit) = app.tiles.cached(views, coord, &app.metrics) {
+        return Some(Ok(respond(&hit, headers, max_age)));
+    }
+    if !app.tiles.renders_inline(views, coord) {
+        return None;
+    }
+    Some(
+        app.tiles
+            .render_missed(views, coord, &app.metrics)
+            .map(|tile| respond(&tile, headers, max_age))
+            .map_err(ApiError::internal),
+    )
+}
+
+/// The public tile lane: an anonymous `GET /tiles/{layers}/{z}/{x}/{y}.mvt` answered before
+/// routing and middleware, which cost more than a cached tile. Same policy (the anonymous
+/// principal's views, decided by `decide` like every request's), same cache and same
+/// response as the [`tile`] handler, whose `answer_now` it shares; the caller records the
+/// metrics. Anything else — credentials, a malformed or refused request, a tile that needs a
+/// blocking thread — gives `None`, and the request takes the full stack, which also gives
+/// every error response.
+pub fn public_lane(app: &App, req: &axum::extract::Request) -> Option<Response> {
+    if req.method() != axum::http::Method::GET || !super::auth::is_anonymous(req.headers()) {
+        return None;
+    }
+    let rest = req.uri().path().strip_prefix("/tiles/")?;
+    if rest.contains('%') {
+        return None;
+    }
+    let mut parts = rest.split('/');
+    let (layers, z, x, y) = (parts.next()?, parts.next()?, parts.next()?, parts.next()?);
+    if parts.next().is_some() || layers.is_empty() {
+        return None;
+    }
+    let coord = parse_coord(z, x, y).ok()?;
+    let views = views(app, &Principal::anonymous(), layers).ok()?;
+    answer_now(app, &views, coord, req.headers())?.ok()
 }
 
 /// Validates z/x/y at the edge: numbers, in range, with the `.mvt` suffix.
@@ -116,8 +160,8 @@ fn respond(tile: &RenderedTile, req: &HeaderMap, max_age: u64) -> Response {
     let mut headers = HeaderMap::new();
     cache_headers(&mut headers, tile.public, max_age);
     headers.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Ok(etag) = HeaderValue::from_str(&tile.etag) {
-        headers.insert(header::ETAG, etag);
+    if let Some(etag) = &tile.etag_header {
+        headers.insert(header::ETAG, etag.clone());
     }
     if etag_matches(req, &tile.etag) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();

@@ -28,6 +28,8 @@ pub struct RenderedTile {
     gzip: OnceLock<Bytes>,
     /// A strong ETag over the identity bytes and the policy classes.
     pub etag: String,
+    /// The same, ready to send as a header (made once per rendered tile).
+    pub etag_header: Option<axum::http::HeaderValue>,
     /// True when every layer's view is what an anonymous caller gets.
     pub public: bool,
 }
@@ -35,8 +37,10 @@ pub struct RenderedTile {
 impl RenderedTile {
     /// A tile from its MVT bytes (`None`: empty) and the policy classes it was made for.
     pub fn new(body: Option<Vec<u8>>, classes: &[PolicyClass], public: bool) -> Self {
+        let etag = etag(classes, body.as_deref().unwrap_or_default());
         Self {
-            etag: etag(classes, body.as_deref().unwrap_or_default()),
+            etag_header: axum::http::HeaderValue::from_str(&etag).ok(),
+            etag,
             body: body.map(Bytes::from),
             gzip: OnceLock::new(),
             public,

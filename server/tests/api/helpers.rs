@@ -26,7 +26,7 @@ pub fn repo_root() -> PathBuf {
 /// A running application over a temporary data directory.
 pub struct TestApp {
     pub app: Arc<App>,
-    pub router: axum::Router,
+    pub router: kashimap::http::Server,
     _dir: tempfile::TempDir,
 }
 
@@ -112,7 +112,7 @@ impl TestApp {
 
     /// Wraps an application started elsewhere (its files are the caller's to clean up).
     pub fn from_app(app: Arc<App>) -> Self {
-        let router = kashimap::http::app(Arc::clone(&app));
+        let router = kashimap::http::server(Arc::clone(&app));
         Self {
             app,
             router,
@@ -122,7 +122,7 @@ impl TestApp {
 
     fn start(config: Config, dir: tempfile::TempDir) -> Self {
         let app = App::start(config).unwrap_or_else(|e| panic!("start failed: {e}"));
-        let router = kashimap::http::app(Arc::clone(&app));
+        let router = kashimap::http::server(Arc::clone(&app));
         Self {
             app,
             router,

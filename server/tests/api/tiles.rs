@@ -166,6 +166,69 @@ async fn the_cache_serves_repeats_and_counts_hits() {
 }
 
 #[tokio::test]
+async fn the_public_lane_answers_as_the_router_does() {
+    // Anonymous tile requests are answered before routing (`http::tiles::public_lane`); a
+    // percent-encoded path is left to the router. Both must give the same answer, count in
+    // the same metrics, and negotiate gzip and 304 alike.
+    let app = TestApp::sample();
+    let uri = format!("/tiles/roads/{CENTRE_Z14}.mvt");
+    let lane = app.get(&uri).await;
+    let routed = app.get(&format!("/tiles/road%73/{CENTRE_Z14}.mvt")).await;
+    assert_eq!(lane.status, 200, "{}", lane.text());
+    assert_eq!(routed.status, 200, "{}", routed.text());
+    assert_eq!(lane.body, routed.body);
+    for name in ["etag", "cache-control", "content-type", "vary"] {
+        let all = |r: &TestResponse| -> Vec<String> {
+            r.headers
+                .get_all(name)
+                .iter()
+                .map(|v| v.to_str().unwrap().to_owned())
+                .collect()
+        };
+        assert_eq!(all(&lane), all(&routed), "{name}");
+    }
+    let etag = lane.header("etag").unwrap().to_owned();
+    assert_eq!(
+        get_with(&app, &uri, ("if-none-match", &etag)).await.status,
+        304
+    );
+    let gz = get_with(&app, &uri, ("accept-encoding", "gzip")).await;
+    assert_eq!(gz.header("content-encoding"), Some("gzip"));
+    // Credentials of any kind take the router: a bad bearer token is refused there.
+    let refused = get_with(&app, &uri, ("authorization", "Bearer nope")).await;
+    assert_eq!(refused.status, 401, "{}", refused.text());
+    let metrics = app.get("/metrics").await.text();
+    let route = r#"route="/tiles/{layers}/{z}/{x}/{y}""#;
+    assert!(
+        metrics.contains(&format!(
+            "kashimap_requests_total{{{route},status=\"2xx\"}} 3"
+        )),
+        "{metrics}"
+    );
+    assert!(
+        metrics.contains(&format!(
+            "kashimap_requests_total{{{route},status=\"3xx\"}} 1"
+        )),
+        "{metrics}"
+    );
+}
+
+#[tokio::test]
+async fn the_public_lane_never_serves_a_restricted_layer() {
+    // A layer the public may not see is the same 404 from the lane's fallback as from the
+    // router, and a staff member's cached tile is not served to an anonymous caller.
+    let app = TestApp::sample();
+    let uri = format!("/tiles/pipes/{CENTRE_Z14}.mvt");
+    app.add_user("suido1", &["suido"], true);
+    let cookie = app.login("suido1", crate::helpers::PASSWORD).await;
+    assert_eq!(app.get_as(&cookie, &uri).await.status, 200);
+    let anonymous = app.get(&uri).await;
+    assert_eq!(anonymous.status, 404, "{}", anonymous.text());
+    let missing = app.get(&format!("/tiles/nosuch/{CENTRE_Z14}.mvt")).await;
+    assert_eq!(anonymous.body, missing.body);
+}
+
+#[tokio::test]
 async fn tilejson_lists_visible_fields_bounds_and_attribution() {
     let app = TestApp::sample();
     let tj = app.get("/tiles/roads.json").await.json();
