@@ -71,16 +71,22 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
   });
 }
 
-test('the pipe map prints A4 landscape with title, user, scale bar, north arrow, legend and sources', async () => {
+const CUSTOM_TITLE = '新町地区 配水管 布設替え工事 参考図';
+
+test('the pipe map prints A4 landscape with an edited title, user, scale bar, north arrow, legend and sources', async () => {
   const page = await openStaff(env);
   await stubPrint(page);
   await signIn(page, 'suido');
   await page.check('#panel-print input[name="paper"][value="A4"]');
   await page.check('#panel-print input[name="orientation"][value="landscape"]');
+  // the title field is labelled and starts with the staff title
+  const title = page.getByLabel('地図のタイトル');
+  assert.equal(await title.inputValue(), '鹿島市 管路図（職員・受託者用）');
+  await title.fill(CUSTOM_TITLE);
   await page.getByRole('button', { name: '管路図を印刷' }).click();
   await page.waitForFunction(() => window.printed === 1);
   const layout = await printLayout(page);
-  assert.match(layout.title, /鹿島市 管路図（職員・受託者用）/);
+  assert.equal(layout.title, CUSTOM_TITLE);
   assert.match(layout.date, /作成日：\d{4}年\d{1,2}月\d{1,2}日/);
   assert.match(layout.scale, /縮尺 1:[\d,]+/);
   assert.ok(layout.north, 'north arrow');
@@ -91,12 +97,25 @@ test('the pipe map prints A4 landscape with title, user, scale bar, north arrow,
   assert.ok(layout.img > 10_000, `map picture is ${layout.img} bytes`);
   await page.emulateMedia({ media: 'print' });
   await page.setViewportSize({ width: 1123, height: 794 });
+  // in print media only the layout shows, headed by the edited title
+  assert.ok(await page.locator('#km-print h1', { hasText: CUSTOM_TITLE }).isVisible(), 'title on the printed page');
+  assert.equal(await page.locator('#panel-print').isVisible(), false, 'the form is not printed');
   await screenshot(page, 'staff-print-layout');
   const path = join(ARTIFACTS, 'staff-print.pdf');
   await page.pdf({ path, preferCSSPageSize: true, printBackground: true });
   assert.ok(statSync(path).size > 20_000, `PDF is ${statSync(path).size} bytes`);
   // A4 landscape from `@page` (points: 842 × 595)
   assert.deepEqual(pdfPageSize(path), [842, 595]);
+  await page.emulateMedia({ media: 'screen' });
+  await page.setViewportSize(VIEWPORTS.desktop);
+
+  // an emptied title field prints the default title, still with who printed it
+  await title.fill('');
+  await page.getByRole('button', { name: '管路図を印刷' }).click();
+  await page.waitForFunction(() => window.printed === 2);
+  const again = await printLayout(page);
+  assert.equal(again.title, '鹿島市 管路図（職員・受託者用）');
+  assert.match(again.sources, /出力者：suido（水道課）/);
   await page.context().close();
 });
 

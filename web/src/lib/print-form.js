@@ -1,6 +1,7 @@
-// The print form of both pages: paper (A4/A3), orientation and (public page) a title, then
-// the print layout of print.js and window.print(). The browser's own print command uses the
-// same choices (beforeprint). The legend and sources follow the visible layers.
+// The print form of both pages: paper (A4/A3), orientation and a title (prefilled with the
+// page's default), then the print layout of print.js and window.print(). The browser's own
+// print command uses the same choices (beforeprint). The legend and sources follow the
+// visible layers.
 import { layerInfo } from './api.js';
 import { h, radioGroup } from './dom.js';
 import { pick, t } from './i18n.js';
@@ -10,8 +11,8 @@ import './strings.js';
 
 /**
  * @typedef {object} PrintFormOptions
- * @property {() => string} title        the default title (current language)
- * @property {boolean} [editableTitle]   offer a title field (public page)
+ * @property {() => string} title        the default title (current language): the title
+ *   field starts with it, and it is printed when the field is left empty
  * @property {() => string[]} [notes]    lines under the sources, e.g. who printed it
  * @property {() => Node[]} [label]      the button's content; t('print.button') by default
  */
@@ -25,7 +26,7 @@ import './strings.js';
  * @param {PrintFormOptions} opts
  * @returns {{render: () => void, options: () => import('./print.js').PrintOptions}}
  */
-export function mountPrintForm(root, map, layers, { title, editableTitle = false, notes = () => [], label }) {
+export function mountPrintForm(root, map, layers, { title, notes = () => [], label }) {
   const choice = { paper: 'A4', orientation: 'portrait', title: '' };
   let infos = {};
   const refreshInfos = async () => {
@@ -55,7 +56,7 @@ export function mountPrintForm(root, map, layers, { title, editableTitle = false
       h('p', null, t('print.intro')),
       radios('paper', t('print.paper'), [['A4', 'A4'], ['A3', 'A3']]),
       radios('orientation', t('print.orientation'), [['portrait', t('print.portrait')], ['landscape', t('print.landscape')]]),
-      editableTitle ? titleField(choice, title()) : null,
+      titleField(choice, title()),
       button,
     );
     form.addEventListener('submit', async (e) => {
@@ -79,8 +80,20 @@ function attributions(map, visible, infos) {
   return out;
 }
 
-function titleField(choice, placeholder) {
-  const input = h('input', { id: 'print-title', type: 'text', value: choice.title, placeholder });
-  input.addEventListener('input', () => (choice.title = input.value));
-  return h('div', 'field', h('label', { for: 'print-title' }, t('print.titleLabel')), input);
+/**
+ * The title field: the user's title, or the default (prefilled, and printed when the field is
+ * left empty). An untouched field follows the language; an edited one keeps its text.
+ */
+function titleField(choice, fallback) {
+  const hint = h('p', { id: 'print-title-hint', class: 'km-hint' }, t('print.titleHint'));
+  const input = h('input', {
+    id: 'print-title',
+    type: 'text',
+    value: choice.title || fallback,
+    placeholder: fallback,
+    maxlength: 100,
+    'aria-describedby': hint.id,
+    oninput: () => (choice.title = input.value.trim() === fallback ? '' : input.value.trim()),
+  });
+  return h('div', 'field', h('label', { for: 'print-title' }, t('print.titleLabel')), input, hint);
 }

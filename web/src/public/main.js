@@ -108,7 +108,6 @@ onStyleReady(map, () => {
   });
   const print = mountPrintForm(panel.pane('print'), map, layers, {
     title: () => `${t('app.title')}｜${t('app.subtitle')}`,
-    editableTitle: true,
   });
   const search = createSearch(document.getElementById('search-form'), panel.pane('search'), {
     open: () => panel.open('search', { focus: false }),

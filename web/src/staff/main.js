@@ -125,7 +125,10 @@ function mountFeaturePanel(el, map, layers, me) {
   return { render };
 }
 
-/** 「管路図を印刷」: the shared print form, titled for staff, with who printed it. */
+/**
+ * 「管路図を印刷」: the shared print form with its title field (prefilled with the staff title),
+ * and who printed it.
+ */
 function mountPrint(el, map, layers, me) {
   const body = h('div');
   const head = h('h2', null, t('staff.print.heading'));
