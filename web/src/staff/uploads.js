@@ -32,6 +32,75 @@ function labelled(label, control) {
   return [h('label', { for: id }, label), control];
 }
 
+/** Does `file` look like a CSV (by its name; the server judges by content)? */
+const isCsv = (file) => /\.csv$/i.test(file?.name ?? '');
+
+/**
+ * The column names in a CSV's first line, to suggest for the coordinate columns. Decoded as
+ * `encoding` when chosen, else UTF-8 when valid, else Shift_JIS (as the server guesses);
+ * the delimiter is the commonest of comma, tab and semicolon. [] when unreadable.
+ * @param {File} file
+ * @param {string} encoding
+ * @returns {Promise<string[]>}
+ */
+export async function csvHeader(file, encoding = '') {
+  try {
+    const bytes = await file.slice(0, 64 * 1024).arrayBuffer();
+    let text;
+    try {
+      text = new TextDecoder(encoding || 'utf-8', { fatal: !encoding }).decode(bytes);
+    } catch {
+      text = new TextDecoder('shift_jis').decode(bytes);
+    }
+    const line = text.replace(/^\uFEFF/, '').split(/\r?\n/, 1)[0];
+    const delimiter = [',', '\t', ';'].reduce((a, b) => (line.split(b).length > line.split(a).length ? b : a));
+    return line
+      .split(delimiter)
+      .map((n) => n.trim().replace(/^"(.*)"$/, '$1').trim())
+      .filter(Boolean);
+  } catch {
+    return [];
+  }
+}
+
+/**
+ * 「X（経度）の列名」「Y（緯度）の列名」: for CSV files whose coordinate columns have names the
+ * server does not know. Hidden until a `.csv` is chosen; the CSV's column names are offered
+ * as suggestions.
+ */
+function columnFields() {
+  const hint = h('p', { class: 'hint', id: uid('up-cols-hint') }, t('up.columnsHint'));
+  const names = h('datalist', { id: uid('up-cols') });
+  const input = (name) =>
+    h('input', { type: 'text', name, list: names.id, autocomplete: 'off', spellcheck: 'false', maxlength: 200, 'aria-describedby': hint.id });
+  const x = input('x_column');
+  const y = input('y_column');
+  const wrap = h(
+    'fieldset',
+    { class: 'columns', hidden: true },
+    h('legend', {}, t('up.columns')),
+    labelled(t('up.xColumn'), x),
+    labelled(t('up.yColumn'), y),
+    hint,
+    names,
+  );
+  return {
+    wrap,
+    x,
+    y,
+    /** Show the fields for a CSV, with its column names as suggestions. */
+    async show(file, encoding) {
+      wrap.hidden = !isCsv(file);
+      names.replaceChildren();
+      if (wrap.hidden) return;
+      const header = await csvHeader(file, encoding);
+      names.replaceChildren(...header.map((n) => h('option', { value: n })));
+    },
+    /** Both names, only one (a mistake), or neither. */
+    values: () => (wrap.hidden ? ['', ''] : [x.value.trim(), y.value.trim()]),
+  };
+}
+
 function choice(name, options) {
   return h('select', { name }, options.map(([v, text]) => h('option', { value: v }, text.startsWith('up.') ? t(text) : text)));
 }
@@ -56,10 +125,11 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
   const srs = choice('srs', SRS);
   const sourceLayer = choice('source_layer', []);
   const sourceWrap = h('div', { class: 'source-layer', hidden: true }, labelled(t('up.source'), sourceLayer));
+  const columns = columnFields();
   const repairId = uid('up-repair');
   const repair = h('input', { type: 'checkbox', name: 'repair', id: repairId });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('up.submit'));
-  const ctx = { layer, status, result, history, onPublished, sourceLayer, sourceWrap };
+  const ctx = { layer, status, result, history, onPublished, sourceLayer, sourceWrap, columns };
   const form = h(
     'form',
     { class: 'upload-form', novalidate: true },
@@ -67,6 +137,7 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
     labelled(t('up.file'), file),
     labelled(t('up.encoding'), encoding),
     labelled(t('up.srs'), srs),
+    columns.wrap,
     sourceWrap,
     h('div', { class: 'check' }, repair, h('label', { for: repairId }, t('up.repair'))),
     submit,
@@ -78,10 +149,20 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
       file.focus();
       return;
     }
+    const [x, y] = columns.values();
+    if (Boolean(x) !== Boolean(y)) {
+      say(status, t('up.columnsBoth'), { error: true });
+      (x ? columns.y : columns.x).focus();
+      return;
+    }
     const fd = new FormData();
     fd.append('file', file.files[0]);
     if (encoding.value) fd.append('encoding', encoding.value);
     if (srs.value) fd.append('srs', srs.value);
+    if (x && y) {
+      fd.append('x_column', x);
+      fd.append('y_column', y);
+    }
     if (repair.checked) fd.append('repair', 'true');
     if (!sourceWrap.hidden && sourceLayer.value) fd.append('source_layer', sourceLayer.value);
     submit.disabled = true;
@@ -90,7 +171,9 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
   });
   file.addEventListener('change', () => {
     sourceWrap.hidden = true;
+    columns.show(file.files?.[0], encoding.value);
   });
+  encoding.addEventListener('change', () => columns.show(file.files?.[0], encoding.value));
   layer.addEventListener('change', () => {
     result.replaceChildren();
     loadVersions(ctx);
@@ -115,7 +198,7 @@ async function send(ctx, fd) {
   } catch (e) {
     say(status, e.message, { error: true });
     if (e.body?.report) result.replaceChildren(renderReport(e.body.report));
-    else result.replaceChildren(errorDetails(e));
+    else result.replaceChildren(errorDetails(e), columnsAdvice(ctx, fd, e));
     offerSourceLayers(ctx, e);
   }
 }
@@ -125,6 +208,16 @@ function errorDetails(e) {
   const places = (e.body?.details ?? []).map((d) => d.where).filter(Boolean);
   if (!places.length) return '';
   return h('ul', { class: 'problems' }, places.map((w) => h('li', {}, whereText(w))));
+}
+
+/**
+ * A CSV refused at its header (line 1) is nearly always about the coordinate columns: point
+ * to the column fields (to fill in, or to check what was given).
+ */
+function columnsAdvice(ctx, fd, e) {
+  const header = (e.body?.details ?? []).some((d) => d.where?.line === 1);
+  if (e.code !== 'invalid_file' || !header || ctx.columns.wrap.hidden) return '';
+  return h('p', { class: 'hint columns-advice' }, t(fd.has('x_column') ? 'up.columnsCheck' : 'up.columnsNeeded'));
 }
 
 /** A file with several layers (GeoPackage, zip): let the user pick one and upload again. */
