@@ -103,6 +103,78 @@ test('two shelter records at one spot are both in the popup', async () => {
   await page.context().close();
 });
 
+test('shelter kinds differ by shape, not only colour, on the map and in the legend', async () => {
+  const page = await newPage(env);
+  await openApp(page, `#13/${CENTRE.lat}/${CENTRE.lon}&layers=shelters`);
+  await openPane(page, 'layers');
+  await page.locator('#layers-pane li[data-layer="shelters"] .km-legend li').first().waitFor();
+  const map = await page.evaluate(() => {
+    const m = window.kashimapMap;
+    const layers = m.getStyle().layers.filter((l) => l.source === 'shelters');
+    // the icon of each kind, from the style's `match` on 種別
+    const icons = {};
+    for (const l of layers) {
+      const e = l.layout?.['icon-image'];
+      if (!Array.isArray(e) || e[0] !== 'match' || e[1][1] !== '種別') continue;
+      for (let i = 2; i < e.length - 1; i += 2) icons[e[i]] = e[i + 1];
+    }
+    // each icon's opaque pixels (its shape, whatever its colour)
+    const masks = Object.fromEntries(
+      Object.values(icons).map((name) => {
+        const img = m.hasImage(name) ? m.getImage(name).data : null;
+        const mask = img ? Array.from({ length: img.width * img.height }, (_, i) => (img.data[i * 4 + 3] > 127 ? 1 : 0)) : null;
+        return [name, mask && { w: img.width, h: img.height, mask }];
+      }),
+    );
+    const drawn = {};
+    for (const f of m.queryRenderedFeatures({ layers: layers.map((l) => l.id) })) {
+      drawn[f.properties['種別']] = (drawn[f.properties['種別']] ?? 0) + 1;
+    }
+    return { types: layers.map((l) => l.type), icons, masks, drawn };
+  });
+  const EMERGENCY = '指定緊急避難場所';
+  const SHELTER = '指定避難所';
+  assert.deepEqual(map.types, ['symbol'], 'shelters are drawn as icons');
+  assert.ok(map.drawn[EMERGENCY] > 0 && map.drawn[SHELTER] > 0, `both kinds drawn: ${JSON.stringify(map.drawn)}`);
+  const [a, b] = [map.icons[EMERGENCY], map.icons[SHELTER]];
+  assert.ok(a && b && a !== b, `different icons: ${a} / ${b}`);
+  const shapeOf = (name) => name.split(':')[1];
+  assert.notEqual(shapeOf(a), shapeOf(b));
+  // the pictures themselves differ in outline, not only in colour
+  const [ma, mb] = [map.masks[a], map.masks[b]];
+  assert.ok(ma && mb, 'both icons are loaded in the map');
+  assert.equal(ma.mask.length, mb.mask.length);
+  const differ = ma.mask.filter((v, i) => v !== mb.mask[i]).length;
+  const opaque = ma.mask.filter(Boolean).length;
+  assert.ok(differ > opaque * 0.1, `${differ} of ${opaque} pixels differ in shape`);
+
+  // the legend shows the same shapes
+  const legend = await page.locator('#layers-pane li[data-layer="shelters"] .km-legend li').evaluateAll((lis) =>
+    lis.map((li) => {
+      const svg = li.querySelector('svg');
+      const body = svg.firstElementChild;
+      return { label: li.textContent.trim(), shape: svg.dataset.shape, tag: body.tagName, points: body.getAttribute('points') };
+    }),
+  );
+  const entry = (label) => legend.find((e) => e.label === label);
+  assert.ok(entry(EMERGENCY) && entry(SHELTER), JSON.stringify(legend));
+  assert.equal(entry(EMERGENCY).shape, shapeOf(a));
+  assert.equal(entry(SHELTER).shape, shapeOf(b));
+  assert.notDeepEqual(
+    { tag: entry(EMERGENCY).tag, points: entry(EMERGENCY).points },
+    { tag: entry(SHELTER).tag, points: entry(SHELTER).points },
+    'legend outlines differ',
+  );
+  assert.equal(legend.length, 2, 'no 「その他」 entry for a kind the data does not have');
+  await page.setViewportSize(VIEWPORTS.phone);
+  await page.evaluate(() => window.kashimapMap.jumpTo({ center: [130.0987, 33.1031], zoom: 14 }));
+  await page.locator('#panel-close').click();
+  await page.waitForFunction(() => window.kashimapMap.areTilesLoaded());
+  await screenshot(page, 'public-phone-shelter-shapes');
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});
+
 test('「この場所の情報」 shows the zone, its ratios and the nearest shelter', async () => {
   const expected = await api(`/api/at?lon=${CENTRE.lon}&lat=${CENTRE.lat}&hazard=${encodeURIComponent('洪水')}`);
   const zone = expected.layers.find((l) => l.id === 'zoning').features[0].properties;

@@ -8,6 +8,7 @@ import { showBanner } from './banner.js';
 import { parseHash } from './hash.js';
 import { layerInfo } from './api.js';
 import { onLangChange, pick, t } from './i18n.js';
+import { watchMarkerImages, withMarkerShapes } from './markers.js';
 import './strings.js';
 
 maplibregl.setWorkerUrl(workerUrl);
@@ -37,8 +38,9 @@ export function styleUrl(name) {
 
 /**
  * Create the map in `container` (which it fills). The initial view comes from the URL hash
- * (see hash.js) when it has one. Tile errors show a banner; the basemap failing leaves the
- * data layers drawn. The map is also `window.kashimapMap` (tests use it).
+ * (see hash.js) when it has one. Point layers coloured by kind also get a shape per kind
+ * (markers.js). Tile errors show a banner; the basemap failing leaves the data layers drawn.
+ * The map is also `window.kashimapMap` (tests use it).
  * @param {HTMLElement} container
  * @param {{style: string, center?: [number, number], zoom?: number} & object} opts
  *   any other MapLibre MapOptions are passed through
@@ -53,6 +55,7 @@ export function createMap(container, { style, ...opts }) {
   const map = new maplibregl.Map({
     container: el,
     style: styleUrl(style),
+    transformStyle: (_previous, next) => withMarkerShapes(next),
     ...(view.center ? { center: view.center, zoom: view.zoom, bearing: view.bearing ?? 0 } : {}),
     locale: uiLocale(),
     // sources always shown on wide screens; on phones behind the ⓘ button (see below)
@@ -63,6 +66,7 @@ export function createMap(container, { style, ...opts }) {
   // top-left: the attribution runs along the whole bottom edge on wide screens
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'top-left');
   reportErrors(map);
+  watchMarkerImages(map);
   map.once('style.load', () => styled.add(map));
   // again when idle: MapLibre re-expands it as the sources' attributions arrive
   onStyleReady(map, () => collapseAttributionOnPhones(el));
