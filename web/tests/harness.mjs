@@ -11,6 +11,7 @@ import { mkdtempSync, mkdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import { deflateSync } from 'node:zlib';
 import { chromium } from 'playwright-core';
 
 export const ROOT = resolve(import.meta.dirname, '..', '..');
@@ -223,4 +224,52 @@ export function printLayout(page) {
 export function pdfPageSize(path) {
   const box = /\/MediaBox\s*\[0 0 ([\d.]+) ([\d.]+)\]/.exec(readFileSync(path, 'latin1'));
   return [Math.round(box[1]), Math.round(box[2])];
+}
+
+/** A plain 256×256 PNG tile of one grey (for the stubbed basemap). */
+function greyTile(value = 0xee) {
+  const crcTable = Array.from({ length: 256 }, (_, n) => {
+    let c = n;
+    for (let k = 0; k < 8; k += 1) c = c & 1 ? 0xedb88320 ^ (c >>> 1) : c >>> 1;
+    return c >>> 0;
+  });
+  const crc = (buf) => {
+    let c = 0xffffffff;
+    for (const b of buf) c = crcTable[(c ^ b) & 0xff] ^ (c >>> 8);
+    return (c ^ 0xffffffff) >>> 0;
+  };
+  const chunk = (type, data) => {
+    const out = Buffer.alloc(12 + data.length);
+    out.writeUInt32BE(data.length, 0);
+    out.write(type, 4, 'latin1');
+    data.copy(out, 8);
+    out.writeUInt32BE(crc(out.subarray(4, 8 + data.length)), 8 + data.length);
+    return out;
+  };
+  const size = 256;
+  const ihdr = Buffer.alloc(13);
+  ihdr.writeUInt32BE(size, 0);
+  ihdr.writeUInt32BE(size, 4);
+  ihdr.set([8, 0, 0, 0, 0], 8); // 8-bit greyscale
+  const rows = Buffer.alloc(size * (size + 1), value);
+  for (let y = 0; y < size; y += 1) rows[y * (size + 1)] = 0; // filter: none
+  const signature = Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]);
+  return Buffer.concat([signature, chunk('IHDR', ihdr), chunk('IDAT', deflateSync(rows)), chunk('IEND', Buffer.alloc(0))]);
+}
+
+/**
+ * Open `path` WITH the GSI basemap in its style, its tiles answered here by a grey tile (so
+ * nothing leaves the machine); `page.basemapTiles` counts them. Waits for the map to load.
+ */
+export async function openMapWithBasemap(env, page, path = '/', hash = '') {
+  const tile = greyTile();
+  page.basemapTiles = 0;
+  await page.route('https://cyberjapandata.gsi.go.jp/**', (route) => {
+    page.basemapTiles += 1;
+    return route.fulfill({ status: 200, contentType: 'image/png', body: tile });
+  });
+  await page.goto(`${env.base}${path}${hash}`);
+  await page.waitForFunction(() => window.kashimapMap?.loaded() && window.kashimapMap.areTilesLoaded(), null, {
+    timeout: 30_000,
+  });
 }

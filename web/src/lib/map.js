@@ -8,6 +8,7 @@ import { showBanner } from './banner.js';
 import { parseHash } from './hash.js';
 import { layerInfo } from './api.js';
 import { onLangChange, pick, t } from './i18n.js';
+import { CreditControl } from './credit.js';
 import { watchMarkerImages, withMarkerShapes } from './markers.js';
 import './strings.js';
 
@@ -52,19 +53,22 @@ export function createMap(container, { style, ...opts }) {
   el.style.cssText = 'position:absolute;inset:0';
   container.append(el);
   const view = parseHash(location.hash);
+  const phone = matchMedia('(max-width: 640px)').matches;
   const map = new maplibregl.Map({
     container: el,
     style: styleUrl(style),
     transformStyle: (_previous, next) => withMarkerShapes(next),
     ...(view.center ? { center: view.center, zoom: view.zoom, bearing: view.bearing ?? 0 } : {}),
     locale: uiLocale(),
-    // sources always shown on wide screens; on phones behind the ⓘ button (see below)
-    attributionControl: { compact: matchMedia('(max-width: 640px)').matches },
+    // sources always shown on wide screens; on phones in full behind the ⓘ button (see below)
+    // and in short beside it (CreditControl)
+    attributionControl: { compact: phone },
     ...opts,
   });
   map.addControl(new maplibregl.NavigationControl({ visualizePitch: false }), 'top-right');
   // top-left: the attribution runs along the whole bottom edge on wide screens
   map.addControl(new maplibregl.ScaleControl({ unit: 'metric' }), 'top-left');
+  if (phone) map.addControl(new CreditControl({ basemap: BASEMAP_SOURCE }), 'bottom-left');
   reportErrors(map);
   watchMarkerImages(map);
   map.once('style.load', () => styled.add(map));
@@ -78,8 +82,8 @@ export function createMap(container, { style, ...opts }) {
 
 /**
  * On narrow screens MapLibre shows the compact attribution expanded at first, covering a
- * quarter of a phone's map; start it collapsed (the ⓘ button opens it; the layer list and
- * prints carry every source too).
+ * quarter of a phone's map; start it collapsed (the ⓘ button opens it; the short credit
+ * stays visible beside it, and the layer list and prints carry every source too).
  */
 function collapseAttributionOnPhones(el) {
   const attrib = el.querySelector('.maplibregl-ctrl-attrib.maplibregl-compact');

@@ -51,6 +51,9 @@ addStrings({
     'print.titleHint': '空欄のときは、はじめのタイトルで印刷します。',
     'print.button': '印刷する',
     'print.basemap': '地理院タイル（国土地理院）',
+    'credit.prefix': '出典：',
+    'credit.gsi': '地理院タイル',
+    'credit.separator': '｜',
   },
   en: {
     'net.offline': 'You are offline. Check your connection and try again.',
@@ -101,5 +104,8 @@ addStrings({
     'print.titleHint': 'Left empty, the default title is printed.',
     'print.button': 'Print',
     'print.basemap': 'GSI Tiles (Geospatial Information Authority of Japan)',
+    'credit.prefix': 'Sources: ',
+    'credit.gsi': 'GSI Tiles',
+    'credit.separator': ' | ',
   },
 });
