@@ -3,7 +3,7 @@
 import { layerInfo } from './api.js';
 import { onLangChange, pick, t } from './i18n.js';
 import { legendEntries, renderLegend } from './legend.js';
-import { icon } from './dom.js';
+import { h, icon } from './dom.js';
 import { dataLayerIds, styleLayersOf } from './map.js';
 import './strings.js';
 
@@ -55,66 +55,43 @@ export function mountLayerList(root, map, opts = {}) {
 }
 
 function heading(level) {
-  const h = document.createElement(level);
-  h.textContent = t('layers.heading');
-  h.className = 'km-layers-heading';
-  return h;
+  return h(level, 'km-layers-heading', t('layers.heading'));
 }
 
 function list(map, infos, opts) {
-  const ul = document.createElement('ul');
-  ul.className = 'km-layer-list';
-  for (const info of [...infos].reverse()) ul.append(item(map, info, opts));
-  return ul;
+  return h('ul', 'km-layer-list', [...infos].reverse().map((info) => item(map, info, opts)));
 }
 
 function item(map, info, { isRestricted, note, legendOpen, onChange }) {
-  const li = document.createElement('li');
-  li.className = 'km-layer';
-  li.dataset.layer = info.id;
-  const label = document.createElement('label');
-  label.className = 'km-check';
-  const box = document.createElement('input');
-  box.type = 'checkbox';
-  box.dataset.layer = info.id;
-  box.checked = isShown(map, info.id);
-  box.addEventListener('change', () => {
-    setShown(map, info.id, box.checked);
-    onChange();
+  const restricted = isRestricted(info.id);
+  const box = h('input', {
+    type: 'checkbox',
+    'data-layer': info.id,
+    onchange: () => {
+      setShown(map, info.id, box.checked);
+      onChange();
+    },
   });
-  const name = document.createElement('span');
-  name.textContent = pick(info.title);
-  label.append(box, name);
-  if (isRestricted(info.id)) {
-    li.classList.add('is-restricted');
-    label.append(restrictedBadge());
-  }
-  const details = document.createElement('details');
-  details.open = legendOpen;
-  const summary = document.createElement('summary');
-  summary.textContent = `${t('layers.legend')}・${t('layers.source')}`;
-  const attrib = document.createElement('p');
-  attrib.className = 'km-attrib';
-  attrib.textContent = withSourcePrefix(info.attribution);
-  details.append(summary, renderLegend(legendEntries(styleLayersOf(map, info.id), info.title)), attrib);
+  box.checked = isShown(map, info.id);
   const line = note(info.id);
-  if (line) {
-    const p = document.createElement('p');
-    p.className = 'km-layer-note';
-    p.textContent = line;
-    li.append(label, p, details);
-  } else {
-    li.append(label, details);
-  }
-  return li;
+  return h(
+    'li',
+    { class: restricted ? 'km-layer is-restricted' : 'km-layer', 'data-layer': info.id },
+    h('label', 'km-check', box, h('span', null, pick(info.title)), restricted ? restrictedBadge() : null),
+    line ? h('p', 'km-layer-note', line) : null,
+    h(
+      'details',
+      { open: legendOpen },
+      h('summary', null, `${t('layers.legend')}・${t('layers.source')}`),
+      renderLegend(legendEntries(styleLayersOf(map, info.id), info.title)),
+      h('p', 'km-attrib', withSourcePrefix(info.attribution)),
+    ),
+  );
 }
 
 /** 「職員限定」: a lock icon and the word, never colour alone (layer list and popups). */
 export function restrictedBadge() {
-  const b = document.createElement('span');
-  b.className = 'km-badge';
-  b.append(icon('lock'), t('layers.restricted'));
-  return b;
+  return h('span', 'km-badge', icon('lock'), t('layers.restricted'));
 }
 
 function isShown(map, id) {

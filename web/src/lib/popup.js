@@ -1,6 +1,7 @@
 // Feature popups: the attributes the caller may see, labelled in Japanese (the attribute
 // name) or English (the queryables title), with units, and booleans as words.
 import { feature as fetchFeature, layerInfo } from './api.js';
+import { h } from './dom.js';
 import { getLang, pick, t } from './i18n.js';
 import { restrictedBadge } from './layers.js';
 import { maplibregl } from './map.js';
@@ -37,8 +38,7 @@ export function fieldLabel(name, field) {
  * @param {{isRestrictedField?: (name: string) => boolean}} [opts]  staff: mark 職員限定 fields
  */
 export function attributeList(props, info, { isRestrictedField = () => false } = {}) {
-  const dl = document.createElement('dl');
-  dl.className = 'km-attrs';
+  const dl = h('dl', 'km-attrs');
   const names = Object.keys(info.fields).length ? Object.keys(info.fields) : Object.keys(props);
   const flags = { true: [], false: [] };
   for (const name of names) {
@@ -58,13 +58,8 @@ export function attributeList(props, info, { isRestrictedField = () => false } =
 }
 
 function row(label, value, restricted = false) {
-  const dt = document.createElement('dt');
-  dt.textContent = label;
-  if (restricted) dt.append(' ', restrictedBadge());
-  const dd = document.createElement('dd');
-  dd.textContent = value;
-  if (/[\u3040-\u30ff\u3400-\u9fff]/.test(value)) dd.lang = 'ja';
-  return [dt, dd];
+  const ja = /[\u3040-\u30ff\u3400-\u9fff]/.test(value);
+  return [h('dt', null, label, restricted ? ' ' : null, restricted ? restrictedBadge() : null), h('dd', { lang: ja ? 'ja' : null }, value)];
 }
 
 /**
@@ -77,17 +72,14 @@ function row(label, value, restricted = false) {
  */
 export async function featureContent(layer, feature, opts = {}) {
   const info = await layerInfo(layer);
-  const root = document.createElement('div');
-  root.className = 'km-feature';
-  const kicker = document.createElement('p');
-  kicker.className = 'km-feature-layer';
-  kicker.textContent = pick(info.title);
-  const h = document.createElement(opts.headingLevel ?? 'h2');
-  h.className = 'km-feature-title';
-  h.textContent = featureName(feature.properties, info) || pick(info.title);
-  if (featureName(feature.properties, info)) h.lang = 'ja';
-  root.append(kicker, h, attributeList(feature.properties, info, opts));
-  return root;
+  const name = featureName(feature.properties, info);
+  return h(
+    'div',
+    'km-feature',
+    h('p', 'km-feature-layer', pick(info.title)),
+    h(opts.headingLevel ?? 'h2', { class: 'km-feature-title', lang: name ? 'ja' : null }, name || pick(info.title)),
+    attributeList(feature.properties, info, opts),
+  );
 }
 
 /** The feature's name: the layer's label attribute (from the queryables), if shown. */
@@ -129,11 +121,7 @@ export async function showFeaturePopup(map, lngLat, layer, feature, opts) {
  */
 export async function featureStack(layer, features, opts) {
   const parts = await Promise.all(features.map((f) => featureContent(layer, f, opts)));
-  if (parts.length === 1) return parts[0];
-  const root = document.createElement('div');
-  root.className = 'km-feature-stack';
-  root.append(...parts);
-  return root;
+  return parts.length === 1 ? parts[0] : h('div', 'km-feature-stack', parts);
 }
 
 /**

@@ -2,6 +2,7 @@
 // with title, date, the map as an image, scale bar, north arrow, legend and attribution.
 // `preparePrint` builds it; the print stylesheet shows only it. `window.print()` (or the
 // browser's own print command, via `beforeprint`) then prints it.
+import { decorativeSvg, h, svgEl } from './dom.js';
 import { getLang, t } from './i18n.js';
 import { renderLegend } from './legend.js';
 import './strings.js';
@@ -40,7 +41,7 @@ export function preparePrint(map, opts) {
   const cssW = canvas.clientWidth || canvas.width;
   const cssH = canvas.clientHeight || canvas.height;
   const imgW = Math.min(boxW, (boxH * cssW) / cssH);
-  const layout = document.getElementById('km-print') ?? document.body.appendChild(document.createElement('div'));
+  const layout = document.getElementById('km-print') ?? document.body.appendChild(h('div'));
   layout.id = 'km-print';
   layout.className = `km-print km-print-${paper}-${orientation}`;
   layout.lang = getLang();
@@ -132,47 +133,38 @@ function pageStyle(paper, orientation) {
 }
 
 function header(title) {
-  const el = document.createElement('header');
-  el.className = 'km-print-header';
-  const h = document.createElement('h1');
-  h.textContent = title;
-  const date = document.createElement('p');
-  date.className = 'km-print-date';
   const today = new Date().toLocaleDateString(getLang() === 'en' ? 'en-GB' : 'ja-JP', {
     year: 'numeric',
     month: 'long',
     day: 'numeric',
   });
-  date.textContent = `${t('print.date')}：${today}`;
-  el.append(h, date);
+  return h('header', 'km-print-header', h('h1', null, title), h('p', 'km-print-date', `${t('print.date')}：${today}`));
+}
+
+/** Sizes through CSSOM, not a style attribute (allowed under a strict CSP). */
+function sized(el, wMm, hMm) {
+  el.style.width = `${wMm}mm`;
+  el.style.height = `${hMm}mm`;
   return el;
 }
 
 function mapFigure(src, wMm, hMm, bearing) {
-  const fig = document.createElement('div');
-  fig.className = 'km-print-map';
-  fig.style.width = `${wMm}mm`;
-  fig.style.height = `${hMm}mm`;
-  const img = document.createElement('img');
-  img.src = src;
-  img.alt = t('print.mapAlt');
-  img.style.width = `${wMm}mm`;
-  img.style.height = `${hMm}mm`;
-  fig.append(img, northArrow(bearing));
-  return fig;
+  const img = sized(h('img', { src, alt: t('print.mapAlt') }), wMm, hMm);
+  return sized(h('div', 'km-print-map', img, northArrow(bearing)), wMm, hMm);
 }
 
 function northArrow(bearing) {
-  const el = document.createElement('div');
-  el.className = 'km-print-north';
-  el.setAttribute('role', 'img');
-  el.setAttribute('aria-label', t('print.north'));
-  el.innerHTML =
-    '<svg viewBox="0 0 40 52" width="40" height="52" aria-hidden="true">' +
-    `<g transform="rotate(${-bearing} 20 30)"><polygon points="20,12 30,44 20,37 10,44" fill="#111" stroke="#111"/>` +
-    '<polygon points="20,12 20,37 10,44" fill="#fff" stroke="#111"/></g>' +
-    '<text x="20" y="10" text-anchor="middle" font-size="11" font-weight="bold">N</text></svg>';
-  return el;
+  const svg = decorativeSvg(
+    { viewBox: '0 0 40 52', width: 40, height: 52 },
+    svgEl(
+      'g',
+      { transform: `rotate(${-bearing} 20 30)` },
+      svgEl('polygon', { points: '20,12 30,44 20,37 10,44', fill: '#111', stroke: '#111' }),
+      svgEl('polygon', { points: '20,12 20,37 10,44', fill: '#fff', stroke: '#111' }),
+    ),
+    svgEl('text', { x: 20, y: 10, 'text-anchor': 'middle', 'font-size': 11, 'font-weight': 'bold' }, 'N'),
+  );
+  return h('div', { class: 'km-print-north', role: 'img', 'aria-label': t('print.north') }, svg);
 }
 
 /** Metres on the ground per CSS pixel at the map centre (512-px Web Mercator tiles). */
@@ -190,54 +182,31 @@ function scaleBar(map, mmPerPx) {
   const metresPerMm = metresPerPixel(map) / mmPerPx;
   const len = niceLength(metresPerMm * 40);
   const barMm = len / metresPerMm;
-  const el = document.createElement('div');
-  el.className = 'km-print-scale';
   const denom = Math.round(metresPerMm * 1000);
   const label = len >= 1000 ? `${len / 1000} km` : `${len} m`;
-  el.innerHTML =
-    `<svg width="${barMm + 2}mm" height="6mm" viewBox="0 0 ${barMm + 2} 6" aria-hidden="true">` +
-    `<rect x="1" y="2" width="${barMm / 2}" height="2" fill="#111"/>` +
-    `<rect x="${1 + barMm / 2}" y="2" width="${barMm / 2}" height="2" fill="#fff" stroke="#111" stroke-width="0.3"/>` +
-    `<rect x="1" y="2" width="${barMm}" height="2" fill="none" stroke="#111" stroke-width="0.3"/></svg>`;
-  const text = document.createElement('p');
-  text.textContent = `${t('print.scale')} 1:${denom.toLocaleString('ja-JP')}（${label}）`;
-  el.append(text);
-  return el;
+  const bar = decorativeSvg(
+    { width: `${barMm + 2}mm`, height: '6mm', viewBox: `0 0 ${barMm + 2} 6` },
+    svgEl('rect', { x: 1, y: 2, width: barMm / 2, height: 2, fill: '#111' }),
+    svgEl('rect', { x: 1 + barMm / 2, y: 2, width: barMm / 2, height: 2, fill: '#fff', stroke: '#111', 'stroke-width': 0.3 }),
+    svgEl('rect', { x: 1, y: 2, width: barMm, height: 2, fill: 'none', stroke: '#111', 'stroke-width': 0.3 }),
+  );
+  return h('div', 'km-print-scale', bar, h('p', null, `${t('print.scale')} 1:${denom.toLocaleString('ja-JP')}（${label}）`));
 }
 
 function footer(map, mmPerPx, opts) {
-  const el = document.createElement('footer');
-  el.className = 'km-print-footer';
-  const legend = document.createElement('section');
-  legend.className = 'km-print-legend';
-  const h = document.createElement('h2');
-  h.textContent = t('print.legend');
-  legend.append(h);
-  for (const group of opts.legend) {
-    const g = document.createElement('div');
-    g.className = 'km-print-legend-group';
-    const name = document.createElement('h3');
-    name.textContent = group.title;
-    g.append(name, renderLegend(group.entries));
-    legend.append(g);
-  }
-  const attrib = document.createElement('section');
-  attrib.className = 'km-print-attrib';
-  const ah = document.createElement('h2');
-  ah.textContent = t('print.attribution');
-  const list = document.createElement('ul');
-  for (const a of opts.attributions) {
-    const li = document.createElement('li');
-    li.textContent = a;
-    list.append(li);
-  }
-  attrib.append(ah, list);
-  for (const line of [opts.note ?? []].flat().filter(Boolean)) {
-    const note = document.createElement('p');
-    note.className = 'km-print-note';
-    note.textContent = line;
-    attrib.append(note);
-  }
-  el.append(scaleBar(map, mmPerPx), legend, attrib);
-  return el;
+  const legend = h(
+    'section',
+    'km-print-legend',
+    h('h2', null, t('print.legend')),
+    opts.legend.map((group) => h('div', 'km-print-legend-group', h('h3', null, group.title), renderLegend(group.entries))),
+  );
+  const notes = [opts.note ?? []].flat().filter(Boolean);
+  const attrib = h(
+    'section',
+    'km-print-attrib',
+    h('h2', null, t('print.attribution')),
+    h('ul', null, opts.attributions.map((a) => h('li', null, a))),
+    notes.map((line) => h('p', 'km-print-note', line)),
+  );
+  return h('footer', 'km-print-footer', scaleBar(map, mmPerPx), legend, attrib);
 }
