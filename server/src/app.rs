@@ -55,6 +55,8 @@ pub struct App {
     pub cpu_slots: tokio::sync::Semaphore,
     /// Anonymous callers' views, decided once per layer version.
     pub public_views: crate::access::PublicViews,
+    /// `Cache-Control` of responses anyone may see (`public, max-age=…` from the config).
+    pub public_cache_control: axum::http::HeaderValue,
 }
 
 impl App {
@@ -73,6 +75,11 @@ impl App {
             store,
             metrics: Metrics::default(),
             tiles: TileService::new(config.tile_cache_mb << 20),
+            public_cache_control: axum::http::HeaderValue::try_from(format!(
+                "public, max-age={}",
+                config.public_max_age
+            ))
+            .unwrap_or_else(|_| axum::http::HeaderValue::from_static("no-cache")),
             search: SearchIndexes::default(),
             started,
             config,

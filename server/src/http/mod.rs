@@ -159,11 +159,9 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
 
 /// Sets `Cache-Control` (and `Vary`) for a response: `public` when its content is what an
 /// anonymous caller gets, otherwise `private` and varying on the credentials.
-pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
+pub fn cache_headers(headers: &mut HeaderMap, public: bool, app: &App) {
     if public {
-        if let Some(v) = public_cache_control(max_age) {
-            headers.insert(header::CACHE_CONTROL, v);
-        }
+        headers.insert(header::CACHE_CONTROL, app.public_cache_control.clone());
     } else {
         headers.insert(
             header::CACHE_CONTROL,
@@ -174,22 +172,6 @@ pub fn cache_headers(headers: &mut HeaderMap, public: bool, max_age: u64) {
         header::VARY,
         HeaderValue::from_static("Cookie, Authorization"),
     );
-}
-
-/// `public, max-age=…`, formatted once per thread and age (every public response sends it).
-fn public_cache_control(max_age: u64) -> Option<HeaderValue> {
-    thread_local! {
-        static LAST: std::cell::RefCell<Option<(u64, HeaderValue)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    LAST.with_borrow_mut(|last| match last {
-        Some((age, v)) if *age == max_age => Some(v.clone()),
-        _ => {
-            let v = HeaderValue::from_str(&format!("public, max-age={max_age}")).ok()?;
-            *last = Some((max_age, v.clone()));
-            Some(v)
-        }
-    })
 }
 
 /// The caller's view of one layer, or the one 404 (byte-identical whatever the id) used for

@@ -55,7 +55,7 @@ async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> Response {
         axum::Json(json!({ "ready": ready, "layers": layers })),
     )
         .into_response();
-    cache_headers(res.headers_mut(), false, 0);
+    cache_headers(res.headers_mut(), false, &app);
     res
 }
 
@@ -97,6 +97,6 @@ async fn metrics(State(app): State<Arc<App>>, principal: Principal) -> Response 
     );
     let mut res = ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], out).into_response();
     // What it lists depends on the caller, so no shared cache may keep it.
-    cache_headers(res.headers_mut(), false, 0);
+    cache_headers(res.headers_mut(), false, &app);
     res
 }

@@ -47,11 +47,7 @@ async fn style(
             .is_some_and(|v| decide(&principal, &v).is_some())
     });
     let mut res = Json(style).into_response();
-    cache_headers(
-        res.headers_mut(),
-        principal.is_anonymous(),
-        app.config.public_max_age,
-    );
+    cache_headers(res.headers_mut(), principal.is_anonymous(), &app);
     res.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/json"),

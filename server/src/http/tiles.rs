@@ -61,7 +61,7 @@ async fn tile_json(
     let views = views(&app, &principal, ids)?;
     let public = views.iter().all(|v| v.public);
     let mut res = Json(tilejson(&views, &base)).into_response();
-    cache_headers(res.headers_mut(), public, app.config.public_max_age);
+    cache_headers(res.headers_mut(), public, &app);
     Ok(res)
 }
 
@@ -90,7 +90,7 @@ async fn tile(
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    Ok(respond(&tile, &headers, app.config.public_max_age))
+    Ok(respond(&tile, &headers, &app))
 }
 
 /// The tile from the cache, or rendered on the caller's task when it is small enough (see
@@ -101,9 +101,8 @@ fn answer_now(
     coord: TileCoord,
     headers: &HeaderMap,
 ) -> Option<Result<Response, ApiError>> {
-    let max_age = app.config.public_max_age;
     if let Some(hit) = app.tiles.cached(views, coord, &app.metrics) {
-        return Some(Ok(respond(&hit, headers, max_age)));
+        return Some(Ok(respond(&hit, headers, app)));
     }
     if !app.tiles.renders_inline(views, coord) {
         return None;
@@ -111,7 +110,7 @@ fn answer_now(
     Some(
         app.tiles
             .render_missed(views, coord, &app.metrics)
-            .map(|tile| respond(&tile, headers, max_age))
+            .map(|tile| respond(&tile, headers, app))
             .map_err(ApiError::internal),
     )
 }
@@ -156,14 +155,14 @@ fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     })
 }
 
-fn respond(tile: &RenderedTile, req: &HeaderMap, max_age: u64) -> Response {
+fn respond(tile: &RenderedTile, req: &HeaderMap, app: &App) -> Response {
     let mut headers = HeaderMap::new();
-    cache_headers(&mut headers, tile.public, max_age);
+    cache_headers(&mut headers, tile.public, app);
     headers.append(header::VARY, HeaderValue::from_static("Accept-Encoding"));
-    if let Some(etag) = &tile.etag_header {
-        headers.insert(header::ETAG, etag.clone());
+    if let Ok(etag) = HeaderValue::from_maybe_shared(tile.etag.clone()) {
+        headers.insert(header::ETAG, etag);
     }
-    if etag_matches(req, &tile.etag) {
+    if etag_matches(req, tile.etag_str()) {
         return (StatusCode::NOT_MODIFIED, headers).into_response();
     }
     let Some(body) = &tile.body else {

@@ -206,11 +206,11 @@ impl ValueDict {
     }
 }
 
-/// The growable parts of a [`LayerEncoder`], kept per thread between tiles (see
-/// [`Buffers::take`]): a tile then starts with buffers and a value table already grown to
-/// its size, instead of growing them (and rehashing) on every request.
+/// The growable parts of a [`LayerEncoder`]. The renderer keeps them per thread from tile
+/// to tile (`render::Scratch`), so a tile starts with buffers and a value table already grown
+/// to its size instead of growing them (and rehashing) on every request.
 #[derive(Default)]
-struct Buffers {
+pub(crate) struct Buffers {
     features: Vec<u8>,
     /// The current feature's tags, already varint-encoded.
     tags: Vec<u8>,
@@ -220,31 +220,18 @@ struct Buffers {
     numbered: Vec<u32>,
 }
 
-thread_local! {
-    static SPARE: std::cell::Cell<Option<Buffers>> = const { std::cell::Cell::new(None) };
-}
-
 impl Buffers {
-    /// Buffers larger than this (a huge tile's) are freed rather than kept for the next tile.
-    const KEEP_BYTES: usize = 1 << 20;
-
-    /// This thread's spare buffers, emptied, or new ones.
-    fn take() -> Self {
-        let mut b = SPARE.take().unwrap_or_default();
-        b.features.clear();
-        b.tags.clear();
-        b.geom.clear();
-        b.local.clear();
-        b.numbered.clear();
-        b
+    fn clear(&mut self) {
+        self.features.clear();
+        self.tags.clear();
+        self.geom.clear();
+        self.local.clear();
+        self.numbered.clear();
     }
 
-    /// Keeps the buffers for this thread's next tile, unless they grew too large.
-    fn give_back(self) {
-        let kept = self.features.capacity() + self.geom.capacity() + self.local.capacity() * 8;
-        if kept <= Self::KEEP_BYTES {
-            SPARE.set(Some(self));
-        }
+    /// About how many bytes the buffers hold on to.
+    pub(crate) fn retained_bytes(&self) -> usize {
+        self.features.capacity() + self.geom.capacity() + self.local.capacity() * 8
     }
 }
 
@@ -275,20 +262,14 @@ pub(crate) struct LayerEncoder<'a> {
     keys: Keys<'a>,
     values: Vec<ValKey<'a>>,
     value_index: HashMap<ValKey<'a>, u32, FxBuild>,
-    /// `Some` until dropped, when it goes back to the thread's spare.
-    buf: Option<Buffers>,
-}
-
-impl Drop for LayerEncoder<'_> {
-    fn drop(&mut self) {
-        if let Some(b) = self.buf.take() {
-            b.give_back();
-        }
-    }
+    buf: Buffers,
 }
 
 impl<'a> LayerEncoder<'a> {
-    pub(crate) fn new(name: &'a str, extent: u32, columns: usize) -> Self {
+    /// An encoder writing into `buf` (emptied first; get it back from
+    /// [`Self::finish_into`] or [`Self::into_buffers`]).
+    pub(crate) fn new(name: &'a str, extent: u32, columns: usize, mut buf: Buffers) -> Self {
+        buf.clear();
         Self {
             name,
             extent,
@@ -299,12 +280,13 @@ impl<'a> LayerEncoder<'a> {
             },
             values: Vec::new(),
             value_index: HashMap::default(),
-            buf: Some(Buffers::take()),
+            buf,
         }
     }
 
-    fn buf(buf: &mut Option<Buffers>) -> &mut Buffers {
-        buf.get_or_insert_with(Buffers::take)
+    /// The buffers, for the next layer.
+    pub(crate) fn into_buffers(self) -> Buffers {
+        self.buf
     }
 
     pub(crate) fn feature_count(&self) -> usize {
@@ -313,7 +295,7 @@ impl<'a> LayerEncoder<'a> {
 
     /// Bytes written so far, without the key and value tables.
     pub(crate) fn body_len(&self) -> usize {
-        self.buf.as_ref().map_or(0, |b| b.features.len())
+        self.buf.features.len()
     }
 
     /// Adds one feature. `props` are (column, name, type, value) of visible attributes only.
@@ -321,7 +303,7 @@ impl<'a> LayerEncoder<'a> {
     where
         I: IntoIterator<Item = (usize, &'a str, FieldType, &'a Value)>,
     {
-        let b = Self::buf(&mut self.buf);
+        let b = &mut self.buf;
         b.tags.clear();
         for (col, name, fty, value) in props {
             let Some(v) = ValKey::of(value, fty) else {
@@ -345,7 +327,7 @@ impl<'a> LayerEncoder<'a> {
     where
         I: IntoIterator<Item = (usize, &'a str, u32)>,
     {
-        let b = Self::buf(&mut self.buf);
+        let b = &mut self.buf;
         b.tags.clear();
         for (col, name, gid) in props {
             if gid == NULL_ID {
@@ -365,7 +347,7 @@ impl<'a> LayerEncoder<'a> {
 
     /// Resolves the numbered values (after [`Self::add_numbered`]) before finishing.
     pub(crate) fn resolve(&mut self, dict: &ValueDict, features: &'a [Feature]) {
-        let b = Self::buf(&mut self.buf);
+        let b = &mut self.buf;
         for &gid in &b.numbered {
             if let Some(v) = dict.value(features, gid) {
                 self.values.push(v);
@@ -377,7 +359,7 @@ impl<'a> LayerEncoder<'a> {
     /// Appends the finished layer (field 3 of the tile) to `out`. The tables are written
     /// once into a small buffer so the layer's length is known; the feature bytes, most of
     /// the layer, are copied once.
-    pub(crate) fn finish_into(mut self, out: &mut Vec<u8>) {
+    pub(crate) fn finish_into(self, out: &mut Vec<u8>) -> Buffers {
         let mut head = Vec::with_capacity(self.name.len() + 8);
         put_key(&mut head, 15, WIRE_VARINT);
         put_varint(&mut head, 2);
@@ -391,7 +373,7 @@ impl<'a> LayerEncoder<'a> {
         }
         put_key(&mut tail, 5, WIRE_VARINT);
         put_varint(&mut tail, u64::from(self.extent));
-        let features = &Self::buf(&mut self.buf).features;
+        let features = &self.buf.features;
         let len = head.len() + features.len() + tail.len();
         out.reserve(len + 6);
         put_key(out, 3, WIRE_LEN);
@@ -399,6 +381,7 @@ impl<'a> LayerEncoder<'a> {
         out.extend_from_slice(&head);
         out.extend_from_slice(features);
         out.extend_from_slice(&tail);
+        self.buf
     }
 }
 
@@ -525,7 +508,7 @@ mod tests {
     #[test]
     fn repeated_values_share_one_table_entry() {
         let values = [Value::String("田".into()), Value::Null];
-        let mut enc = LayerEncoder::new("t", 4096, 2);
+        let mut enc = LayerEncoder::new("t", 4096, 2, Buffers::default());
         let mut g = TileGeom::default();
         g.points.push([1, 1]);
         g.end_part(0);

@@ -4,7 +4,7 @@ use rstar::AABB;
 
 use super::clip::ClipRect;
 use super::coord::TileTransform;
-use super::encode::LayerEncoder;
+use super::encode::{Buffers, LayerEncoder};
 use super::geom::{GeomType, TileGeom};
 use super::overview::{self, Entry, Level, Overviews};
 use super::shape::Shaper;
@@ -88,6 +88,7 @@ struct Scratch {
     shaper: Shaper,
     geom: TileGeom,
     hits: Vec<u32>,
+    enc: Buffers,
 }
 
 thread_local! {
@@ -97,6 +98,8 @@ thread_local! {
 impl Scratch {
     /// Points (of any buffer) above which the buffers are freed rather than kept.
     const KEEP_POINTS: usize = 1 << 16;
+    /// The same for the encoder's buffers, in bytes.
+    const KEEP_BYTES: usize = 1 << 20;
 
     fn take() -> Box<Self> {
         SCRATCH.take().unwrap_or_else(|| {
@@ -104,6 +107,7 @@ impl Scratch {
                 shaper: Shaper::new(ClipRect::everything(), 0.0),
                 geom: TileGeom::default(),
                 hits: Vec::new(),
+                enc: Buffers::default(),
             })
         })
     }
@@ -111,6 +115,7 @@ impl Scratch {
     fn give_back(self: Box<Self>) {
         if self.geom.points.capacity().max(self.hits.capacity()) <= Self::KEEP_POINTS
             && self.shaper.retained() <= Self::KEEP_POINTS
+            && self.enc.retained_bytes() <= Self::KEEP_BYTES
         {
             SCRATCH.set(Some(self));
         }
@@ -136,7 +141,12 @@ fn render_layer(
         input,
         layer,
         thinning,
-        enc: LayerEncoder::new(input.name, EXTENT, layer.schema.len()),
+        enc: LayerEncoder::new(
+            input.name,
+            EXTENT,
+            layer.schema.len(),
+            std::mem::take(&mut scratch.enc),
+        ),
         geom: &mut scratch.geom,
         cap: cap.unwrap_or(usize::MAX),
     };
@@ -146,10 +156,12 @@ fn render_layer(
         Some(l) => job.overview_level(l, coord, shaper, hits),
         None => job.direct(coord, shaper, hits),
     }
-    if job.enc.feature_count() > 0 {
+    scratch.enc = if job.enc.feature_count() > 0 {
         job.enc.resolve(&input.overviews.dict, &layer.features);
-        job.enc.finish_into(out);
-    }
+        job.enc.finish_into(out)
+    } else {
+        job.enc.into_buffers()
+    };
 }
 
 /// The state of rendering one layer of one tile.

@@ -26,10 +26,9 @@ pub struct RenderedTile {
     /// rendering a small tile, so clients that do not ask for gzip never pay for it, and a
     /// cached tile is compressed once.
     gzip: OnceLock<Bytes>,
-    /// A strong ETag over the identity bytes and the policy classes.
-    pub etag: String,
-    /// The same, ready to send as a header (made once per rendered tile).
-    pub etag_header: Option<axum::http::HeaderValue>,
+    /// A strong ETag over the identity bytes and the policy classes, quoted (ASCII). `Bytes`,
+    /// so that each response's header shares it rather than copying it.
+    pub etag: Bytes,
     /// True when every layer's view is what an anonymous caller gets.
     pub public: bool,
 }
@@ -37,14 +36,17 @@ pub struct RenderedTile {
 impl RenderedTile {
     /// A tile from its MVT bytes (`None`: empty) and the policy classes it was made for.
     pub fn new(body: Option<Vec<u8>>, classes: &[PolicyClass], public: bool) -> Self {
-        let etag = etag(classes, body.as_deref().unwrap_or_default());
         Self {
-            etag_header: axum::http::HeaderValue::from_str(&etag).ok(),
-            etag,
+            etag: Bytes::from(etag(classes, body.as_deref().unwrap_or_default())),
             body: body.map(Bytes::from),
             gzip: OnceLock::new(),
             public,
         }
+    }
+
+    /// The ETag as text.
+    pub fn etag_str(&self) -> &str {
+        std::str::from_utf8(&self.etag).unwrap_or_default()
     }
 
     /// The body gzip-compressed (computed on the first call, then kept).

@@ -3,7 +3,7 @@
 
 use super::clip::{self, ClipRect};
 use super::coord::TileTransform;
-use super::encode::LayerEncoder;
+use super::encode::{Buffers, LayerEncoder};
 use super::geom::{GeomType, TileGeom};
 use super::shape::{Project, Shaper};
 use super::{EXTENT, TileCoord};
@@ -69,7 +69,7 @@ pub fn shape(layer: &LayerVersion, coord: TileCoord, hits: &[u32]) -> Shaped {
 /// Stage 4: encode shaped features with every attribute, values numbered by the overviews'
 /// dictionary as `render` does.
 pub fn encode(layer: &LayerVersion, ov: &super::Overviews, shaped: &Shaped) -> Vec<u8> {
-    let mut enc = LayerEncoder::new("bench", EXTENT, layer.schema.len());
+    let mut enc = LayerEncoder::new("bench", EXTENT, layer.schema.len(), Buffers::default());
     for (i, ty, g) in &shaped.0 {
         let f = &layer.features[*i as usize];
         let props = (0..layer.schema.len()).map(|c| {
@@ -94,7 +94,7 @@ pub fn encode_rings(
     names: &[&str],
     values: &[Vec<crate::layer::Value>],
 ) -> Vec<u8> {
-    let mut enc = LayerEncoder::new("bench", EXTENT, names.len());
+    let mut enc = LayerEncoder::new("bench", EXTENT, names.len(), Buffers::default());
     let mut g = TileGeom::default();
     for ((id, ring), vals) in rings.iter().zip(values) {
         g.clear();
