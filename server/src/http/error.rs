@@ -102,8 +102,8 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-impl From<crate::query::cql2::Cql2Error> for ApiError {
-    fn from(e: crate::query::cql2::Cql2Error) -> Self {
+impl From<crate::cql2::Cql2Error> for ApiError {
+    fn from(e: crate::cql2::Cql2Error) -> Self {
         Self::bad_request("invalid_filter", format!("filter: {e}"))
             .ja(format!("filter の構文が不正です（{}文字目）", e.position))
             .detail(json!({ "parameter": "filter", "position": e.position }))

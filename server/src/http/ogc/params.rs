@@ -1,8 +1,8 @@
 //! Query parameters of the OGC API, parsed and validated at the edge.
 
+use crate::cql2::Expr;
 use crate::http::ApiError;
 use crate::http::extract::{Params, parse_f64};
-use crate::query::cql2::Expr;
 use crate::query::items::{ItemsQuery, SortKey};
 
 /// The largest page (`limit`).

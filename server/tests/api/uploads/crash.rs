@@ -8,8 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kashimap::layer::{Feature, Field, FieldType, Schema, Value};
-use kashimap::store::{FsStore, VersionStore, fgb};
+use kashimap::fgb;
+use kashimap::model::{Feature, Field, FieldType, Schema, Value};
+use kashimap::store::{FsStore, VersionStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kashimap");
 
@@ -151,14 +152,14 @@ fn check_after_restart(root: &Path) -> u64 {
     let served = ready["layers"]["points"]
         .as_u64()
         .expect("the layer serves");
-    let store = FsStore::open(&root.join("var")).unwrap();
+    let store = FsStore::open_read_only(&root.join("var"));
     assert_eq!(
         store.current("points").unwrap(),
         Some(served),
         "serves the current version"
     );
     let info = store
-        .versions("points")
+        .list("points")
         .unwrap()
         .into_iter()
         .find(|v| v.version == served)
@@ -256,9 +257,9 @@ fn kill_9_during_import_and_publish_leaves_the_last_published_version_serving() 
     assert!(status.success());
     let served = check_after_restart(root);
     assert!(served > published);
-    let store = FsStore::open(&root.join("var")).unwrap();
+    let store = FsStore::open_read_only(&root.join("var"));
     let info = store
-        .versions("points")
+        .list("points")
         .unwrap()
         .into_iter()
         .find(|v| v.version == served)
