@@ -11,5 +11,5 @@ mod version;
 pub use load::{LoadError, build, check_data, load};
 pub(crate) use overview::{Entry as OverviewEntry, Level, center, square};
 pub use overview::{OVERVIEW_MAX_ZOOM, Overviews};
-pub use registry::{LayerSlot, Layers};
+pub use registry::{LayerSlot, Layers, retire};
 pub use version::{IndexEntry, LayerVersion};

@@ -168,8 +168,8 @@ fn make_current(
     let info = loaded.info.clone();
     let expected = p.store.current(layer)?;
     p.store.activate(layer, version, expected)?;
-    if let Some(slot) = p.layers.slot(layer) {
-        slot.swap(loaded);
+    if let Some(old) = p.layers.slot(layer).and_then(|slot| slot.swap(loaded)) {
+        layer::retire(old);
     }
     if let Err(e) = prune(p, layer) {
         tracing::warn!(layer, error = %e, "pruning old versions failed");
