@@ -8,6 +8,9 @@
 //! it into the layer's slot (readers never see partial data; the version number is part of
 //! every policy class and so of every tile-cache key) and prunes old versions. Every step
 //! emits a `tracing` event with target `audit`.
+//!
+//! Everything here blocks (files, the store, the audit log's SQLite): HTTP handlers call
+//! it through `http::blocking`, never on an async worker thread.
 
 mod publish;
 mod record;
