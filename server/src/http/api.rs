@@ -8,9 +8,9 @@ use axum::extract::State;
 use axum::response::Response;
 use axum::routing::get;
 
-use super::ApiError;
 use super::extract::Params;
 use super::ogc::respond::{self, Caching};
+use super::{ApiError, blocking};
 use crate::access::{LayerView, Principal, decide_all};
 use crate::app::App;
 use crate::query::search::{self, SearchError};
@@ -85,10 +85,8 @@ async fn search(
     let limit = params.usize_in("limit", 20, 1, MAX_SEARCH)?;
     let views = decide_all(&principal, &app.layers.current_all());
     let caching = all_public(&app, &views);
-    // The first search of a large layer version builds its index: keep it off the runtime.
-    let body = tokio::task::spawn_blocking(move || search::search_json(&views, &q, limit))
-        .await
-        .map_err(ApiError::internal)??;
+    // Matching many substrings of a large layer is CPU work: keep it off the runtime.
+    let body = blocking(move || search::search_json(&views, &q, limit)).await?;
     Ok(respond::json(&body, respond::GEOJSON, caching))
 }
 

@@ -90,6 +90,13 @@ impl IntoResponse for ApiError {
     }
 }
 
+/// For work that cannot fail (see `blocking`).
+impl From<std::convert::Infallible> for ApiError {
+    fn from(never: std::convert::Infallible) -> Self {
+        match never {}
+    }
+}
+
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
         Self::bad_request("invalid_path", r.body_text())

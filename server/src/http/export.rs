@@ -11,9 +11,9 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use axum::routing::get;
 
-use super::ApiError;
 use super::extract::Path;
 use super::ogc::respond::{self, Caching};
+use super::{ApiError, blocking};
 use crate::access::{AuditEvent, AuditKind, Principal};
 use crate::app::App;
 use crate::query::export::{self, Format, TextExport};
@@ -79,10 +79,8 @@ async fn export(
     tracing::info!(layer, format = format.extension(), user = ?who.user, "export");
     let body = match format {
         Format::FlatGeobuf => {
-            let bytes = tokio::task::spawn_blocking(move || export::flatgeobuf(&view))
-                .await
-                .map_err(ApiError::internal)?
-                .map_err(ApiError::internal)?;
+            let bytes =
+                blocking(move || export::flatgeobuf(&view).map_err(ApiError::internal)).await?;
             Body::from(bytes)
         }
         Format::GeoJson | Format::Csv => {

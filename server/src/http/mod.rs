@@ -4,6 +4,8 @@ mod access_requests;
 mod api;
 mod audit;
 pub mod auth;
+mod blocking;
+mod encoding;
 mod error;
 mod export;
 pub mod extract;
@@ -31,6 +33,7 @@ use axum::routing::future::RouteFuture;
 use tower_http::timeout::TimeoutLayer;
 use tower_http::trace::TraceLayer;
 
+use blocking::blocking;
 pub use error::ApiError;
 
 use crate::app::App;

@@ -5,14 +5,16 @@
 
 use std::sync::Arc;
 
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use axum::{Json, Router};
 
+use super::encoding::AcceptEncoding;
 use super::extract::{BaseUrl, Path};
-use super::{ApiError, cache_headers};
+use super::{ApiError, blocking, cache_headers};
 use crate::access::{LayerView, Principal};
 use crate::app::App;
 use crate::tile::{RenderedTile, TileCoord, tilejson};
@@ -65,31 +67,49 @@ async fn tile_json(
     Ok(res)
 }
 
+/// The routed tile path, `{layers}/{z}/{x}/{y}.mvt`, with its coordinate checked by
+/// [`parse_coord`] (as the lane's is).
+struct TilePath {
+    layers: String,
+    coord: TileCoord,
+}
+
+impl<S: Send + Sync> FromRequestParts<S> for TilePath {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, ApiError> {
+        let Path((layers, z, x, y)) =
+            Path::<(String, String, String, String)>::from_request_parts(parts, state).await?;
+        let coord = parse_coord(&z, &x, &y)?;
+        Ok(Self { layers, coord })
+    }
+}
+
 async fn tile(
     State(app): State<Arc<App>>,
-    Path((layers, z, x, y)): Path<(String, String, String, String)>,
+    TilePath { layers, coord }: TilePath,
     principal: Principal,
     headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let coord = parse_coord(&z, &x, &y)?;
     let views = views(&app, &principal, &layers)?;
     if let Some(answer) = answer_now(&app, &views, coord, &headers) {
         return answer;
     }
     let _slot = app.cpu_slots.acquire().await.map_err(ApiError::internal)?;
     let worker = Arc::clone(&app);
-    let gzip = accepts_gzip(&headers);
-    let tile = tokio::task::spawn_blocking(move || {
-        let tile = worker.tiles.tile(&views, coord, &worker.metrics)?;
+    let gzip = AcceptEncoding::of(&headers).gzip();
+    let tile = blocking(move || {
+        let tile = worker
+            .tiles
+            .tile(&views, coord, &worker.metrics)
+            .map_err(ApiError::internal)?;
         if gzip {
             // Compress here, off the async runtime.
             tile.gzip();
         }
-        Ok::<_, crate::tile::TileError>(tile)
+        Ok::<_, ApiError>(tile)
     })
-    .await
-    .map_err(ApiError::internal)?
-    .map_err(ApiError::internal)?;
+    .await?;
     Ok(respond(&tile, &headers, &app))
 }
 
@@ -126,6 +146,7 @@ pub fn public_lane(app: &App, req: &axum::extract::Request) -> Option<Response> 
     if req.method() != axum::http::Method::GET || !super::auth::is_anonymous(req.headers()) {
         return None;
     }
+    // The router percent-decodes its path; the lane leaves such paths to it.
     let rest = req.uri().path().strip_prefix("/tiles/")?;
     if rest.contains('%') {
         return None;
@@ -140,7 +161,9 @@ pub fn public_lane(app: &App, req: &axum::extract::Request) -> Option<Response> 
     answer_now(app, &views, coord, req.headers())?.ok()
 }
 
-/// Validates z/x/y at the edge: numbers, in range, with the `.mvt` suffix.
+/// Validates z/x/y at the edge: numbers, in range, with the `.mvt` suffix. The one parser
+/// of tile paths, for the routed handler ([`TilePath`]) and the lane alike; a bad path is
+/// a 400 `invalid_parameter` (not a number) or `invalid_tile` (out of range).
 fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     let y = y
         .strip_suffix(".mvt")
@@ -172,7 +195,12 @@ fn respond(tile: &RenderedTile, req: &HeaderMap, app: &App) -> Response {
         header::CONTENT_TYPE,
         HeaderValue::from_static("application/vnd.mapbox-vector-tile"),
     );
-    match accepts_gzip(req).then(|| tile.gzip()).flatten() {
+    let gz = if AcceptEncoding::of(req).gzip() {
+        tile.gzip()
+    } else {
+        None
+    };
+    match gz {
         Some(gz) => {
             headers.insert(header::CONTENT_ENCODING, HeaderValue::from_static("gzip"));
             (headers, gz.clone()).into_response()
@@ -188,19 +216,6 @@ fn etag_matches(req: &HeaderMap, etag: &str) -> bool {
         .flat_map(|v| v.split(','))
         .map(|t| t.trim().trim_start_matches("W/"))
         .any(|t| t == etag || t == "*")
-}
-
-fn accepts_gzip(req: &HeaderMap) -> bool {
-    req.get_all(header::ACCEPT_ENCODING)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .any(|e| {
-            let mut parts = e.trim().split(';');
-            let name = parts.next().unwrap_or("").trim();
-            let q_zero = parts.any(|p| matches!(p.trim(), "q=0" | "q=0.0" | "q=0.00" | "q=0.000"));
-            (name == "gzip" || name == "*") && !q_zero
-        })
 }
 
 #[cfg(test)]
@@ -220,20 +235,5 @@ mod tests {
         ] {
             assert_eq!(parse_coord(z, x, y).unwrap_err().status, 400, "{z}/{x}/{y}");
         }
-    }
-
-    #[test]
-    fn gzip_negotiation_honours_q_zero() {
-        let mut h = HeaderMap::new();
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip, deflate, br"),
-        );
-        assert!(accepts_gzip(&h));
-        h.insert(
-            header::ACCEPT_ENCODING,
-            HeaderValue::from_static("gzip;q=0, identity"),
-        );
-        assert!(!accepts_gzip(&h));
     }
 }

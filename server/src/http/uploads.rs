@@ -4,13 +4,15 @@
 //! `POST …/uploads/{id}/publish`, `GET /api/layers/{layer}/versions` and
 //! `POST …/versions/{v}/activate`.
 //!
-//! The file is streamed to disk and hashed as it arrives; conversion runs on a blocking
+//! The file is streamed to disk and hashed as it arrives; conversion, and every other step
+//! that touches the staging directory, the store or the audit log, runs on a blocking
 //! thread. Only the layer's `upload` roles (and admins) may call these; others get the same
 //! 404 as for a missing layer when they cannot see the layer, else 403.
 //!
 //! Handlers are generic over the identity extractor so tests can supply a principal while
 //! sign-in is built; the server uses [`Principal`]'s own extractor.
 
+use std::convert::Infallible;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -24,8 +26,8 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tower_http::timeout::TimeoutLayer;
 
-use super::ApiError;
 use super::extract::Path;
+use super::{ApiError, blocking};
 use crate::access::Principal;
 use crate::app::App;
 use crate::ingest::report::{FileInfo, Severity};
@@ -85,7 +87,8 @@ async fn upload<P: Into<Principal>>(
     let user = allowed(&app, &who.into(), &layer)?;
     let mut multipart =
         multipart.map_err(|r| ApiError::bad_request("invalid_multipart", r.body_text()))?;
-    let up = Upload::create(&app.publisher).map_err(PublishError::from)?;
+    let a = Arc::clone(&app);
+    let up = blocking(move || Upload::create(&a.publisher).map_err(PublishError::from)).await?;
     let received = receive(&app, &mut multipart, &up).await;
     let (file, opts) = match received {
         Ok(r) => r,
@@ -94,13 +97,13 @@ async fn upload<P: Into<Principal>>(
             return Err(e);
         }
     };
-    let app2 = Arc::clone(&app);
-    let staged = tokio::task::spawn_blocking(move || {
+    // A refusal is answered with its whole report, so the result is matched here.
+    let staged = blocking(move || {
         let path = up.file_path();
-        publish::stage(&app2.publisher, &up, &path, &file, &user, &layer, &opts).map(|s| (s, layer))
+        let staged = publish::stage(&app.publisher, &up, &path, &file, &user, &layer, &opts);
+        Ok::<_, Infallible>(staged.map(|s| (s, layer)))
     })
-    .await
-    .map_err(ApiError::internal)?;
+    .await?;
     match staged {
         Ok((s, layer)) => {
             let body = json!({
@@ -266,7 +269,7 @@ async fn show<P: Into<Principal>>(
     who: P,
 ) -> Result<Response, ApiError> {
     allowed(&app, &who.into(), &layer)?;
-    let (record, report) = publish::staged(&app.publisher, &layer, &id)?;
+    let (record, report) = blocking(move || publish::staged(&app.publisher, &layer, &id)).await?;
     Ok(Json(json!({ "upload": record, "report": report })).into_response())
 }
 
@@ -276,11 +279,7 @@ async fn publish<P: Into<Principal>>(
     who: P,
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
-    let app2 = Arc::clone(&app);
-    let info =
-        tokio::task::spawn_blocking(move || publish::publish(&app2.publisher, &user, &layer, &id))
-            .await
-            .map_err(ApiError::internal)??;
+    let info = blocking(move || publish::publish(&app.publisher, &user, &layer, &id)).await?;
     Ok(Json(json!({ "published": info })).into_response())
 }
 
@@ -290,7 +289,8 @@ async fn versions<P: Into<Principal>>(
     who: P,
 ) -> Result<Response, ApiError> {
     allowed(&app, &who.into(), &layer)?;
-    let rows = publish::versions(&app.publisher, &layer)?;
+    let id = layer.clone();
+    let rows = blocking(move || publish::versions(&app.publisher, &id)).await?;
     Ok(Json(json!({ "layer": layer, "versions": rows })).into_response())
 }
 
@@ -300,12 +300,7 @@ async fn activate<P: Into<Principal>>(
     who: P,
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
-    let app2 = Arc::clone(&app);
-    let info = tokio::task::spawn_blocking(move || {
-        publish::activate(&app2.publisher, &user, &layer, version)
-    })
-    .await
-    .map_err(ApiError::internal)??;
+    let info = blocking(move || publish::activate(&app.publisher, &user, &layer, version)).await?;
     Ok(Json(json!({ "current": info })).into_response())
 }
 

@@ -36,6 +36,12 @@ pub fn detect(path: &Path, name: &str) -> Result<Format, IngestError> {
     if let Some(e) = known_unsupported(head, name) {
         return Err(e);
     }
+    by_text(head, name)
+}
+
+/// A file without magic bytes: GeoJSON when its text starts with `{` (a JSON array is
+/// refused), else CSV, unless it holds NUL bytes without a UTF-16 byte order mark.
+fn by_text(head: &[u8], name: &str) -> Result<Format, IngestError> {
     let text = head.strip_prefix(&[0xEF, 0xBB, 0xBF][..]).unwrap_or(head);
     match text.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => Ok(Format::GeoJson),

@@ -178,6 +178,28 @@ pub struct SchemaDiff {
     pub possibly_truncated: Vec<String>,
 }
 
+/// What became of a feature with invalid geometry.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum RepairOutcome {
+    /// Repaired into a valid geometry, which is published.
+    Repaired,
+    /// Nothing was left to repair: the feature is left out.
+    Dropped,
+    /// Repair did not give a valid geometry: an error.
+    Failed,
+    /// Not repaired (`repair` is off): the upload is refused.
+    Refused,
+}
+
+impl RepairOutcome {
+    /// Whether this outcome stops the upload from being published.
+    pub fn is_error(self) -> bool {
+        matches!(self, Self::Failed | Self::Refused)
+    }
+}
+
 /// One feature with invalid geometry.
 #[derive(Debug, Clone, Serialize)]
 pub struct InvalidFeature {
@@ -185,9 +207,10 @@ pub struct InvalidFeature {
     #[serde(skip_serializing_if = "Option::is_none")]
     pub line: Option<u64>,
     pub problems: Vec<Problem>,
-    /// What happened with `repair`: `repaired`, `dropped`, or absent when not repaired.
+    /// What happened with `repair` (`repaired`, `dropped` or `failed`); absent when repair
+    /// was not asked for.
     #[serde(skip_serializing_if = "Option::is_none")]
-    pub outcome: Option<&'static str>,
+    pub outcome: Option<RepairOutcome>,
     pub attributes: serde_json::Map<String, serde_json::Value>,
 }
 
@@ -253,5 +276,27 @@ impl Report {
 
     pub fn has_errors(&self) -> bool {
         !self.accepted
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rstest::rstest;
+
+    use super::*;
+
+    /// The report's `outcome` strings are part of the upload API.
+    #[rstest]
+    #[case(RepairOutcome::Repaired, "repaired", false)]
+    #[case(RepairOutcome::Dropped, "dropped", false)]
+    #[case(RepairOutcome::Failed, "failed", true)]
+    #[case(RepairOutcome::Refused, "refused", true)]
+    fn repair_outcomes_keep_their_names(
+        #[case] outcome: RepairOutcome,
+        #[case] name: &str,
+        #[case] error: bool,
+    ) {
+        assert_eq!(serde_json::to_value(outcome).unwrap(), name);
+        assert_eq!(outcome.is_error(), error);
     }
 }

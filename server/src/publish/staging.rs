@@ -1,5 +1,8 @@
 //! Staging an upload: conversion into its own directory, then a new (not current) store
 //! version and a record; recovery and expiry of staged uploads.
+//!
+//! Everything here blocks (files, the store, the audit log's SQLite): HTTP handlers call
+//! it through `http::blocking`, never on an async worker thread.
 
 use std::fs;
 use std::io::Read;

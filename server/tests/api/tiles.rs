@@ -214,6 +214,39 @@ async fn the_public_lane_answers_as_the_router_does() {
 }
 
 #[tokio::test]
+async fn accept_encoding_weights_decide_gzip_in_the_lane_and_the_router() {
+    let app = TestApp::sample();
+    let lane = format!("/tiles/roads/{CENTRE_Z14}.mvt");
+    let routed = format!("/tiles/road%73/{CENTRE_Z14}.mvt");
+    let plain = app.get(&lane).await;
+    assert_eq!(plain.status, 200, "{}", plain.text());
+    for (accept, gzip) in [
+        ("GZIP", true),
+        ("*;q=0.5", true),
+        ("deflate, gzip;q=0.1", true),
+        ("gzip;q=0", false),
+        ("gzip;q=0, *", false),
+        ("gzip;q=0.5, identity", false),
+        ("br", false),
+    ] {
+        for uri in [&lane, &routed] {
+            let res = get_with(&app, uri, ("accept-encoding", accept)).await;
+            assert_eq!(res.status, 200, "{uri} {accept}: {}", res.text());
+            let encoding = res.header("content-encoding");
+            assert_eq!(encoding == Some("gzip"), gzip, "{uri} {accept}");
+            assert_eq!(res.body == plain.body, !gzip, "{uri} {accept}");
+            assert!(
+                res.headers
+                    .get_all("vary")
+                    .iter()
+                    .any(|v| v == "Accept-Encoding"),
+                "{uri} {accept}"
+            );
+        }
+    }
+}
+
+#[tokio::test]
 async fn the_public_lane_never_serves_a_restricted_layer() {
     // A layer the public may not see is the same 404 from the lane's fallback as from the
     // router, and a staff member's cached tile is not served to an anonymous caller.

@@ -12,7 +12,8 @@ use geo::{BoundingRect, Coord, CoordsIter, Geometry, MapCoords, Rect};
 
 use super::crs::{Crs, Transform};
 use super::report::{
-    FileInfo, GeometrySummary, InvalidFeature, MAX_LISTED, Problem, Report, Severity, Where, msg,
+    FileInfo, GeometrySummary, InvalidFeature, MAX_LISTED, Problem, RepairOutcome, Report,
+    Severity, Where, msg,
 };
 use super::source::{Opened, SourceFeature};
 use super::validate::{self, GeomProblem};
@@ -190,63 +191,88 @@ impl State<'_> {
         g: Option<Geometry<f64>>,
         props: &[Value],
     ) -> Option<Geometry<f64>> {
-        let attributes = self.attributes(props);
+        let (result, outcome) = self.repaired(g);
+        self.count_invalid(problems, outcome);
+        if self.report.invalid.listed.len() < MAX_LISTED {
+            let listed = self.listed_invalid(n, line, problems, outcome, props);
+            self.report.invalid.listed.push(listed);
+        }
+        match outcome {
+            RepairOutcome::Failed => {
+                let at = self.at(n, line);
+                self.report.add(
+                    Severity::Error,
+                    "repair_failed",
+                    msg(
+                        "修復しても有効な図形になりませんでした",
+                        "repair did not produce a valid geometry",
+                    ),
+                    at,
+                );
+            }
+            RepairOutcome::Refused => self.report.accepted = false,
+            _ => {}
+        }
+        result
+    }
+
+    /// The repaired geometry when `repair` is asked for and gives a valid one, and what
+    /// became of the feature.
+    fn repaired(&self, g: Option<Geometry<f64>>) -> (Option<Geometry<f64>>, RepairOutcome) {
+        if !self.s.repair {
+            return (None, RepairOutcome::Refused);
+        }
+        match g.and_then(validate::repair) {
+            Some(fixed) if validate::check(&fixed).is_empty() => {
+                (Some(fixed), RepairOutcome::Repaired)
+            }
+            Some(_) => (None, RepairOutcome::Failed),
+            None => (None, RepairOutcome::Dropped),
+        }
+    }
+
+    fn count_invalid(&mut self, problems: &[GeomProblem], outcome: RepairOutcome) {
         let inv = &mut self.report.invalid;
         inv.total += 1;
         for p in problems {
             *inv.by_problem.entry(p.code()).or_default() += 1;
         }
-        let (result, outcome) = if self.s.repair {
-            match g.and_then(validate::repair) {
-                Some(fixed) if validate::check(&fixed).is_empty() => (Some(fixed), "repaired"),
-                Some(_) => (None, "failed"),
-                None => (None, "dropped"),
-            }
-        } else {
-            (None, "refused")
-        };
         match outcome {
-            "repaired" => inv.repaired += 1,
-            "dropped" => inv.dropped += 1,
+            RepairOutcome::Repaired => inv.repaired += 1,
+            RepairOutcome::Dropped => inv.dropped += 1,
             _ => {}
         }
-        if inv.listed.len() < MAX_LISTED {
-            let severity = if outcome == "refused" || outcome == "failed" {
-                Severity::Error
-            } else {
-                Severity::Warning
-            };
-            inv.listed.push(InvalidFeature {
-                feature: n,
-                line,
-                problems: problems
-                    .iter()
-                    .map(|p| Problem {
-                        severity,
-                        code: p.code(),
-                        message: p.message(),
-                        at: Where::default(),
-                    })
-                    .collect(),
-                outcome: self.s.repair.then_some(outcome),
-                attributes,
-            });
+    }
+
+    /// The report's entry for an invalid feature: its problems, outcome and attributes.
+    fn listed_invalid(
+        &self,
+        n: u64,
+        line: Option<u64>,
+        problems: &[GeomProblem],
+        outcome: RepairOutcome,
+        props: &[Value],
+    ) -> InvalidFeature {
+        let severity = if outcome.is_error() {
+            Severity::Error
+        } else {
+            Severity::Warning
+        };
+        InvalidFeature {
+            feature: n,
+            line,
+            problems: problems
+                .iter()
+                .map(|p| Problem {
+                    severity,
+                    code: p.code(),
+                    message: p.message(),
+                    at: Where::default(),
+                })
+                .collect(),
+            outcome: self.s.repair.then_some(outcome),
+            attributes: self.attributes(props),
         }
-        if outcome == "failed" {
-            let at = self.at(n, line);
-            self.report.add(
-                Severity::Error,
-                "repair_failed",
-                msg(
-                    "修復しても有効な図形になりませんでした",
-                    "repair did not produce a valid geometry",
-                ),
-                at,
-            );
-        } else if outcome == "refused" {
-            self.report.accepted = false;
-        }
-        result
     }
 
     fn attributes(&self, props: &[Value]) -> serde_json::Map<String, serde_json::Value> {

@@ -17,6 +17,9 @@ use super::report::{FormatInfo, Msg, Severity, Where, msg};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
 use crate::model::{Field, Schema, Value};
 
+/// A finding made while opening, as [`Opened::notes`] holds it.
+type Note = (Severity, &'static str, Msg, Where);
+
 /// The files of one Shapefile layer.
 #[derive(Debug, Clone)]
 pub struct ShapefileParts {
@@ -47,38 +50,7 @@ pub fn open(
     drop(table);
     let choice = choose_encoding(&parts, explicit, header.ldid).map_err(bad_dbf)?;
     let mut notes = Vec::new();
-    let mut truncated = Vec::new();
-    let fields: Vec<Field> = header
-        .fields
-        .iter()
-        .map(|f| {
-            let (name, bad) = encoding::decode(choice.encoding, &f.raw_name);
-            let name = name.trim_end_matches('\u{fffd}').to_owned();
-            if bad {
-                notes.push((
-                    Severity::Warning,
-                    "undecodable_field_name",
-                    encoding::replacement_warning(choice.encoding),
-                    Where::file(&parts.dbf_label).field(&name),
-                ));
-            }
-            if f.raw_name.len() >= 10 {
-                truncated.push(name.clone());
-            }
-            if f.kind == b'M' {
-                notes.push((
-                    Severity::Warning,
-                    "memo_field",
-                    memo_note(),
-                    Where::file(&parts.dbf_label).field(&name),
-                ));
-            }
-            Field {
-                name,
-                ty: f.field_type(),
-            }
-        })
-        .collect();
+    let (fields, truncated) = fields_of(&header, &choice, &parts.dbf_label, &mut notes);
     if encoding::from_ldid(header.ldid).is_some_and(Encoding::is_single_byte)
         && choice.reason == Reason::LanguageDriver(header.ldid)
     {
@@ -89,21 +61,7 @@ pub fn open(
             Where::file(&parts.dbf_label),
         ));
     }
-    let crs = match &parts.prj {
-        None => CrsFound::Missing {
-            message: msg(
-                ".prj ファイルがないため座標系がわかりません。srs (例: EPSG:6670) を指定してください",
-                "no .prj file, so the coordinate system is unknown; give srs (e.g. EPSG:6670)",
-            ),
-        },
-        Some(wkt) => match crs::from_wkt(wkt) {
-            Ok(crs) => CrsFound::Declared { crs, source: "prj" },
-            Err(problem) => CrsFound::Unusable {
-                problem,
-                source: "prj",
-            },
-        },
-    };
+    let crs = crs_of(parts.prj.as_deref());
     Ok(Opened {
         format: FormatInfo {
             code: "shapefile",
@@ -122,6 +80,69 @@ pub fn open(
             encoding: choice.encoding,
         }),
     })
+}
+
+/// The DBF fields as a schema, their names decoded with the chosen encoding; notes for
+/// names that did not decode and for memo fields. Also the names of the full 10 bytes,
+/// which the format may have cut.
+fn fields_of(
+    header: &dbf::DbfHeader,
+    choice: &Choice,
+    dbf_label: &str,
+    notes: &mut Vec<Note>,
+) -> (Vec<Field>, Vec<String>) {
+    let mut truncated = Vec::new();
+    let fields = header
+        .fields
+        .iter()
+        .map(|f| {
+            let (name, bad) = encoding::decode(choice.encoding, &f.raw_name);
+            let name = name.trim_end_matches('\u{fffd}').to_owned();
+            if bad {
+                notes.push((
+                    Severity::Warning,
+                    "undecodable_field_name",
+                    encoding::replacement_warning(choice.encoding),
+                    Where::file(dbf_label).field(&name),
+                ));
+            }
+            if f.raw_name.len() >= 10 {
+                truncated.push(name.clone());
+            }
+            if f.kind == b'M' {
+                notes.push((
+                    Severity::Warning,
+                    "memo_field",
+                    memo_note(),
+                    Where::file(dbf_label).field(&name),
+                ));
+            }
+            Field {
+                name,
+                ty: f.field_type(),
+            }
+        })
+        .collect();
+    (fields, truncated)
+}
+
+/// The CRS the `.prj` declares, or why there is none.
+fn crs_of(prj: Option<&str>) -> CrsFound {
+    match prj {
+        None => CrsFound::Missing {
+            message: msg(
+                ".prj ファイルがないため座標系がわかりません。srs (例: EPSG:6670) を指定してください",
+                "no .prj file, so the coordinate system is unknown; give srs (e.g. EPSG:6670)",
+            ),
+        },
+        Some(wkt) => match crs::from_wkt(wkt) {
+            Ok(crs) => CrsFound::Declared { crs, source: "prj" },
+            Err(problem) => CrsFound::Unusable {
+                problem,
+                source: "prj",
+            },
+        },
+    }
 }
 
 fn memo_note() -> Msg {
