@@ -1,6 +1,6 @@
 //! Ingest: reads an uploaded file and turns it into validated EPSG:4326 features and a
-//! bilingual validation report. Knows nothing of HTTP; [`staging`] turns the result into
-//! store versions and publishes them.
+//! bilingual validation report, and nothing else: it reads files, never the store. Knows
+//! nothing of HTTP; `publish` turns the result into store versions and publishes them.
 //!
 //! Formats are detected by content ([`detect`]): GeoJSON, zipped Shapefile, GeoPackage,
 //! FlatGeobuf and CSV with point columns. Reading streams: the upload is never held in

@@ -115,6 +115,16 @@ fn serve(root: &Path) -> (Child, String) {
     panic!("the server did not start");
 }
 
+/// Runs a command to its end and fails the test with its stderr unless it succeeded.
+fn succeeds(mut command: Command) {
+    let out = command.output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
 fn get(addr: &str, path: &str) -> String {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
@@ -299,12 +309,7 @@ fn a_second_writer_on_one_data_folder_is_refused_while_the_first_keeps_serving()
         "an import beside a running server is refused"
     );
     // Reading and the identity database stay usable beside the running server.
-    let check = kashimap(root, &["check"]).output().unwrap();
-    assert!(
-        check.status.success(),
-        "{}",
-        String::from_utf8_lossy(&check.stderr)
-    );
+    succeeds(kashimap(root, &["check"]));
     let mut add = kashimap(
         root,
         &[
@@ -343,12 +348,7 @@ fn check_reads_without_creating_cleaning_or_importing_anything() {
     let dir = tempfile::tempdir().unwrap();
     let root = dir.path();
     setup(root, 1);
-    let out = kashimap(root, &["check"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(kashimap(root, &["check"]));
     assert!(
         !root.join("var").exists(),
         "check on a fresh folder creates nothing"
@@ -362,12 +362,7 @@ fn check_reads_without_creating_cleaning_or_importing_anything() {
     let staging = root.join("var/staging/0123456789abcdef0123456789abcdef");
     std::fs::create_dir_all(&staging).unwrap();
     let before = std::fs::read_dir(root.join("var")).unwrap().count();
-    let out = kashimap(root, &["check"]).output().unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
+    succeeds(kashimap(root, &["check"]));
     assert!(
         leftover.exists() && staging.exists(),
         "check removes nothing"
