@@ -5,13 +5,16 @@
 
 mod clip;
 mod coord;
+#[cfg(any(test, feature = "mvt-decode"))]
 pub mod decode;
+#[cfg(any(test, feature = "mvt-decode"))]
 mod decode_geom;
 mod encode;
 mod error;
 mod export;
 mod geom;
 mod overview;
+#[cfg(any(test, feature = "mvt-decode"))]
 mod pbf;
 pub mod pmtiles;
 mod render;
@@ -31,6 +34,7 @@ mod tilejson;
 mod valid;
 
 pub use coord::{MAX_ZOOM, TileCoord};
+#[cfg(any(test, feature = "mvt-decode"))]
 pub use decode::{
     DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, decode,
 };
