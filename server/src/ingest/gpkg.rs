@@ -269,11 +269,11 @@ impl FeatureSource for Features {
         while let Some(row) = rows.next().map_err(|e| sql_error(&self.label, &e))? {
             number += 1;
             let (geometry, issues) = match row.get_ref(0).map_err(|e| sql_error(&self.label, &e))? {
-                ValueRef::Blob(b) => wkb::parse_gpkg(b).map_err(|m| {
+                ValueRef::Blob(b) => wkb::parse_gpkg(b).map_err(|e| {
                     IngestError::malformed(
                         Where::file(&self.label).feature(number),
-                        format!("ジオメトリが壊れています: {m}"),
-                        format!("broken geometry: {m}"),
+                        format!("ジオメトリが壊れています: {}", e.ja()),
+                        format!("broken geometry: {e}"),
                     )
                 })?,
                 _ => (None, Vec::new()),
@@ -306,5 +306,120 @@ fn value(v: ValueRef<'_>, ty: FieldType) -> Value {
         (ValueRef::Real(f), _) => Value::Float(f),
         (ValueRef::Text(t), _) => Value::String(String::from_utf8_lossy(t).as_ref().into()),
         (ValueRef::Blob(b), _) => Value::String(hex::encode(b).into()),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use geo::Geometry;
+
+    use super::*;
+
+    /// A minimal GeoPackage: one feature table `parcels` (EPSG:6670) with the given geometry
+    /// blobs and a name each.
+    fn geopackage(dir: &Path, blobs: &[Vec<u8>]) -> std::path::PathBuf {
+        let path = dir.join("t.gpkg");
+        let conn = Connection::open(&path).unwrap();
+        conn.execute_batch(
+            "PRAGMA application_id = 1196444487;
+             CREATE TABLE gpkg_spatial_ref_sys (srs_name TEXT, srs_id INTEGER PRIMARY KEY,
+               organization TEXT, organization_coordsys_id INTEGER, definition TEXT);
+             INSERT INTO gpkg_spatial_ref_sys VALUES ('JGD2011 / II', 6670, 'EPSG', 6670, '');
+             CREATE TABLE gpkg_contents (table_name TEXT PRIMARY KEY, data_type TEXT);
+             INSERT INTO gpkg_contents VALUES ('parcels', 'features');
+             CREATE TABLE gpkg_geometry_columns (table_name TEXT, column_name TEXT,
+               srs_id INTEGER);
+             INSERT INTO gpkg_geometry_columns VALUES ('parcels', 'geom', 6670);
+             CREATE TABLE parcels (fid INTEGER PRIMARY KEY, geom BLOB, name TEXT);",
+        )
+        .unwrap();
+        for (i, b) in blobs.iter().enumerate() {
+            conn.execute(
+                "INSERT INTO parcels (geom, name) VALUES (?1, ?2)",
+                rusqlite::params![b, format!("区画{i}")],
+            )
+            .unwrap();
+        }
+        path
+    }
+
+    fn blob(wkb: &[u8]) -> Vec<u8> {
+        let mut b = b"GP\x00\x01".to_vec(); // little-endian, no envelope
+        b.extend(6670i32.to_le_bytes());
+        b.extend(wkb);
+        b
+    }
+
+    fn square_wkb() -> Vec<u8> {
+        let mut b = vec![1u8];
+        b.extend(3u32.to_le_bytes());
+        b.extend(1u32.to_le_bytes());
+        b.extend(5u32.to_le_bytes());
+        for (x, y) in [
+            (0.0f64, 0.0f64),
+            (10.0, 0.0),
+            (10.0, 10.0),
+            (0.0, 10.0),
+            (0.0, 0.0),
+        ] {
+            b.extend(x.to_le_bytes());
+            b.extend(y.to_le_bytes());
+        }
+        b
+    }
+
+    fn read(path: &Path) -> Result<Vec<SourceFeature>, IngestError> {
+        let opened = open(path, "t.gpkg", None)?;
+        let mut out = Vec::new();
+        opened.features.run(&mut |f| {
+            out.push(f);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    #[test]
+    fn polygons_and_attributes_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = geopackage(dir.path(), &[blob(&square_wkb())]);
+        let features = read(&path).unwrap();
+        assert_eq!(features.len(), 1);
+        let Some(Geometry::Polygon(p)) = &features[0].geometry else {
+            panic!("not a polygon: {:?}", features[0].geometry);
+        };
+        assert_eq!(p.exterior().0.len(), 5);
+        assert_eq!(features[0].properties, vec![Value::String("区画0".into())]);
+    }
+
+    /// A blob claiming `u32::MAX` rings, one cut short and one of an unknown type: each is a
+    /// malformed-file error naming the feature, in both languages.
+    #[test]
+    fn hostile_geometry_blobs_are_malformed_file_errors() {
+        let mut huge = vec![1u8];
+        huge.extend(3u32.to_le_bytes());
+        huge.extend(u32::MAX.to_le_bytes());
+        let square = square_wkb();
+        let mut unknown = vec![1u8];
+        unknown.extend(99u32.to_le_bytes());
+        unknown.extend([0u8; 16]);
+        for (bad, en, ja) in [
+            (&huge[..], "claims 4294967295 items", "4294967295 個の要素"),
+            (&square[..7], "ends early", "途中で終わって"),
+            (
+                &unknown[..],
+                "unknown WKB geometry type",
+                "不明な WKB ジオメトリ型",
+            ),
+        ] {
+            let dir = tempfile::tempdir().unwrap();
+            let path = geopackage(dir.path(), &[blob(&square), blob(bad)]);
+            let err = read(&path).unwrap_err();
+            let IngestError::Malformed { message, at } = &err else {
+                panic!("not a malformed-file error: {err:?}");
+            };
+            assert!(message.en.contains(en), "{}", message.en);
+            assert!(message.ja.contains(ja), "{}", message.ja);
+            assert_eq!(at.feature, Some(2));
+        }
     }
 }

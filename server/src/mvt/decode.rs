@@ -2,6 +2,9 @@
 //! encoder independently of the encoder's own code. Malformed input gives
 //! [`TileError::Decode`], never a panic, and counts from the input never size an allocation
 //! beyond what the input can hold.
+//!
+//! Built only for tests and with the `mvt-decode` feature (which this crate's tests and
+//! benchmarks turn on): the server never reads tiles.
 
 use std::collections::HashSet;
 

@@ -11,11 +11,14 @@ pub enum TileError {
         value: u32,
         max: u64,
     },
-    /// Malformed MVT bytes: what was wrong and at which byte offset.
+    /// Malformed MVT bytes: what was wrong and at which byte offset (from the test-only
+    /// decoder, feature `mvt-decode`).
+    #[cfg(any(test, feature = "mvt-decode"))]
     #[error("invalid vector tile at byte {offset}: {message}")]
     Decode { offset: usize, message: String },
 }
 
+#[cfg(any(test, feature = "mvt-decode"))]
 impl TileError {
     pub(crate) fn decode(offset: usize, message: impl Into<String>) -> Self {
         Self::Decode {

@@ -1,15 +1,18 @@
 //! The Mapbox Vector Tile toolkit: tile coordinates, clipping in integer space, per-zoom
-//! simplification and thinning, snapping and validity repair, and the MVT encoder (and a
-//! decoder for tests). It knows geometry and attribute values (`model`), not layers, access
+//! simplification and thinning, snapping and validity repair, and the MVT encoder (and, with
+//! the `mvt-decode` feature or in tests, a decoder). It knows geometry and attribute values (`model`), not layers, access
 //! or HTTP: `layer` builds tile overviews with it and `tile` renders tiles with it.
 
 pub(crate) mod clip;
 mod coord;
+#[cfg(any(test, feature = "mvt-decode"))]
 pub mod decode;
+#[cfg(any(test, feature = "mvt-decode"))]
 mod decode_geom;
 pub(crate) mod encode;
 mod error;
 pub(crate) mod geom;
+#[cfg(any(test, feature = "mvt-decode"))]
 pub(crate) mod pbf;
 pub(crate) mod shape;
 pub(crate) mod simplify;
@@ -18,6 +21,7 @@ pub(crate) mod valid;
 
 pub(crate) use coord::TileTransform;
 pub use coord::{MAX_ZOOM, TileCoord};
+#[cfg(any(test, feature = "mvt-decode"))]
 pub use decode::{
     DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, decode,
 };

@@ -1,4 +1,4 @@
-//! A bounds-checked protobuf reader for the decoder.
+//! A bounds-checked protobuf reader for the decoder (tests and the `mvt-decode` feature only).
 
 use super::TileError;
 

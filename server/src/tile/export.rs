@@ -11,6 +11,7 @@ use serde_json::json;
 use super::pmtiles::{ArchiveInfo, PmTilesWriter};
 use super::{TileCoord, TileError, TileService, tilejson};
 use crate::access::LayerView;
+use crate::fgb::FgbError;
 use crate::model::lonlat_to_merc;
 
 /// What an export wrote.
@@ -21,12 +22,19 @@ pub struct ExportSummary {
     pub bytes: u64,
 }
 
-/// An export failure.
+/// An export that could not be produced: this static PMTiles export, or an open-data
+/// download of `query::export`.
+///
+/// One type for both, kept here because it carries [`TileError`]: `tile` does not depend on
+/// `query`, so `query::export` can use it from here, while a home in `query` would make the
+/// two modules depend on each other.
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum ExportError {
     #[error("nothing to export: no layer has data")]
     NoData,
+    #[error("export of layer `{layer}`: {source}")]
+    Fgb { layer: String, source: FgbError },
     #[error(transparent)]
     Tile(#[from] TileError),
     #[error("{path}: {source}")]
@@ -56,8 +64,13 @@ pub fn export_pmtiles(
         }
     }
     let tiles = writer.len();
-    let mut meta = tilejson(views, "");
-    meta["generator"] = json!(concat!("kashimap ", env!("CARGO_PKG_VERSION")));
+    let mut tj = tilejson(views, "");
+    tj.other.insert(
+        "generator".to_owned(),
+        json!(concat!("kashimap ", env!("CARGO_PKG_VERSION"))),
+    );
+    // PMTiles metadata is TileJSON without the tile URLs (the archive holds the tiles).
+    let mut meta = json!(tj);
     if let Some(o) = meta.as_object_mut() {
         o.remove("tiles");
     }
@@ -125,6 +138,46 @@ pub fn tiles_covering(b: [f64; 4], z: u8) -> impl Iterator<Item = TileCoord> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The archive's metadata is the audience's TileJSON without tile URLs, with the
+    /// generator; an export of layers without data is `NoData`.
+    #[test]
+    fn archive_metadata_is_the_views_tilejson() {
+        use std::io::Read;
+
+        use crate::tile::testutil::{def, layer, parcels, public_view};
+
+        let l = layer(def("Polygon", ""), parcels(40, 7, 0.002));
+        let views = [public_view(&l)];
+        let dir = tempfile::tempdir().unwrap();
+        let out = dir.path().join("t.pmtiles");
+        let summary = export_pmtiles(&TileService::new(0), &views, 12..=14, &out).unwrap();
+        assert!(summary.tiles >= 3, "{summary:?}");
+        let bytes = std::fs::read(&out).unwrap();
+        let u64_at = |i: usize| u64::from_le_bytes(bytes[i..i + 8].try_into().unwrap()) as usize;
+        let (at, len) = (u64_at(24), u64_at(32));
+        let mut text = String::new();
+        flate2::read::GzDecoder::new(&bytes[at..at + len])
+            .read_to_string(&mut text)
+            .unwrap();
+        let meta: serde_json::Value = serde_json::from_str(&text).unwrap();
+        assert_eq!(meta["tilejson"], "3.0.0");
+        assert!(meta.get("tiles").is_none(), "{meta}");
+        assert!(meta["generator"].as_str().unwrap().starts_with("kashimap "));
+        assert_eq!(meta["vector_layers"][0]["id"], "t");
+        let fields: Vec<&String> = meta["vector_layers"][0]["fields"]
+            .as_object()
+            .unwrap()
+            .keys()
+            .collect();
+        assert_eq!(fields, ["kind", "name"], "only the public attributes");
+        assert_eq!(meta["bounds"].as_array().unwrap().len(), 4);
+
+        let empty = layer(def("Polygon", ""), Vec::new());
+        let err =
+            export_pmtiles(&TileService::new(0), &[public_view(&empty)], 0..=1, &out).unwrap_err();
+        assert!(matches!(err, ExportError::NoData), "{err:?}");
+    }
 
     #[test]
     fn covering_tiles_include_the_corners() {

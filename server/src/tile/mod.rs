@@ -20,10 +20,11 @@ mod testutil;
 mod tilejson;
 
 pub use crate::layer::{OVERVIEW_MAX_ZOOM, Overviews};
+#[cfg(any(test, feature = "mvt-decode"))]
 pub use crate::mvt::{
-    DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, EXTENT, GeomType,
-    MAX_ZOOM, THIN_CELL, TileCoord, TileError, decode,
+    DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, decode,
 };
+pub use crate::mvt::{EXTENT, GeomType, MAX_ZOOM, THIN_CELL, TileCoord, TileError};
 pub use export::{ExportError, ExportSummary, export_pmtiles, tiles_covering};
 pub use render::{RenderOptions, TileLayerInput, render};
 pub use service::{RenderedTile, TileMetrics, TileService, gzip};

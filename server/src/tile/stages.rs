@@ -87,25 +87,34 @@ pub fn encode(layer: &LayerVersion, ov: &super::Overviews, shaped: &Shaped) -> V
     out
 }
 
-/// The encoder alone on plain data: one polygon ring and property values per feature, all
-/// with the given column names. For comparing encoders.
-pub fn encode_rings(
-    rings: &[(u64, Vec<[i32; 2]>)],
-    names: &[&str],
-    values: &[Vec<crate::model::Value>],
-) -> Vec<u8> {
-    let mut enc = LayerEncoder::new("bench", EXTENT, names.len(), Buffers::default());
+/// One feature as plain data, for comparing MVT encoders (`benches/mvt_encoders.rs`): its
+/// parts in tile coordinates (unclosed rings, exteriors followed by their holes; lines; or
+/// the points of a multipoint as one part) and its property values by key index.
+pub struct PlainFeature {
+    pub id: u64,
+    pub ty: GeomType,
+    pub parts: Vec<Vec<[i32; 2]>>,
+    pub props: Vec<(usize, crate::model::Value)>,
+}
+
+/// Our encoder alone on plain data: one layer of `features` whose keys are `names`, values
+/// deduplicated by the encoder's own table (the renderer numbers them once per layer version
+/// instead, which is faster still).
+pub fn encode_plain(name: &str, names: &[String], features: &[PlainFeature]) -> Vec<u8> {
+    let mut enc = LayerEncoder::new(name, EXTENT, names.len(), Buffers::default());
     let mut g = TileGeom::default();
-    for ((id, ring), vals) in rings.iter().zip(values) {
+    for f in features {
         g.clear();
-        g.points.extend_from_slice(ring);
-        g.end_part(0);
-        let props = names
+        for part in &f.parts {
+            let start = g.points.len();
+            g.points.extend_from_slice(part);
+            g.end_part(start);
+        }
+        let props = f
+            .props
             .iter()
-            .zip(vals)
-            .enumerate()
-            .map(|(c, (n, v))| (c, *n, crate::model::FieldType::String, v));
-        enc.add_feature(*id, GeomType::Polygon, &g, props);
+            .map(|(k, v)| (*k, names[*k].as_str(), crate::model::FieldType::String, v));
+        enc.add_feature(f.id, f.ty, &g, props);
     }
     let mut out = Vec::new();
     enc.finish_into(&mut out);

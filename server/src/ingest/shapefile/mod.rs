@@ -1,7 +1,18 @@
 //! ESRI Shapefiles: `.shp` geometry and `.dbf` attributes read in step, the CRS from the
 //! `.prj`, the text encoding from `.cpg`, the DBF language driver or the content.
-//! Written here rather than with the `shapefile` crate so that text stays bytes until the
-//! encoding is chosen.
+//!
+//! Written here rather than with the `shapefile` crate (0.9, checked against its source and
+//! that of `dbase` 0.8, which it reads `.dbf` files with) because of the text:
+//! - `dbase` decodes every name and value with an encoding fixed when the table is opened
+//!   (from the `.cpg` since `shapefile` 0.8, else the caller's). Many Japanese files have
+//!   neither a `.cpg` nor a language driver byte, and we choose between Shift_JIS (CP932) and
+//!   UTF-8 by reading the text itself ([`encoding`]), so the bytes must stay bytes until then.
+//! - Its `encoding_rs` adapter returns `Ok(encoding.decode(bytes).0)`: the had-errors flag is
+//!   dropped (and a BOM may switch the encoding), so a value that did not decode becomes
+//!   U+FFFD silently, where the upload report names each such field (`bad_fields`).
+//!
+//! The `.shp` side would have been fine (it checks counts against the record size too); it is
+//! ours to read both files in step with one error type and report.
 
 mod dbf;
 mod shp;

@@ -13,19 +13,11 @@ use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::LayerView;
 use crate::fgb;
-use crate::fgb::FgbError;
 use crate::query::geojson;
+use crate::tile::ExportError;
 
 /// Bytes per streamed chunk (approximate: a chunk ends after the feature that passes it).
 const CHUNK: usize = 64 * 1024;
-
-/// An export that could not be produced.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum ExportError {
-    #[error("export of layer `{layer}`: {source}")]
-    Fgb { layer: String, source: FgbError },
-}
 
 /// A download format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
