@@ -153,8 +153,11 @@ pub fn token(access: &Access, command: TokenCommand) -> Result<(), AccessError> 
         } => {
             let (token, info) = access.create_token(&name, &label, expires)?;
             let until = info.expires_at.map_or_else(|| "never".to_owned(), rfc3339);
+            // The token alone goes to stdout, so `TOKEN=$(kashimap token create …)` works;
+            // the notice goes to stderr and must read well when stdout is not the terminal.
             eprintln!(
-                "token {} for {name} (expires: {until}). It is shown only this once:",
+                "created token {} for {name} (expires: {until}). The token is printed on \
+                 standard output, only this once: it cannot be shown again.",
                 info.id
             );
             print(&format!("{token}\n"))?;

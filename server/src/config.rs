@@ -30,7 +30,8 @@ pub enum ConfigError {
 pub struct Config {
     /// Address to listen on. Default `127.0.0.1:8080`. Env `KASHIMAP_ADDR`.
     pub addr: SocketAddr,
-    /// Where the layer store and database live. Default `./var`. Env `KASHIMAP_DATA_DIR`.
+    /// The store folder: layer versions and the database. Default `./var`. Env
+    /// `KASHIMAP_DATA_DIR`. Not the sample data in `data/`.
     pub data_dir: PathBuf,
     /// Where the layer files (`*.toml`) are. Default `./layers`.
     pub layers_dir: PathBuf,

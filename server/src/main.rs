@@ -1,5 +1,6 @@
 //! The `kashimap` command: serve (default), check, generate, and administration.
 
+use std::io::IsTerminal as _;
 use std::path::PathBuf;
 use std::process::ExitCode;
 use std::sync::Arc;
@@ -39,7 +40,8 @@ struct Global {
     /// Address to listen on [default: 127.0.0.1:8080].
     #[arg(long, env = "KASHIMAP_ADDR", global = true)]
     addr: Option<std::net::SocketAddr>,
-    /// Where the layer store and database live [default: ./var].
+    /// The store folder: layer versions, database, audit log [default: ./var]. Not the
+    /// sample data in data/, which is imported into it on first start.
     #[arg(long, env = "KASHIMAP_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
     /// Where the layer files are [default: ./layers].
@@ -146,12 +148,14 @@ fn main() -> ExitCode {
     }
 }
 
+/// Logs to stderr, in colour only on a terminal: a log file gets plain text.
 fn init_tracing() {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,tower_http=info"));
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
         .init();
 }
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-# The debug binary `cargo build` made: $CARGO_TARGET_DIR is honoured like cargo does.
+# The debug binary `cargo test` made (scripts/test-python passes it as KASHIMAP_BIN);
+# $CARGO_TARGET_DIR is honoured like cargo does.
 TARGET = Path(os.environ.get("CARGO_TARGET_DIR", ROOT / "target"))
 BIN = Path(os.environ.get("KASHIMAP_BIN", TARGET / "debug" / "kashimap"))
 

@@ -3,7 +3,7 @@
 //! Only the shelters are real (GSI). Zoning, roads, heritage sites and pipes are
 //! GENERATED SAMPLE DATA, not official data of 鹿島市: they are made here, deterministically
 //! from a fixed seed, inside the real city boundary, so anyone can rebuild the committed
-//! files byte for byte (see `docs/data.md`).
+//! files byte for byte (see `data/PROVENANCE.md`).
 //!
 //! Generation works in a local metric frame ([`boundary`]) and converts to lon/lat
 //! (EPSG:4326) only when a feature is built.

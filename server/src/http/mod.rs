@@ -12,6 +12,7 @@ pub mod extract;
 mod login;
 mod ogc;
 mod ops;
+mod request_log;
 mod styles;
 mod tiles;
 pub mod uploads;
@@ -31,7 +32,6 @@ use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::future::RouteFuture;
 use tower_http::timeout::TimeoutLayer;
-use tower_http::trace::TraceLayer;
 
 use blocking::blocking;
 pub use error::ApiError;
@@ -70,7 +70,7 @@ impl tower::Service<Request> for Server {
             self.app
                 .metrics
                 .record(tiles::TILE_ROUTE, res.status().as_u16(), elapsed);
-            log_response(&res, elapsed);
+            request_log::log(req.method(), req.uri(), res.status(), elapsed);
             return ServerFuture::Answered(Some(res));
         }
         ServerFuture::Routed(tower::Service::call(&mut self.router, req))
@@ -94,15 +94,6 @@ impl Future for ServerFuture {
             Self::Routed(f) => Pin::new(f).poll(cx),
         }
     }
-}
-
-/// The one log line per response (from the trace layer, and from the tile lane).
-fn log_response(res: &Response, latency: Duration) {
-    tracing::info!(
-        status = res.status().as_u16(),
-        latency_ms = latency.as_secs_f64() * 1e3,
-        "response"
-    );
 }
 
 /// The router with its middleware.
@@ -136,9 +127,7 @@ fn app(state: Arc<App>) -> Router {
             auth::authenticate,
         ))
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
-        .layer(TraceLayer::new_for_http().on_response(
-            |res: &Response, latency: Duration, _span: &tracing::Span| log_response(res, latency),
-        ))
+        .layer(middleware::from_fn(request_log::middleware))
         .with_state(state)
 }
 

@@ -10,6 +10,7 @@ mod access_fixture;
 mod access_requests;
 mod audit;
 mod auth;
+mod cli;
 mod export;
 mod helpers;
 mod mvt_fixtures;

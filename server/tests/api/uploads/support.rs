@@ -26,20 +26,14 @@ pub fn fixture(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// True when a command-line tool is there. Without it a test is skipped loudly, or fails
-/// when `CI` is set (CI installs GDAL and PROJ).
-pub fn have(tool: &str) -> bool {
-    let ok = Command::new(tool).arg("--version").output().is_ok();
-    if !ok {
-        assert!(
-            std::env::var_os("CI").is_none(),
-            "`{tool}` is required in CI (apt-get install gdal-bin proj-bin)"
-        );
-        eprintln!(
-            "\n!!!!!!!! SKIPPED: `{tool}` is not installed (apt-get install gdal-bin proj-bin) !!!!!!!!\n"
-        );
-    }
-    ok
+/// Fails the test, with what to install, when a command-line tool (GDAL's `ogr2ogr`, PROJ's
+/// `cs2cs`) is missing: a skipped check would pass in no time and prove nothing.
+pub fn require(tool: &str) {
+    assert!(
+        Command::new(tool).arg("--version").output().is_ok(),
+        "this test needs `{tool}`, which is not installed: apt-get install gdal-bin proj-bin \
+         (or run .ci/run, which installs every test prerequisite)"
+    );
 }
 
 /// Runs `ogr2ogr` with the arguments; panics with its stderr on failure.
@@ -56,11 +50,9 @@ pub fn ogr2ogr(args: &[&str]) {
 }
 
 /// Converts the shelters fixture with `ogr2ogr ARGS… DIR/NAME fixture` into a new temporary
-/// directory. `None` (test skipped loudly, or failing in CI) when GDAL is missing.
-pub fn shelters_via_ogr2ogr(name: &str, args: &[&str]) -> Option<(tempfile::TempDir, PathBuf)> {
-    if !have("ogr2ogr") {
-        return None;
-    }
+/// directory. Fails the test when GDAL is missing.
+pub fn shelters_via_ogr2ogr(name: &str, args: &[&str]) -> (tempfile::TempDir, PathBuf) {
+    require("ogr2ogr");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join(name);
     let src = fixture(SHELTERS_GEOJSON);
@@ -68,7 +60,7 @@ pub fn shelters_via_ogr2ogr(name: &str, args: &[&str]) -> Option<(tempfile::Temp
     all.push(out.to_str().unwrap());
     all.push(src.to_str().unwrap());
     ogr2ogr(&all);
-    Some((dir, out))
+    (dir, out)
 }
 
 /// The shelters as (NO, 施設・場所名, lon, lat), from the GeoJSON fixture.

@@ -1,0 +1,84 @@
+# Shared by scripts/test, scripts/test-python, scripts/test-web and .ci/run. Sourced, not run.
+
+# The Debian packages behind each prerequisite of the tests, and how each is detected.
+# What the tests use them for:
+#   gdal      ogrinfo/ogr2ogr: GDAL reads the OGC API end to end; upload tests make Shapefiles,
+#             GeoPackages and CSVs with ogr2ogr
+#   proj      cs2cs: the plane-rectangular transforms are checked against PROJ
+#   venv      python3 -m venv: the independent tile and PMTiles checks (tests/python)
+#   chromium  the browser tests (Playwright drives Debian's Chromium)
+#   node      npm and Node.js >= 20.19 (Vite): builds the viewer, runs the browser tests
+#   font      Japanese glyphs in the browser tests' screenshots and PDFs
+ALL_PREREQUISITES=(gdal proj venv chromium node font)
+
+# Prints the Debian packages missing for the given prerequisites (default: all), one a line.
+missing_packages() {
+  local need
+  for need in "${@:-${ALL_PREREQUISITES[@]}}"; do
+    case "$need" in
+      gdal) command -v ogrinfo >/dev/null && command -v ogr2ogr >/dev/null || echo gdal-bin ;;
+      proj) command -v cs2cs >/dev/null || echo proj-bin ;;
+      venv) python3 -c 'import venv, ensurepip' 2>/dev/null || echo python3-venv ;;
+      chromium) command -v chromium >/dev/null || echo chromium ;;
+      node)
+        command -v node >/dev/null || echo nodejs
+        command -v npm >/dev/null || echo npm
+        ;;
+      font)
+        command -v fc-list >/dev/null || echo fontconfig
+        fc-list 2>/dev/null | grep -qi 'IPAGothic\|Noto Sans CJK' || echo fonts-ipafont-gothic
+        ;;
+      *) echo "scripts/lib.sh: unknown prerequisite '$need'" >&2; return 2 ;;
+    esac
+  done
+}
+
+# Node.js is new enough for the viewer's build tools (web/package.json: engines.node).
+node_is_recent() {
+  node -e 'const [a, b] = process.versions.node.split(".").map(Number);
+           process.exit(a > 20 || (a === 20 && b >= 19) ? 0 : 1)' 2>/dev/null
+}
+
+# Stops with what to install when a prerequisite is missing: before any time goes into
+# building. Arguments: the prerequisites to check (default: all).
+require_prerequisites() {
+  if ! command -v cargo >/dev/null; then
+    echo "error: cargo is not installed. Install Rust >= 1.85 with rustup (https://rustup.rs)." >&2
+    exit 1
+  fi
+  local missing
+  missing=$(missing_packages "$@" | sort -u | tr '\n' ' ')
+  if [ -n "$missing" ]; then
+    {
+      echo "error: the tests need programs that are not installed. On Debian:"
+      echo
+      echo "    sudo apt-get install ${missing% }"
+      echo
+      echo "(.ci/run installs them and then runs the tests.)"
+    } >&2
+    exit 1
+  fi
+  if [[ " ${*:-${ALL_PREREQUISITES[*]}} " == *" node "* ]] && ! node_is_recent; then
+    {
+      echo "error: Node.js $(node --version) is too old: the viewer needs >= 20.19."
+      echo "Debian 13 (trixie) has it (apt-get install nodejs npm); on Debian 12 use a newer"
+      echo "Node.js (e.g. from nodesource.com) and put it first on PATH."
+    } >&2
+    exit 1
+  fi
+}
+
+# Makes sure the debug `kashimap` is built and up to date, exactly as `cargo test` builds it,
+# and prints its path.
+#
+# `cargo build --bin kashimap` would rebuild it from scratch after `cargo test`: a test build
+# unifies the dev-dependencies' features (criterion, rstest, ...) into the shared dependencies,
+# a plain build does not, so the two builds disagree on the features of dozens of crates and
+# each recompiles them (and overwrites the other's binary). Building the smallest integration
+# test instead makes cargo produce the binary with the test build's features: after
+# `cargo test` this is a no-op.
+debug_binary() {
+  cargo test --locked --no-run --test e2e_gdal >&2
+  local target=${CARGO_TARGET_DIR:-target}
+  echo "$(cd "$target" && pwd)/debug/kashimap"
+}
