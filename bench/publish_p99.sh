@@ -25,7 +25,9 @@
 #        publish..+5s         from the publish request to 5 s after its response
 #        publish+5..15s       5 to 15 s after the publish response
 #        rollback..+5s / rollback+5..15s   the same for the rollback
-#      and the server's own log lines about overviews and loading.
+#      and the server's own log lines about overviews, derived indexes and loading (builds
+#      before 525cea3 log `tile overviews built` on the first tile; later ones log `derived
+#      indexes built` at debug, on the publishing thread, before the swap).
 # The first requests after a publish miss the tile cache (the version is in the key).
 #
 # Prerequisites: gen_data.py, tiles.py, prepare_kashimap.sh (its parcels layer), a release build.
@@ -91,7 +93,7 @@ AUTH="Authorization: Bearer $TOKEN"
 
 # ---- the server --------------------------------------------------------------------------------
 t0=$(now_ms)
-RUST_LOG="${SERVER_LOG:-warn,kashimap::tile=info,kashimap::app=info,kashimap::ingest=info}" \
+RUST_LOG="${SERVER_LOG:-warn,kashimap::tile=info,kashimap::app=info,kashimap::ingest=info,kashimap::publish=info,kashimap::layer=debug}" \
   "$BIN" --config "$CFG" >"$RUN/server.log" 2>&1 &
 PID=$!
 BENCH_PIDS+=("$PID")
@@ -176,7 +178,7 @@ log "kashimap pid $PID stopped"
 echo "upload ${UPLOAD_MS} ms, publish request ${PUBLISH_MS} ms (-> version $NEW), rollback request ${ROLLBACK_MS} ms (-> version $OLD, $ROLLBACK);" \
      "server RSS after ${RSS} MB, peak ${HWM} MB; run files in $RUN"
 echo "server log (overviews, loads):"
-grep -E "overviews built|layer loaded|version (loaded|activated)|published" "$RUN/server.log" \
+grep -E "overviews built|derived indexes built|layer loaded|version (loaded|activated)|published" "$RUN/server.log" \
   | sed -E 's/\x1b\[[0-9;]*m//g; s/^/  /' || true
 echo
 "$PY" "$BENCH_HOME/windows.py" --log "$RUN/lat" --windows "$WIN" --slow-ms "$SLOW_MS" \
