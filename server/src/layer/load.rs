@@ -4,7 +4,7 @@
 
 use std::sync::Arc;
 
-use super::LayerVersion;
+use super::{Cores, LayerVersion};
 use crate::catalog::{self, CatalogError, LayerDef};
 use crate::fgb::{self, FgbError};
 use crate::model::{Feature, Schema, VersionInfo};
@@ -33,6 +33,7 @@ pub fn load(
     store: &dyn VersionStore,
     def: &Arc<LayerDef>,
     version: u64,
+    cores: Cores,
 ) -> Result<LayerVersion, LoadError> {
     let info = store.info(&def.id, version)?;
     let bytes = store.get(&def.id, version)?;
@@ -41,7 +42,7 @@ pub fn load(
         version,
         source,
     })?;
-    build(def, info, schema, features)
+    build(def, info, schema, features, cores)
 }
 
 /// Checks decoded features against the layer's definition and builds the version with all
@@ -51,9 +52,16 @@ pub fn build(
     info: VersionInfo,
     schema: Schema,
     features: Vec<Feature>,
+    cores: Cores,
 ) -> Result<LayerVersion, LoadError> {
     check_data(def, &schema, &features)?;
-    Ok(LayerVersion::new(Arc::clone(def), info, schema, features))
+    Ok(LayerVersion::new_on(
+        Arc::clone(def),
+        info,
+        schema,
+        features,
+        cores,
+    ))
 }
 
 /// Checks loaded data against its layer definition: attributes named by the policy exist and

@@ -9,7 +9,7 @@ pub mod search;
 mod version;
 
 pub use load::{LoadError, build, check_data, load};
+pub use overview::{Cores, OVERVIEW_MAX_ZOOM, Overviews};
 pub(crate) use overview::{Entry as OverviewEntry, Level, center, square};
-pub use overview::{OVERVIEW_MAX_ZOOM, Overviews};
 pub use registry::{LayerSlot, Layers, retire};
 pub use version::{IndexEntry, LayerVersion};

@@ -124,6 +124,27 @@ impl Level {
     }
 }
 
+/// How many cores building derived indexes may take.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cores {
+    /// All of them: at start-up, when nothing is served yet.
+    All,
+    /// All but one: while serving (a publish or rollback), so that the async workers keep a
+    /// core for requests. On the benchmark's 2 cores a build on both delayed tile responses
+    /// past 50 ms (docs/benchmarks.md, "Tile latency across a publish").
+    SpareOne,
+}
+
+impl Cores {
+    fn threads(self) -> usize {
+        let n = std::thread::available_parallelism().map_or(1, std::num::NonZero::get);
+        match self {
+            Cores::All => n,
+            Cores::SpareOne => n.saturating_sub(1).max(1),
+        }
+    }
+}
+
 /// Per-version precomputation for the tile pipeline, part of its [`LayerVersion`].
 #[derive(Debug, Default)]
 pub struct Overviews {
@@ -140,6 +161,11 @@ pub struct Overviews {
 impl Overviews {
     /// Precomputes sizes, point appearance zooms and the overview levels of a version.
     pub fn build(layer: &LayerVersion) -> Self {
+        Self::build_on(layer, Cores::All)
+    }
+
+    /// [`Overviews::build`] on the given share of the cores.
+    pub fn build_on(layer: &LayerVersion, cores: Cores) -> Self {
         let def = &layer.def;
         let sizes = layer
             .features
@@ -158,18 +184,16 @@ impl Overviews {
             dict: ValueDict::build(&layer.features, layer.schema.len()),
         };
         let top = OVERVIEW_MAX_ZOOM.min(def.zoom.max.saturating_sub(1));
-        ov.levels = ov.build_levels(layer, top);
+        ov.levels = ov.build_levels(layer, top, cores.threads());
         ov
     }
 
     /// Builds levels `0..=top` on all cores, deepest (largest) first; levels below the
     /// layer's min zoom stay empty.
-    fn build_levels(&self, layer: &LayerVersion, top: u8) -> Vec<Level> {
+    fn build_levels(&self, layer: &LayerVersion, top: u8, threads: usize) -> Vec<Level> {
         let next = AtomicU8::new(0);
         let built = Mutex::new(Vec::new());
-        let threads = std::thread::available_parallelism()
-            .map_or(1, std::num::NonZero::get)
-            .min(usize::from(top) + 1);
+        let threads = threads.min(usize::from(top) + 1);
         std::thread::scope(|s| {
             for _ in 0..threads {
                 s.spawn(|| {

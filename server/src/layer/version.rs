@@ -6,8 +6,8 @@ use geo::{BoundingRect, Rect};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree, RTreeObject};
 
-use super::Overviews;
 use super::search::SearchIndex;
+use super::{Cores, Overviews};
 use crate::catalog::LayerDef;
 use crate::model::{Feature, Schema, VersionInfo};
 
@@ -39,6 +39,17 @@ impl LayerVersion {
         schema: Schema,
         features: Vec<Feature>,
     ) -> Self {
+        Self::new_on(def, info, schema, features, Cores::All)
+    }
+
+    /// [`LayerVersion::new`], building the overviews on the given share of the cores.
+    pub fn new_on(
+        def: Arc<LayerDef>,
+        info: VersionInfo,
+        schema: Schema,
+        features: Vec<Feature>,
+        cores: Cores,
+    ) -> Self {
         let entries: Vec<IndexEntry> = features
             .iter()
             .enumerate()
@@ -67,7 +78,7 @@ impl LayerVersion {
             search: SearchIndex::default(),
         };
         let t = std::time::Instant::now();
-        version.overviews = Overviews::build(&version);
+        version.overviews = Overviews::build_on(&version, cores);
         version.search = SearchIndex::build(&version);
         tracing::debug!(
             layer = %version.def.id,

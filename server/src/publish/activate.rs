@@ -11,7 +11,7 @@ use super::staging::{audit, sweep};
 use super::{PublishError, Publisher};
 use crate::catalog::LayerDef;
 use crate::ingest::FileInfo;
-use crate::layer;
+use crate::layer::{self, Cores};
 use crate::model::VersionInfo;
 
 /// One row of `GET /api/layers/{layer}/versions`.
@@ -157,14 +157,15 @@ fn make_current(
             version,
         });
     }
-    let loaded =
-        Arc::new(
-            layer::load(&*p.store, def, version).map_err(|source| PublishError::Load {
+    let loaded = Arc::new(
+        layer::load(&*p.store, def, version, Cores::SpareOne).map_err(|source| {
+            PublishError::Load {
                 layer: layer.to_owned(),
                 version,
                 source: Box::new(source),
-            })?,
-        );
+            }
+        })?,
+    );
     let info = loaded.info.clone();
     let expected = p.store.current(layer)?;
     p.store.activate(layer, version, expected)?;

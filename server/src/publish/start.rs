@@ -10,7 +10,7 @@ use sha2::{Digest, Sha256};
 use super::Publisher;
 use crate::catalog::LayerDef;
 use crate::fgb;
-use crate::layer::{self, LayerVersion, LoadError};
+use crate::layer::{self, Cores, LayerVersion, LoadError};
 use crate::model::{Feature, Schema, VersionInfo};
 use crate::store::{NewVersion, StoreError};
 
@@ -44,8 +44,8 @@ pub fn load_all(p: &Publisher, import_samples: bool) -> Result<(), LoadError> {
 fn load_current(p: &Publisher, def: &Arc<LayerDef>, import: bool) -> Result<(), LoadError> {
     let t = Instant::now();
     let loaded = match p.store.current(&def.id)? {
-        Some(v) => layer::load(&*p.store, def, v)?,
-        None if import => layer::load(&*p.store, def, import_sample(p, def)?.version)?,
+        Some(v) => layer::load(&*p.store, def, v, Cores::All)?,
+        None if import => layer::load(&*p.store, def, import_sample(p, def)?.version, Cores::All)?,
         None => sample_in_memory(def)?,
     };
     let version = loaded.version();
@@ -75,7 +75,7 @@ fn sample_in_memory(def: &Arc<LayerDef>) -> Result<LayerVersion, LoadError> {
         source_name: file_name(&def.source),
         created_by: "kashimap (sample, not stored)".into(),
     };
-    layer::build(def, info, schema, features)
+    layer::build(def, info, schema, features, Cores::All)
 }
 
 fn read_sample(def: &LayerDef) -> Result<(Vec<u8>, Schema, Vec<Feature>), LoadError> {
