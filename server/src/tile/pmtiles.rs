@@ -3,12 +3,13 @@
 //! would not fit in the first 16 KiB), JSON metadata and the tile data, clustered in tile-id
 //! order with identical tiles stored once.
 //!
-//! Kept rather than the `pmtiles` crate's writer (0.26, feature `write`, checked against its
-//! source), which does the same and more (it streams tiles to the output instead of holding
-//! them, deduplicates by XXH3-128 and builds leaf directories): it declares
-//! `rust-version = "1.88"` and this workspace promises 1.85. With `default-features = false`
-//! it would add 23 crates. Worth switching when the workspace's Rust version is raised; until
-//! then an export holds each distinct gzipped tile in memory (twice: list and index).
+//! The `pmtiles` crate's writer (0.26, feature `write`, checked against its source) does the
+//! same and more: it streams tiles to the output instead of holding them, deduplicates by
+//! XXH3-128 and builds leaf directories. It was kept out because it declares
+//! `rust-version = "1.88"` while the workspace promised 1.85; the workspace now requires 1.89
+//! (for `File::try_lock`, the data folder's lock), so that reason is gone and switching is the
+//! next step for this module (with `default-features = false` it adds 23 crates). Until then
+//! an export holds each distinct gzipped tile in memory (twice: list and index).
 
 use std::collections::HashMap;
 use std::io::{self, Write};
