@@ -41,7 +41,8 @@ fn views(app: &App, principal: &Principal, ids: &str) -> Result<Vec<LayerView>, 
         return Err(ApiError::bad_request(
             "too_many_layers",
             format!("at most {MAX_LAYERS} layers in one tile"),
-        ));
+        )
+        .ja(format!("1 枚のタイルに指定できるレイヤーは {MAX_LAYERS} 個までです")));
     }
     names
         .into_iter()
@@ -144,10 +145,24 @@ pub fn public_lane(app: &App, req: &axum::extract::Request) -> Option<Response> 
 fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
     let y = y
         .strip_suffix(".mvt")
-        .ok_or_else(|| ApiError::parameter("y", y, "tile paths end in .mvt"))?;
+        .ok_or_else(|| {
+            ApiError::parameter(
+                "y",
+                y,
+                "tile paths end in .mvt",
+                "タイルのパスは .mvt で終わります",
+            )
+        })?;
     let num = |name: &str, v: &str| -> Result<u32, ApiError> {
         v.parse::<u32>()
-            .map_err(|_| ApiError::parameter(name, v, "must be a non-negative integer"))
+            .map_err(|_| {
+                ApiError::parameter(
+                    name,
+                    v,
+                    "must be a non-negative integer",
+                    "0 以上の整数で指定してください",
+                )
+            })
     };
     let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
     TileCoord::new_checked(z, x, y).map_err(|e| {
