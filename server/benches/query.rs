@@ -22,10 +22,11 @@ use criterion::Criterion;
 use geo::{Geometry, LineString, Point, Polygon};
 use kashimap::access::{LayerView, Principal, decide};
 use kashimap::catalog::LayerDef;
-use kashimap::layer::{Feature, Field, FieldType, LayerVersion, Schema, Value, VersionInfo};
+use kashimap::fgb;
+use kashimap::layer::LayerVersion;
+use kashimap::model::{Feature, Field, FieldType, Schema, Value, VersionInfo};
 use kashimap::query::items::{self, ItemsQuery};
 use kashimap::query::spatial::{self, FeatureFilter, Origin};
-use kashimap::store::fgb;
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

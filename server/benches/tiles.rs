@@ -13,7 +13,8 @@ use criterion::{Criterion, criterion_group, criterion_main};
 use geo::{Coord, Geometry, LineString, Polygon};
 use kashimap::access::{Principal, decide};
 use kashimap::catalog::LayerDef;
-use kashimap::layer::{Feature, Field, FieldType, LayerVersion, Schema, Value, VersionInfo};
+use kashimap::layer::LayerVersion;
+use kashimap::model::{Feature, Field, FieldType, Schema, Value, VersionInfo};
 use kashimap::tile::{Overviews, RenderOptions, TileCoord, TileLayerInput, render, stages};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
@@ -189,17 +190,13 @@ fn bench_layer(c: &mut Criterion, name: &str, layer: &Arc<LayerVersion>, zooms: 
     let t = Instant::now();
     let ov = Overviews::build(layer);
     eprintln!(
-        "{name}: {} features, overviews built in {:.2?}, entries per zoom {:?}",
+        "{name}: {} features, overviews rebuilt in {:.2?}, entries per zoom {:?}",
         layer.features.len(),
         t.elapsed(),
         ov.level_sizes()
     );
     let view = decide(&Principal::anonymous(), layer).expect("public layer");
-    let input = [TileLayerInput {
-        name,
-        view: &view,
-        overviews: &ov,
-    }];
+    let input = [TileLayerInput { name, view: &view }];
     let opts = RenderOptions::default();
     for &z in zooms {
         let coord = centre_tile(z);

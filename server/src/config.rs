@@ -192,15 +192,13 @@ impl Config {
 
     /// Checks settings that types alone cannot.
     pub fn validate(&self) -> Result<(), ConfigError> {
-        if let Some(url) = &self.public_url {
-            if !(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/') {
-                return Err(ConfigError::Invalid {
-                    key: "public_url",
-                    message: format!(
-                        "`{url}` must start with http:// or https:// and not end with /"
-                    ),
-                });
-            }
+        if let Some(url) = &self.public_url
+            && (!(url.starts_with("http://") || url.starts_with("https://")) || url.ends_with('/'))
+        {
+            return Err(ConfigError::Invalid {
+                key: "public_url",
+                message: format!("`{url}` must start with http:// or https:// and not end with /"),
+            });
         }
         if self.auth.audit_retention_days.get() < MIN_AUDIT_RETENTION_DAYS {
             return Err(ConfigError::Invalid {

@@ -1,18 +1,29 @@
 //! Kashimap: one map server for a Japanese city.
 //!
-//! Data flows `catalog` → `store` → `layer` → `access` → `query` / `tile` → `http`.
-//! See `docs/architecture.md`.
+//! One chain of floors, bottom to top (each module imports only from floors below it; the
+//! `architecture` test enforces it, docs/architecture.md draws it):
+//! `time`, `config`, `lock` → `model` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
+//! `layer` → `access` → `query`, `tile` → `metrics`, `ingest`, `gen` → `publish` → `app` →
+//! `admin` → `http` (→ the `kashimap` binary).
 
 pub mod access;
 pub mod admin;
 pub mod app;
+#[cfg(test)]
+mod architecture;
 pub mod catalog;
 pub mod config;
+pub mod cql2;
+pub mod fgb;
 pub mod r#gen;
 pub mod http;
 pub mod ingest;
 pub mod layer;
+pub mod lock;
 pub mod metrics;
+pub mod model;
+pub mod mvt;
+pub mod publish;
 pub mod query;
 pub mod store;
 pub mod tile;

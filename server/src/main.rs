@@ -225,7 +225,7 @@ fn export_tiles(config: Config, args: &ExportTilesArgs) -> anyhow::Result<ExitCo
                 args.zoom
             )
         })?;
-    let app = App::start(config).context("cannot load the layers")?;
+    let app = App::open_read_only(config).context("cannot load the layers")?;
     let public = kashimap::access::Principal::anonymous();
     let mut views = Vec::new();
     for id in &args.layers {
@@ -315,8 +315,8 @@ async fn shutdown_signal() {
 }
 
 fn import(config: Config, a: ImportArgs) -> anyhow::Result<ExitCode> {
-    let app = App::start(config).context("cannot start")?;
-    let args = kashimap::ingest::cli::ImportArgs {
+    let app = App::start_as(config, "import").context("cannot start")?;
+    let args = kashimap::publish::cli::ImportArgs {
         layer: a.layer,
         file: a.file,
         options: kashimap::ingest::Options {
@@ -329,23 +329,15 @@ fn import(config: Config, a: ImportArgs) -> anyhow::Result<ExitCode> {
         },
         publish: a.publish,
     };
-    Ok(ExitCode::from(kashimap::ingest::cli::import(&app, &args)))
+    Ok(ExitCode::from(kashimap::publish::cli::import(
+        &app.publisher,
+        &args,
+    )))
 }
 
 /// Loads everything the server would, into a temporary store, and reports.
 fn check(config: Config) -> ExitCode {
-    let scratch = match tempfile::tempdir() {
-        Ok(d) => d,
-        Err(e) => {
-            eprintln!("error: cannot create a scratch directory: {e}");
-            return ExitCode::FAILURE;
-        }
-    };
-    let mut config = config;
-    if !config.data_dir.exists() {
-        config.data_dir = scratch.path().to_path_buf();
-    }
-    match App::start(config) {
+    match App::open_read_only(config) {
         Ok(app) => {
             eprintln!("ok: {} layers", app.catalog.layers().len());
             for v in app.layers.current_all() {

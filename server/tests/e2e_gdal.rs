@@ -20,8 +20,8 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use geo::{Geometry, LineString, Polygon, point};
-use kashimap::layer::{Feature, Field, FieldType, Schema, Value};
-use kashimap::store::fgb;
+use kashimap::fgb;
+use kashimap::model::{Feature, Field, FieldType, Schema, Value};
 
 const SHELTERS: usize = 120;
 
@@ -51,7 +51,7 @@ fn xy(i: usize) -> (f64, f64) {
 }
 
 fn kind(i: usize) -> &'static str {
-    if i % 4 == 0 {
+    if i.is_multiple_of(4) {
         "指定緊急避難場所"
     } else {
         "指定避難所"

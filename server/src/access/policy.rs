@@ -6,8 +6,9 @@ use std::sync::{Arc, PoisonError, RwLock, Weak};
 
 use super::Principal;
 use crate::catalog::{AttributeRule, Audience, LayerDef, ViewRule};
-use crate::layer::{Feature, LayerVersion};
-use crate::query::cql2::{Expr, Filter};
+use crate::cql2::{Expr, Filter};
+use crate::layer::LayerVersion;
+use crate::model::Feature;
 
 /// A compact, hashable description of what a view shows: the visible attributes and the row
 /// filter. Two principals with the same class see byte-identical output, so it is the
@@ -50,7 +51,7 @@ impl LayerView {
     }
 
     /// Visible attribute columns with their names and types.
-    pub fn fields(&self) -> impl Iterator<Item = (usize, &crate::layer::Field)> {
+    pub fn fields(&self) -> impl Iterator<Item = (usize, &crate::model::Field)> {
         self.attributes
             .iter()
             .map(|&i| (i, self.layer.schema.field(i)))
@@ -269,7 +270,7 @@ mod tests {
 
     use super::*;
     use crate::access::Grant;
-    use crate::layer::{Field, FieldType, Schema, VersionInfo};
+    use crate::model::{Field, FieldType, Schema, VersionInfo};
     use crate::time::unix_now;
 
     const PIPES: &str = r#"

@@ -37,7 +37,7 @@ pub enum LoginOutcome {
 #[derive(Debug)]
 pub struct Access {
     pub db: Db,
-    pub audit: Audit,
+    pub audit: Arc<Audit>,
     pub clock: Arc<Clock>,
     limiter: SignInLimiter,
     verifications: Semaphore,
@@ -53,7 +53,7 @@ impl Access {
     pub fn with_db(db: Db, settings: &AuthConfig) -> Self {
         let clock = Arc::new(Clock::default());
         Self {
-            audit: Audit::new(db.clone(), Arc::clone(&clock)),
+            audit: Arc::new(Audit::new(db.clone(), Arc::clone(&clock))),
             db,
             clock,
             limiter: SignInLimiter::new(settings),

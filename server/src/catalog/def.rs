@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use serde::{Deserialize, Serialize};
 
 use super::{CatalogError, RESERVED_IDS};
-use crate::query::cql2::Expr;
+use crate::cql2::Expr;
 
 /// Japanese text with an English translation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]

@@ -16,7 +16,7 @@ pub use def::{
 };
 pub use error::CatalogError;
 
-use crate::layer::Schema;
+use crate::model::Schema;
 
 /// Path segments the HTTP API uses under `/ogc/collections`, `/tiles` and `/api/layers`;
 /// a layer may not take one of these as its id.

@@ -16,7 +16,7 @@ use super::geom::{closed, star};
 use super::places::Oaza;
 use super::rng::Rng;
 use super::{Layer, s, schema};
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 const STREAM: u64 = 40;
 const TARGET: usize = 220;

@@ -7,7 +7,7 @@ use super::places::Oaza;
 use super::rng::Rng;
 use super::roads::{Kind, Network, Segment};
 use super::{Layer, round, s, schema};
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 const STREAM: u64 = 20;
 

@@ -30,8 +30,9 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::{Path, PathBuf};
 
-use crate::layer::{Feature, Field, FieldType, Schema, Value};
-use crate::store::fgb::{self, FgbError, WriteOptions};
+use crate::fgb;
+use crate::fgb::{FgbError, WriteOptions};
+use crate::model::{Feature, Field, FieldType, Schema, Value};
 
 pub use parcels::LARGE_SEED;
 

@@ -19,7 +19,7 @@ use super::geom::{area, closed, star};
 use super::places::{Centre, Oaza, centres, density};
 use super::rng::Rng;
 use super::{GenError, round, s};
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 /// The default seed for `kashimap generate --large`.
 pub const LARGE_SEED: u64 = 0x5041_5243_454C_5331; // "PARCELS1"

@@ -12,7 +12,7 @@ use super::geom::{length, offset};
 use super::rng::Rng;
 use super::roads::{Kind, Network};
 use super::{Layer, round, s, schema};
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 const STREAM: u64 = 30;
 

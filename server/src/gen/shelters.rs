@@ -6,7 +6,7 @@ use geo::{Geometry, Point};
 use serde_json::Value as Json;
 
 use super::{GenError, Layer, read_json, s, schema};
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 /// Hazard columns, with the source property each comes from.
 const HAZARDS: &[(&str, &str)] = &[

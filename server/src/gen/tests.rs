@@ -11,7 +11,7 @@ use rstest::rstest;
 use super::boundary::Boundary;
 use super::heritage::DEMO_POINT;
 use super::*;
-use crate::layer::{FieldType, Value};
+use crate::model::{FieldType, Value};
 
 pub(super) fn repo() -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR")).join("..")

@@ -9,7 +9,7 @@ use rstar::{RTree, RTreeObject};
 use super::tests::{boundary, repo, source_dir};
 use super::*;
 use crate::catalog::{Catalog, check_schema};
-use crate::store::fgb;
+use crate::fgb;
 
 fn read(path: &Path) -> (Schema, Vec<Feature>) {
     fgb::read(File::open(path).unwrap()).unwrap()

@@ -13,7 +13,7 @@ use super::geom::{area, circle, clip_half_plane, closed};
 use super::places::{CENTRES, COAST_INDUSTRY};
 use super::rng::Rng;
 use super::{Layer, roads, s, schema};
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 const STREAM: u64 = 1;
 

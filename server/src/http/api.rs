@@ -86,10 +86,9 @@ async fn search(
     let views = decide_all(&principal, &app.layers.current_all());
     let caching = all_public(&app, &views);
     // The first search of a large layer version builds its index: keep it off the runtime.
-    let body =
-        tokio::task::spawn_blocking(move || search::search_json(&views, &app.search, &q, limit))
-            .await
-            .map_err(ApiError::internal)??;
+    let body = tokio::task::spawn_blocking(move || search::search_json(&views, &q, limit))
+        .await
+        .map_err(ApiError::internal)??;
     Ok(respond::json(&body, respond::GEOJSON, caching))
 }
 

@@ -137,8 +137,8 @@ impl From<JsonRejection> for ApiError {
     }
 }
 
-impl From<crate::query::cql2::Cql2Error> for ApiError {
-    fn from(e: crate::query::cql2::Cql2Error) -> Self {
+impl From<crate::cql2::Cql2Error> for ApiError {
+    fn from(e: crate::cql2::Cql2Error) -> Self {
         Self::bad_request("invalid_filter", format!("filter: {e}"))
             .ja(format!(
                 "filter を解釈できません（{}文字目）。構文と属性名を確認してください",

@@ -18,7 +18,7 @@ use super::extract::Json;
 use crate::access::{Identity, LoginOutcome, Principal, decide, decide_all};
 use crate::app::App;
 use crate::catalog::{AttributeRule, Audience};
-use crate::ingest::staging::{self, UploadAccess};
+use crate::publish::{self, UploadAccess};
 use crate::time::rfc3339;
 
 pub fn routes() -> Router<Arc<App>> {
@@ -203,7 +203,7 @@ fn uploadable_layers(app: &App, principal: &Principal) -> Value {
         .iter()
         .filter(|d| {
             matches!(
-                staging::upload_access(app, principal, &d.id),
+                publish::upload_access(&app.publisher, principal, &d.id),
                 UploadAccess::Allowed
             )
         })

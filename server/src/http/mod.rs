@@ -167,7 +167,9 @@ async fn record(State(app): State<Arc<App>>, req: Request, next: Next) -> Respon
 /// anonymous caller gets, otherwise `private` and varying on the credentials.
 pub fn cache_headers(headers: &mut HeaderMap, public: bool, app: &App) {
     if public {
-        headers.insert(header::CACHE_CONTROL, app.public_cache_control.clone());
+        if let Ok(v) = HeaderValue::from_maybe_shared(app.public_cache_control.clone()) {
+            headers.insert(header::CACHE_CONTROL, v);
+        }
     } else {
         headers.insert(
             header::CACHE_CONTROL,

@@ -29,8 +29,8 @@ use super::extract::Path;
 use crate::access::Principal;
 use crate::app::App;
 use crate::ingest::report::{FileInfo, Severity};
-use crate::ingest::staging::{self, StagingError, Upload, UploadAccess};
 use crate::ingest::{IngestError, Options, Report};
+use crate::publish::{self, PublishError, Upload, UploadAccess};
 
 /// The upload routes, with their own time limit (`ingest.upload_timeout_secs`), identified
 /// by `P` (the server passes [`Principal`]).
@@ -60,7 +60,7 @@ where
 
 /// Checks the caller may upload to the layer; returns their name for the audit log.
 fn allowed(app: &App, principal: &Principal, layer: &str) -> Result<String, ApiError> {
-    match staging::upload_access(app, principal, layer) {
+    match publish::upload_access(&app.publisher, principal, layer) {
         UploadAccess::Allowed => Ok(principal.user.clone().unwrap_or_default()),
         UploadAccess::Forbidden => Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -88,7 +88,7 @@ async fn upload<P: Into<Principal>>(
             ApiError::bad_request("invalid_multipart", r.body_text())
                 .ja("アップロードの形式が正しくありません (multipart/form-data)")
         })?;
-    let up = Upload::create(&app).map_err(StagingError::from)?;
+    let up = Upload::create(&app.publisher).map_err(PublishError::from)?;
     let received = receive(&app, &mut multipart, &up).await;
     let (file, opts) = match received {
         Ok(r) => r,
@@ -100,7 +100,7 @@ async fn upload<P: Into<Principal>>(
     let app2 = Arc::clone(&app);
     let staged = tokio::task::spawn_blocking(move || {
         let path = up.file_path();
-        staging::stage(&app2, &up, &path, &file, &user, &layer, &opts).map(|s| (s, layer))
+        publish::stage(&app2.publisher, &up, &path, &file, &user, &layer, &opts).map(|s| (s, layer))
     })
     .await
     .map_err(ApiError::internal)?;
@@ -116,7 +116,7 @@ async fn upload<P: Into<Principal>>(
             });
             Ok((StatusCode::CREATED, Json(body)).into_response())
         }
-        Err(StagingError::Refused(report)) => Ok(refused(&report)),
+        Err(PublishError::Refused(report)) => Ok(refused(&report)),
         Err(e) => Err(e.into()),
     }
 }
@@ -218,7 +218,7 @@ async fn save(
     name: String,
     app: &App,
 ) -> Result<FileInfo, ApiError> {
-    let io = |e: std::io::Error| ApiError::from(StagingError::from(IngestError::io(path, e)));
+    let io = |e: std::io::Error| ApiError::from(PublishError::from(IngestError::io(path, e)));
     let mut out = tokio::fs::File::create(path).await.map_err(io)?;
     let mut hash = Sha256::new();
     let mut size = 0u64;
@@ -287,7 +287,7 @@ async fn show<P: Into<Principal>>(
     who: P,
 ) -> Result<Response, ApiError> {
     allowed(&app, &who.into(), &layer)?;
-    let (record, report) = staging::staged(&app, &layer, &id)?;
+    let (record, report) = publish::staged(&app.publisher, &layer, &id)?;
     Ok(Json(json!({ "upload": record, "report": report })).into_response())
 }
 
@@ -298,9 +298,10 @@ async fn publish<P: Into<Principal>>(
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
     let app2 = Arc::clone(&app);
-    let info = tokio::task::spawn_blocking(move || staging::publish(&app2, &user, &layer, &id))
-        .await
-        .map_err(ApiError::internal)??;
+    let info =
+        tokio::task::spawn_blocking(move || publish::publish(&app2.publisher, &user, &layer, &id))
+            .await
+            .map_err(ApiError::internal)??;
     Ok(Json(json!({ "published": info })).into_response())
 }
 
@@ -310,7 +311,7 @@ async fn versions<P: Into<Principal>>(
     who: P,
 ) -> Result<Response, ApiError> {
     allowed(&app, &who.into(), &layer)?;
-    let rows = staging::versions(&app, &layer)?;
+    let rows = publish::versions(&app.publisher, &layer)?;
     Ok(Json(json!({ "layer": layer, "versions": rows })).into_response())
 }
 
@@ -321,26 +322,29 @@ async fn activate<P: Into<Principal>>(
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
     let app2 = Arc::clone(&app);
-    let info =
-        tokio::task::spawn_blocking(move || staging::activate(&app2, &user, &layer, version))
-            .await
-            .map_err(ApiError::internal)??;
+    let info = tokio::task::spawn_blocking(move || {
+        publish::activate(&app2.publisher, &user, &layer, version)
+    })
+    .await
+    .map_err(ApiError::internal)??;
     Ok(Json(json!({ "current": info })).into_response())
 }
 
-impl From<StagingError> for ApiError {
-    fn from(e: StagingError) -> Self {
+impl From<PublishError> for ApiError {
+    fn from(e: PublishError) -> Self {
         match e {
-            StagingError::Ingest(e) => ingest_error(e),
-            StagingError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "upload_refused", "the upload was refused").ja("アップロードを受け付けられませんでした"),
-            StagingError::NoSuchLayer { .. } => ApiError::not_found("no such layer"),
-            StagingError::NoSuchUpload { id, .. } => ApiError::not_found(format!("no staged upload `{id}`")).ja("そのアップロードはありません (公開済みか期限切れ)"),
-            StagingError::NoSuchVersion { layer, version } => ApiError::not_found(format!("layer `{layer}` has no version {version}")).ja(format!("版 {version} はありません")),
-            StagingError::Expired { id } => ApiError::new(StatusCode::GONE, "upload_expired", format!("staged upload `{id}` has expired; upload the file again"))
+            PublishError::Ingest(e) => ingest_error(e),
+            PublishError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "upload_refused", "the upload was refused").ja("アップロードを受け付けられませんでした"),
+            PublishError::NoSuchLayer { .. } => ApiError::not_found("no such layer"),
+            PublishError::NoSuchUpload { id, .. } => ApiError::not_found(format!("no staged upload `{id}`")).ja("そのアップロードはありません (公開済みか期限切れ)"),
+            PublishError::NoSuchVersion { layer, version } => ApiError::not_found(format!("layer `{layer}` has no version {version}")).ja(format!("版 {version} はありません")),
+            PublishError::Expired { id } => ApiError::new(StatusCode::GONE, "upload_expired", format!("staged upload `{id}` has expired; upload the file again"))
                 .ja("アップロードの有効期限が切れました。もう一度アップロードしてください"),
-            StagingError::Busy { layer } => ApiError::new(StatusCode::CONFLICT, "busy", format!("another upload or publish of layer `{layer}` is in progress; try again in a moment"))
+            PublishError::Busy { layer } => ApiError::new(StatusCode::CONFLICT, "busy", format!("another upload or publish of layer `{layer}` is in progress; try again in a moment"))
                 .ja(format!("レイヤー「{layer}」は別の公開作業中です。少し待ってからやり直してください")),
-            StagingError::Store(crate::store::StoreError::DiskFull { path }) => ingest_error(IngestError::DiskFull { path }),
+            PublishError::Conflict { layer, .. } => ApiError::new(StatusCode::CONFLICT, "conflict", format!("layer `{layer}` was changed by someone else meanwhile; reload the versions and try again"))
+                .ja(format!("レイヤー「{layer}」はその間に別の操作で更新されました。版の一覧を読み直してからやり直してください")),
+            PublishError::DiskFull { path } => ingest_error(IngestError::DiskFull { path }),
             other => ApiError::internal(other),
         }
     }

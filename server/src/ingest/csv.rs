@@ -17,7 +17,7 @@ use super::encoding::{self, Choice, Reason};
 use super::infer::{self, ColumnStats};
 use super::report::{FormatInfo, Where, msg};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
-use crate::layer::{FieldType, Schema, Value};
+use crate::model::{FieldType, Schema, Value};
 
 /// Column-name pairs recognised as coordinates, in order of preference (compared after
 /// NFKC normalisation and lower-casing).

@@ -17,8 +17,8 @@ use super::crs::{self, CrsProblem};
 use super::encoding::{Choice, Reason};
 use super::report::{FormatInfo, Where};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
-use crate::layer::{Schema, Value};
-use crate::store::fgb::{header_fields, value_of};
+use crate::fgb::{header_fields, value_of};
+use crate::model::{Schema, Value};
 
 /// Size of one packed R-tree node on disk.
 const NODE_ITEM_BYTES: u128 = 40;

@@ -25,7 +25,7 @@ use super::encoding::{self, Choice, Reason};
 use super::infer::{self, ColumnStats};
 use super::report::{FormatInfo, Severity, Where, msg};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
-use crate::layer::{FieldType, Schema};
+use crate::model::{FieldType, Schema};
 
 /// A feature as the first pass needs it: properties only (the geometry is skipped).
 #[derive(Deserialize)]
@@ -220,7 +220,7 @@ impl Features {
                 geometry::from_json(&g).map_err(|(ja, en)| IngestError::malformed(at(), ja, en))?
             }
         };
-        let mut properties = vec![crate::layer::Value::Null; self.types.len()];
+        let mut properties = vec![crate::model::Value::Null; self.types.len()];
         for (k, v) in f.properties.into_iter().flatten() {
             if let Some(&i) = self.index.get(&k) {
                 properties[i] = infer::from_json(&v, self.types[i]);

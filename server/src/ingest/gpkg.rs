@@ -17,7 +17,7 @@ use super::encoding::{Choice, Reason};
 use super::report::{FormatInfo, Where, msg};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
 use super::wkb;
-use crate::layer::{Field, FieldType, Schema, Value};
+use crate::model::{Field, FieldType, Schema, Value};
 
 /// GeoPackage `application_id`s: `GPKG`, `GP10`, `GP11`.
 const APPLICATION_IDS: [i64; 3] = [0x4750_4B47, 0x4750_3130, 0x4750_3131];

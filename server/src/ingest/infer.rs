@@ -1,6 +1,6 @@
 //! Attribute types for formats that do not declare them (GeoJSON, CSV).
 
-use crate::layer::{Field, FieldType, Value};
+use crate::model::{Field, FieldType, Value};
 
 /// What the values of one column looked like.
 #[derive(Debug, Clone, Default)]

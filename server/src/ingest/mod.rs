@@ -7,7 +7,6 @@
 //! memory, and converted features go straight to a FlatGeobuf writer that spools to disk.
 
 mod archive;
-pub mod cli;
 pub mod crs;
 mod csv;
 mod detect;
@@ -21,7 +20,6 @@ mod pipeline;
 pub mod report;
 mod shapefile;
 mod source;
-pub mod staging;
 mod validate;
 mod wkb;
 mod zipped;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 
-use crate::layer::Field;
+use crate::model::Field;
 
 /// A message in Japanese and English.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -162,8 +162,8 @@ pub struct GeometrySummary {
 #[derive(Debug, Clone, Serialize)]
 pub struct TypeChange {
     pub name: String,
-    pub from: crate::layer::FieldType,
-    pub to: crate::layer::FieldType,
+    pub from: crate::model::FieldType,
+    pub to: crate::model::FieldType,
 }
 
 /// Attribute schema of the upload compared with the current version.

@@ -8,7 +8,7 @@ use super::crs::{Crs, CrsProblem};
 use super::encoding::Choice;
 use super::report::{FormatInfo, Msg, Severity, Where};
 use super::validate::GeomProblem;
-use crate::layer::{Schema, Value};
+use crate::model::{Schema, Value};
 
 /// One feature as read, before reprojection and validation.
 #[derive(Debug, Clone)]

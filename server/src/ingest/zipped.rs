@@ -11,7 +11,7 @@ use super::report::msg;
 use super::shapefile::{self, ShapefileParts};
 use super::source::Opened;
 use super::{IngestError, Options, csv, fgbfile, geojson, gpkg};
-use crate::layer::Schema;
+use crate::model::Schema;
 
 /// Opens a file of any accepted format.
 pub fn open_any(

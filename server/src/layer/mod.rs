@@ -1,11 +1,15 @@
-//! In-memory layer versions: features, their R-tree, and the atomic current-version slot.
+//! Loaded layer versions and all their derived indexes: features with an R-tree, tile
+//! overviews and the search index, each built before the version is swapped in (so no
+//! request ever builds one), and the atomic current-version slot of every layer.
 
+mod load;
+mod overview;
 mod registry;
-mod value;
+pub mod search;
 mod version;
 
-pub use registry::{LayerSlot, Layers};
-pub use value::{Field, FieldType, Schema, Value};
-pub use version::{
-    Feature, IndexEntry, LayerVersion, MERCATOR_HALF, VersionInfo, lonlat_to_merc, merc_to_lonlat,
-};
+pub use load::{LoadError, build, check_data, load};
+pub(crate) use overview::{Entry as OverviewEntry, Level, center, square};
+pub use overview::{OVERVIEW_MAX_ZOOM, Overviews};
+pub use registry::{LayerSlot, Layers, retire};
+pub use version::{IndexEntry, LayerVersion};

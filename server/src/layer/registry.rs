@@ -75,3 +75,25 @@ impl Layers {
         self.slots.values().all(|s| s.current.load().is_some())
     }
 }
+
+/// Drops a replaced version away from request threads. Freeing a large version (hundreds of
+/// thousands of features, their overviews and search index) takes a noticeable time; if a
+/// request held the last reference, that request's thread (an async worker) would pay for it.
+/// A short-lived thread keeps the version until every reader has let go, then frees it.
+pub fn retire(old: Arc<LayerVersion>) {
+    const WAIT: std::time::Duration = std::time::Duration::from_millis(50);
+    const GIVE_UP_AFTER: u32 = 1200; // one minute: no request lives that long
+    let spawned = std::thread::Builder::new()
+        .name("retire-version".into())
+        .spawn(move || {
+            let mut waited = 0;
+            while Arc::strong_count(&old) > 1 && waited < GIVE_UP_AFTER {
+                std::thread::sleep(WAIT);
+                waited += 1;
+            }
+            drop(old);
+        });
+    if let Err(e) = spawned {
+        tracing::warn!(error = %e, "cannot start a thread to free a replaced layer version");
+    }
+}

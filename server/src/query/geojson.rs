@@ -6,7 +6,7 @@ use geo::{Coord, Geometry, LineString, Polygon};
 use serde_json::{Map, Value as Json, json};
 
 use crate::access::LayerView;
-use crate::layer::Feature;
+use crate::model::Feature;
 
 /// Coordinates are written with 7 decimals (about 1 cm), like GDAL's default for GeoJSON.
 fn round(v: f64) -> f64 {

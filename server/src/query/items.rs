@@ -10,9 +10,9 @@ use std::cmp::Ordering;
 use geo::{Intersects, Rect};
 use rstar::{AABB, Envelope, RTreeObject};
 
-use super::cql2::{Cql2Error, Expr, Filter};
 use crate::access::LayerView;
-use crate::layer::{Feature, FieldType, Schema, Value};
+use crate::cql2::{Cql2Error, Expr, Filter};
+use crate::model::{Feature, FieldType, Schema, Value};
 
 /// Why a query cannot run. Names the parameter and the value at fault.
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]

@@ -8,7 +8,8 @@ use rstest::rstest;
 use super::*;
 use crate::access::{Principal, decide};
 use crate::catalog::LayerDef;
-use crate::layer::{Field, LayerVersion, VersionInfo};
+use crate::layer::LayerVersion;
+use crate::model::{Field, VersionInfo};
 
 const TOML: &str = r#"
 id = "t"

@@ -1,6 +1,5 @@
 //! Queries over layer versions: CQL2 filters, OGC item queries, spatial questions, search.
 
-pub mod cql2;
 pub mod export;
 pub mod geojson;
 pub mod items;

@@ -1,29 +1,60 @@
 //! [`VersionStore`] on a local file system, crash-safe by write-fsync-rename.
 
-use std::fs::{self, File};
-use std::io::{BufWriter, Write};
+use std::fs::{self, File, OpenOptions};
+use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
 
-use super::{NewVersion, StoreError, VersionStore, fgb};
-use crate::layer::{Feature, Schema, VersionInfo};
+use super::{NewVersion, StoreError, VersionStore};
+use crate::model::VersionInfo;
 
 const CURRENT: &str = "CURRENT";
+const DATA: &str = ".fgb";
+const META: &str = ".json";
 
-/// The store under `<data-dir>/layers`.
+/// The store under `<store-dir>/layers`.
+///
+/// Writers (`put`, `activate`, `remove`) are meant for the one process that holds the data
+/// folder's lock (`kashimap serve` or `kashimap import`); version numbers are nevertheless
+/// taken with an exclusive create, so two writers can never write the same version.
 #[derive(Debug)]
 pub struct FsStore {
     root: PathBuf,
+    read_only: bool,
+    /// Serialises the compare and the swap of `activate` within this process.
+    switch: Mutex<()>,
 }
 
 impl FsStore {
-    /// Opens (creating if needed) the store and removes temporary leftovers of an
-    /// interrupted write.
+    /// Opens (creating if needed) the store for reading and writing. Leftovers of an
+    /// interrupted write are left alone: [`FsStore::recover`] removes them, for the process
+    /// that holds the data folder's lock.
     pub fn open(data_dir: &Path) -> Result<Self, StoreError> {
         let root = data_dir.join("layers");
         fs::create_dir_all(&root).map_err(|e| StoreError::io(&root, e))?;
-        let store = Self { root };
-        store.remove_temporaries()?;
-        Ok(store)
+        Ok(Self {
+            root,
+            read_only: false,
+            switch: Mutex::new(()),
+        })
+    }
+
+    /// Opens the store for reading only: nothing is created, cleaned or written (`kashimap
+    /// check`, `export-tiles`). A missing store reads as empty.
+    pub fn open_read_only(data_dir: &Path) -> Self {
+        Self {
+            root: data_dir.join("layers"),
+            read_only: true,
+            switch: Mutex::new(()),
+        }
+    }
+
+    fn writable(&self) -> Result<(), StoreError> {
+        if self.read_only {
+            Err(StoreError::ReadOnly)
+        } else {
+            Ok(())
+        }
     }
 
     fn layer_dir(&self, layer: &str) -> PathBuf {
@@ -31,43 +62,84 @@ impl FsStore {
     }
 
     fn data_path(&self, layer: &str, version: u64) -> PathBuf {
-        self.layer_dir(layer).join(format!("v{version:06}.fgb"))
+        self.layer_dir(layer).join(format!("v{version:06}{DATA}"))
     }
 
     fn meta_path(&self, layer: &str, version: u64) -> PathBuf {
-        self.layer_dir(layer).join(format!("v{version:06}.json"))
+        self.layer_dir(layer).join(format!("v{version:06}{META}"))
     }
 
-    fn remove_temporaries(&self) -> Result<(), StoreError> {
+    /// Removes what an interrupted write left behind: temporary files, and data files whose
+    /// metadata was never written (the metadata is written after the data, so such a version
+    /// was never complete and nobody can have seen it). Call only while holding the data
+    /// folder's lock: then no other writer can be half-way through. Returns what it removed.
+    pub fn recover(&self) -> Result<Vec<PathBuf>, StoreError> {
+        self.writable()?;
+        let mut removed = Vec::new();
         let entries = fs::read_dir(&self.root).map_err(|e| StoreError::io(&self.root, e))?;
         for dir in entries.filter_map(Result::ok).filter(|e| e.path().is_dir()) {
             let files = fs::read_dir(dir.path()).map_err(|e| StoreError::io(dir.path(), e))?;
             for f in files.filter_map(Result::ok) {
                 let p = f.path();
-                if p.extension().is_some_and(|e| e == "tmp") {
+                let name = f.file_name().to_string_lossy().into_owned();
+                let orphan = parse_version(&name, DATA)
+                    .is_some_and(|v| !p.with_file_name(format!("v{v:06}{META}")).exists());
+                if p.extension().is_some_and(|e| e == "tmp") || orphan {
                     tracing::warn!(path = %p.display(), "removing leftover of an interrupted write");
                     fs::remove_file(&p).map_err(|e| StoreError::io(&p, e))?;
+                    removed.push(p);
                 }
             }
         }
-        Ok(())
+        Ok(removed)
     }
 
     /// Version numbers that have both their data and metadata file.
     fn complete_versions(&self, layer: &str) -> Result<Vec<u64>, StoreError> {
-        let dir = self.layer_dir(layer);
-        let entries = match fs::read_dir(&dir) {
-            Ok(e) => e,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(Vec::new()),
-            Err(e) => return Err(StoreError::io(&dir, e)),
-        };
-        let mut versions: Vec<u64> = entries
-            .filter_map(Result::ok)
-            .filter_map(|e| parse_version(&e.file_name().to_string_lossy(), ".json"))
+        let mut versions: Vec<u64> = self
+            .names(layer)?
+            .iter()
+            .filter_map(|n| parse_version(n, META))
             .filter(|&v| self.data_path(layer, v).is_file())
             .collect();
         versions.sort_unstable();
         Ok(versions)
+    }
+
+    /// File names in a layer's folder (none if it does not exist).
+    fn names(&self, layer: &str) -> Result<Vec<String>, StoreError> {
+        let dir = self.layer_dir(layer);
+        match fs::read_dir(&dir) {
+            Ok(e) => Ok(e
+                .filter_map(Result::ok)
+                .map(|e| e.file_name().to_string_lossy().into_owned())
+                .collect()),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(StoreError::io(&dir, e)),
+        }
+    }
+
+    /// Takes the next free version number by creating its data file's temporary name
+    /// exclusively: a number seen in any file (complete, partial or in progress) is taken.
+    fn reserve(&self, layer: &str) -> Result<(u64, File, PathBuf), StoreError> {
+        let highest = self
+            .names(layer)?
+            .iter()
+            .filter_map(|n| {
+                let stem = n.strip_suffix(".tmp").unwrap_or(n);
+                parse_version(stem, DATA).or_else(|| parse_version(stem, META))
+            })
+            .max()
+            .unwrap_or(0);
+        let mut version = highest + 1;
+        loop {
+            let tmp = tmp_path(&self.data_path(layer, version));
+            match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                Ok(file) => return Ok((version, file, tmp)),
+                Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => version += 1,
+                Err(e) => return Err(StoreError::io(&tmp, e)),
+            }
+        }
     }
 
     fn read_info(&self, layer: &str, version: u64) -> Result<VersionInfo, StoreError> {
@@ -101,37 +173,41 @@ fn parse_version(name: &str, suffix: &str) -> Option<u64> {
     name.strip_prefix('v')?.strip_suffix(suffix)?.parse().ok()
 }
 
-/// Writes `path` durably: to `path.tmp`, fsync, rename, fsync the directory.
-fn write_atomically(
+fn tmp_path(path: &Path) -> PathBuf {
+    let mut name = path.file_name().unwrap_or_default().to_os_string();
+    name.push(".tmp");
+    path.with_file_name(name)
+}
+
+/// Fills the open temporary `file` from `bytes`, fsyncs it, renames it to `path` and fsyncs
+/// the directory. On failure the temporary file is removed.
+fn finish_atomically(
+    file: File,
+    tmp: &Path,
     path: &Path,
-    write: &mut dyn FnMut(&mut dyn Write) -> Result<usize, fgb::FgbError>,
-) -> Result<usize, StoreError> {
-    let tmp = path.with_extension(format!(
-        "{}.tmp",
-        path.extension().and_then(|e| e.to_str()).unwrap_or("")
-    ));
+    bytes: &mut dyn Read,
+) -> Result<u64, StoreError> {
     let result = (|| {
-        let file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
-        let mut out = BufWriter::new(file);
-        let n = write(&mut out).map_err(|source| match source {
-            fgb::FgbError::Io(e) => StoreError::io(&tmp, e),
-            source => StoreError::Fgb {
-                path: tmp.clone(),
-                source,
-            },
-        })?;
+        let mut out = BufWriter::with_capacity(256 * 1024, file);
+        let n = std::io::copy(bytes, &mut out).map_err(|e| StoreError::io(tmp, e))?;
         let file = out
             .into_inner()
-            .map_err(|e| StoreError::io(&tmp, e.into_error()))?;
-        file.sync_all().map_err(|e| StoreError::io(&tmp, e))?;
-        fs::rename(&tmp, path).map_err(|e| StoreError::io(path, e))?;
+            .map_err(|e| StoreError::io(tmp, e.into_error()))?;
+        file.sync_all().map_err(|e| StoreError::io(tmp, e))?;
+        fs::rename(tmp, path).map_err(|e| StoreError::io(path, e))?;
         sync_dir(path)?;
         Ok(n)
     })();
     if result.is_err() {
-        let _ = fs::remove_file(&tmp);
+        let _ = fs::remove_file(tmp);
     }
     result
+}
+
+fn write_text(path: &Path, text: &str) -> Result<(), StoreError> {
+    let tmp = tmp_path(path);
+    let file = File::create(&tmp).map_err(|e| StoreError::io(&tmp, e))?;
+    finish_atomically(file, &tmp, path, &mut text.as_bytes()).map(|_| ())
 }
 
 fn sync_dir(path: &Path) -> Result<(), StoreError> {
@@ -141,16 +217,8 @@ fn sync_dir(path: &Path) -> Result<(), StoreError> {
         .map_err(|e| StoreError::io(dir, e))
 }
 
-fn write_text(path: &Path, text: &str) -> Result<(), StoreError> {
-    write_atomically(path, &mut |out| {
-        out.write_all(text.as_bytes())?;
-        Ok(0)
-    })
-    .map(|_| ())
-}
-
 impl VersionStore for FsStore {
-    fn versions(&self, layer: &str) -> Result<Vec<VersionInfo>, StoreError> {
+    fn list(&self, layer: &str) -> Result<Vec<VersionInfo>, StoreError> {
         self.complete_versions(layer)?
             .into_iter()
             .map(|v| self.read_info(layer, v))
@@ -173,8 +241,14 @@ impl VersionStore for FsStore {
         }
     }
 
-    fn load(&self, layer: &str, version: u64) -> Result<(Schema, Vec<Feature>), StoreError> {
+    fn get(&self, layer: &str, version: u64) -> Result<Box<dyn Read + Send>, StoreError> {
         let path = self.data_path(layer, version);
+        if !self.meta_path(layer, version).is_file() {
+            return Err(StoreError::NoSuchVersion {
+                layer: layer.to_owned(),
+                version,
+            });
+        }
         let file = File::open(&path).map_err(|e| match e.kind() {
             std::io::ErrorKind::NotFound => StoreError::NoSuchVersion {
                 layer: layer.to_owned(),
@@ -182,39 +256,59 @@ impl VersionStore for FsStore {
             },
             _ => StoreError::io(&path, e),
         })?;
-        fgb::read(file).map_err(|source| StoreError::Fgb { path, source })
+        Ok(Box::new(file))
     }
 
-    fn write(
+    fn put(
         &self,
         layer: &str,
         meta: &NewVersion,
-        write: &mut dyn FnMut(&mut dyn Write) -> Result<usize, fgb::FgbError>,
+        bytes: &mut dyn Read,
     ) -> Result<VersionInfo, StoreError> {
+        self.writable()?;
         let dir = self.layer_dir(layer);
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
-        let version = self.complete_versions(layer)?.last().map_or(1, |v| v + 1);
-        let feature_count = write_atomically(&self.data_path(layer, version), write)?;
+        let (version, file, tmp) = self.reserve(layer)?;
+        finish_atomically(file, &tmp, &self.data_path(layer, version), bytes)?;
         let raw = RawInfo {
             created: crate::time::now_rfc3339(),
-            feature_count,
+            feature_count: meta.feature_count,
             source_sha256: meta.source_sha256.clone(),
             source_name: meta.source_name.clone(),
             created_by: meta.created_by.clone(),
         };
-        let json = serde_json::to_string_pretty(&raw).map_err(|e| StoreError::Metadata {
-            path: self.meta_path(layer, version),
-            message: e.to_string(),
-        })?;
-        write_text(&self.meta_path(layer, version), &json)?;
+        let meta_path = self.meta_path(layer, version);
+        let written = serde_json::to_string_pretty(&raw)
+            .map_err(|e| StoreError::Metadata {
+                path: meta_path.clone(),
+                message: e.to_string(),
+            })
+            .and_then(|json| write_text(&meta_path, &json));
+        if let Err(e) = written {
+            let _ = fs::remove_file(self.data_path(layer, version));
+            return Err(e);
+        }
         self.read_info(layer, version)
     }
 
-    fn activate(&self, layer: &str, version: u64) -> Result<(), StoreError> {
+    fn activate(&self, layer: &str, version: u64, expected: Option<u64>) -> Result<(), StoreError> {
+        self.writable()?;
+        let _switching = self
+            .switch
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
         if !self.complete_versions(layer)?.contains(&version) {
             return Err(StoreError::NoSuchVersion {
                 layer: layer.to_owned(),
                 version,
+            });
+        }
+        let actual = self.current(layer)?;
+        if actual != expected {
+            return Err(StoreError::Conflict {
+                layer: layer.to_owned(),
+                expected,
+                actual,
             });
         }
         write_text(
@@ -223,25 +317,8 @@ impl VersionStore for FsStore {
         )
     }
 
-    fn prune(&self, layer: &str, keep: usize) -> Result<Vec<u64>, StoreError> {
-        let current = self.current(layer)?;
-        let versions = self.complete_versions(layer)?;
-        let excess = versions.len().saturating_sub(keep.max(1));
-        let mut removed = Vec::new();
-        for v in versions
-            .into_iter()
-            .take(excess)
-            .filter(|v| Some(*v) != current)
-        {
-            for p in [self.meta_path(layer, v), self.data_path(layer, v)] {
-                fs::remove_file(&p).map_err(|e| StoreError::io(&p, e))?;
-            }
-            removed.push(v);
-        }
-        Ok(removed)
-    }
-
     fn remove(&self, layer: &str, version: u64) -> Result<(), StoreError> {
+        self.writable()?;
         if self.current(layer)? == Some(version) {
             return Err(StoreError::RemoveCurrent {
                 layer: layer.to_owned(),
@@ -249,7 +326,7 @@ impl VersionStore for FsStore {
             });
         }
         // Metadata first: without it the version is no longer complete, so a crash between
-        // the two removals leaves only an ignored data file.
+        // the two removals leaves only an ignored data file (removed by `recover`).
         for p in [
             self.meta_path(layer, version),
             self.data_path(layer, version),
@@ -267,113 +344,135 @@ impl VersionStore for FsStore {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layer::{Field, FieldType, Value};
 
-    fn features(n: u64) -> (Schema, Vec<Feature>) {
-        let schema = Schema::new(vec![Field {
-            name: "名称".into(),
-            ty: FieldType::String,
-        }]);
-        let f = (1..=n)
-            .map(|i| {
-                let p = geo::Geometry::Point(geo::point!(x: 130.0 + i as f64 * 0.001, y: 33.1));
-                Feature::new(
-                    i,
-                    p,
-                    vec![Value::String(format!("避難所{i}").into())].into(),
-                )
-            })
-            .collect();
-        (schema, f)
+    fn put(store: &FsStore, bytes: &[u8]) -> VersionInfo {
+        let meta = NewVersion {
+            feature_count: bytes.len(),
+            ..NewVersion::default()
+        };
+        store.put("shelters", &meta, &mut &bytes[..]).unwrap()
     }
 
-    fn put(store: &FsStore, n: u64) -> VersionInfo {
-        let (schema, f) = features(n);
+    fn read(store: &FsStore, version: u64) -> Vec<u8> {
+        let mut out = Vec::new();
         store
-            .write("shelters", &NewVersion::default(), &mut |out| {
-                fgb::write(
-                    out,
-                    "shelters",
-                    &schema,
-                    &[0],
-                    &f,
-                    fgb::WriteOptions::default(),
-                )?;
-                Ok(f.len())
-            })
+            .get("shelters", version)
             .unwrap()
+            .read_to_end(&mut out)
+            .unwrap();
+        out
     }
 
     #[test]
-    fn versions_are_written_then_activated() {
+    fn versions_are_put_then_activated() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path()).unwrap();
         assert_eq!(store.current("shelters").unwrap(), None);
-        let v1 = put(&store, 3);
+        let v1 = put(&store, b"abc");
         assert_eq!(v1.version, 1);
         assert_eq!(v1.feature_count, 3);
         assert_eq!(
             store.current("shelters").unwrap(),
             None,
-            "writing does not activate"
+            "put does not activate"
         );
-        store.activate("shelters", 1).unwrap();
-        let v2 = put(&store, 5);
+        store.activate("shelters", 1, None).unwrap();
+        let v2 = put(&store, b"abcde");
         assert_eq!(store.current("shelters").unwrap(), Some(1));
-        store.activate("shelters", v2.version).unwrap();
+        store.activate("shelters", v2.version, Some(1)).unwrap();
         assert_eq!(store.current("shelters").unwrap(), Some(2));
-        let (_, loaded) = store.load("shelters", 2).unwrap();
-        assert_eq!(loaded.len(), 5);
-        assert!(store.activate("shelters", 9).is_err());
+        assert_eq!(read(&store, 2), b"abcde");
+        assert!(matches!(
+            store.activate("shelters", 9, Some(2)),
+            Err(StoreError::NoSuchVersion { .. })
+        ));
     }
 
     #[test]
-    fn leftovers_of_a_crash_are_ignored_and_cleaned() {
+    fn activate_is_a_compare_and_swap() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path()).unwrap();
-        put(&store, 2);
-        store.activate("shelters", 1).unwrap();
+        put(&store, b"1");
+        put(&store, b"2");
+        store.activate("shelters", 1, None).unwrap();
+        // A writer that still thinks nothing is current loses, and nothing changes.
+        let lost = store.activate("shelters", 2, None).unwrap_err();
+        assert!(matches!(
+            lost,
+            StoreError::Conflict {
+                expected: None,
+                actual: Some(1),
+                ..
+            }
+        ));
+        assert_eq!(store.current("shelters").unwrap(), Some(1));
+    }
+
+    #[test]
+    fn two_stores_on_one_folder_never_share_a_version_number() {
+        let dir = tempfile::tempdir().unwrap();
+        let a = FsStore::open(dir.path()).unwrap();
+        let b = FsStore::open(dir.path()).unwrap();
+        let versions: Vec<u64> = std::thread::scope(|s| {
+            let handles: Vec<_> = (0..8)
+                .map(|i| {
+                    let store = if i % 2 == 0 { &a } else { &b };
+                    s.spawn(move || put(store, format!("{i}").as_bytes()).version)
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut sorted = versions.clone();
+        sorted.sort_unstable();
+        sorted.dedup();
+        assert_eq!(sorted, (1..=8).collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn leftovers_of_a_crash_are_ignored_then_recovered() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = FsStore::open(dir.path()).unwrap();
+        put(&store, b"12");
+        store.activate("shelters", 1, None).unwrap();
         let layer = dir.path().join("layers/shelters");
         // A crash mid-write leaves a partial data file and no metadata, or temp files.
         fs::write(layer.join("v000002.fgb.tmp"), b"partial").unwrap();
         fs::write(layer.join("v000003.fgb"), b"partial").unwrap();
         fs::write(layer.join("CURRENT.tmp"), b"3").unwrap();
         let store = FsStore::open(dir.path()).unwrap();
-        assert!(!layer.join("v000002.fgb.tmp").exists());
-        assert!(!layer.join("CURRENT.tmp").exists());
         assert_eq!(store.current("shelters").unwrap(), Some(1));
-        assert_eq!(store.versions("shelters").unwrap().len(), 1);
+        assert_eq!(store.list("shelters").unwrap().len(), 1);
+        assert!(layer.join("v000003.fgb").exists(), "opening cleans nothing");
+        let removed = store.recover().unwrap();
+        assert_eq!(removed.len(), 3);
+        assert!(!layer.join("v000002.fgb.tmp").exists());
+        assert!(!layer.join("v000003.fgb").exists());
+        assert!(!layer.join("CURRENT.tmp").exists());
+        assert_eq!(read(&store, 1), b"12");
     }
 
     #[test]
-    fn prune_keeps_the_current_version() {
+    fn a_read_only_store_writes_nothing() {
         let dir = tempfile::tempdir().unwrap();
-        let store = FsStore::open(dir.path()).unwrap();
-        for _ in 0..4 {
-            put(&store, 1);
-        }
-        store.activate("shelters", 1).unwrap();
-        let removed = store.prune("shelters", 2).unwrap();
-        assert_eq!(removed, vec![2]);
-        let left: Vec<u64> = store
-            .versions("shelters")
-            .unwrap()
-            .iter()
-            .map(|v| v.version)
-            .collect();
-        assert_eq!(left, vec![1, 3, 4]);
+        let store = FsStore::open_read_only(dir.path());
+        assert_eq!(store.list("shelters").unwrap(), vec![]);
+        assert!(matches!(
+            store.put("shelters", &NewVersion::default(), &mut &b"x"[..]),
+            Err(StoreError::ReadOnly)
+        ));
+        assert!(!dir.path().join("layers").exists());
     }
 
     #[test]
     fn remove_spares_the_current_version() {
         let dir = tempfile::tempdir().unwrap();
         let store = FsStore::open(dir.path()).unwrap();
-        put(&store, 1);
-        put(&store, 2);
-        store.activate("shelters", 1).unwrap();
+        put(&store, b"1");
+        put(&store, b"2");
+        store.activate("shelters", 1, None).unwrap();
         assert!(store.remove("shelters", 1).is_err());
         store.remove("shelters", 2).unwrap();
-        assert_eq!(store.versions("shelters").unwrap().len(), 1);
+        assert_eq!(store.list("shelters").unwrap().len(), 1);
         store.remove("shelters", 2).unwrap();
     }
 }

@@ -11,7 +11,7 @@ use serde_json::json;
 use super::pmtiles::{ArchiveInfo, PmTilesWriter};
 use super::{TileCoord, TileError, TileService, tilejson};
 use crate::access::LayerView;
-use crate::layer::lonlat_to_merc;
+use crate::model::lonlat_to_merc;
 
 /// What an export wrote.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -107,7 +107,7 @@ pub fn tiles_covering(b: [f64; 4], z: u8) -> impl Iterator<Item = TileCoord> {
     let n = 1u32 << z;
     let to_tile = |lon: f64, lat: f64| {
         let (mx, my) = lonlat_to_merc(lon, lat);
-        let half = crate::layer::MERCATOR_HALF;
+        let half = crate::model::MERCATOR_HALF;
         let fx = (mx + half) / (2.0 * half) * f64::from(n);
         let fy = (half - my) / (2.0 * half) * f64::from(n);
         (

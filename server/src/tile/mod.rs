@@ -1,23 +1,14 @@
-//! The vector-tile pipeline: tile bounds → R-tree query with a buffer → clipping →
-//! per-zoom simplification and thinning → integer snapping and repair → MVT encoding.
+//! Vector tiles for callers: the tile pipeline over access-filtered layer views
+//! (R-tree or overview query with a buffer → clipping → per-zoom simplification and
+//! thinning → integer snapping and repair → MVT encoding, all in `mvt`), the role-aware tile
+//! cache, TileJSON and PMTiles export.
 //!
 //! Plain types in, bytes out: nothing here knows about HTTP. See `docs/tiles.md`.
 
-mod clip;
-mod coord;
-pub mod decode;
-mod decode_geom;
-mod encode;
-mod error;
 mod export;
-mod geom;
-mod overview;
-mod pbf;
 pub mod pmtiles;
 mod render;
 mod service;
-mod shape;
-mod simplify;
 #[cfg(test)]
 mod snapshot;
 #[doc(hidden)]
@@ -26,22 +17,14 @@ pub mod stages;
 mod tests;
 #[cfg(test)]
 mod testutil;
-mod thin;
 mod tilejson;
-mod valid;
 
-pub use coord::{MAX_ZOOM, TileCoord};
-pub use decode::{
-    DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, decode,
+pub use crate::layer::{OVERVIEW_MAX_ZOOM, Overviews};
+pub use crate::mvt::{
+    DecodedFeature, DecodedGeometry, DecodedLayer, DecodedTile, DecodedValue, EXTENT, GeomType,
+    MAX_ZOOM, THIN_CELL, TileCoord, TileError, decode,
 };
-pub use error::TileError;
 pub use export::{ExportError, ExportSummary, export_pmtiles, tiles_covering};
-pub use geom::GeomType;
-pub use overview::{OVERVIEW_MAX_ZOOM, Overviews};
 pub use render::{RenderOptions, TileLayerInput, render};
 pub use service::{RenderedTile, TileMetrics, TileService, gzip};
-pub use thin::THIN_CELL;
 pub use tilejson::tilejson;
-
-/// Tile extent in MVT units: every tile is 4096 × 4096.
-pub const EXTENT: u32 = 4096;

@@ -148,11 +148,12 @@ impl PmTilesWriter {
                 data.extend_from_slice(&self.contents[idx]);
                 (off, self.contents[idx].len() as u32)
             });
-            if let Some(last) = entries.last_mut() {
-                if last.offset == offset && last.tile_id + u64::from(last.run_length) == id {
-                    last.run_length += 1;
-                    continue;
-                }
+            if let Some(last) = entries.last_mut()
+                && last.offset == offset
+                && last.tile_id + u64::from(last.run_length) == id
+            {
+                last.run_length += 1;
+                continue;
             }
             entries.push(Entry {
                 tile_id: id,

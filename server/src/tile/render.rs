@@ -2,25 +2,31 @@
 
 use rstar::AABB;
 
-use super::clip::ClipRect;
-use super::coord::TileTransform;
-use super::encode::{Buffers, LayerEncoder};
-use super::geom::{GeomType, TileGeom};
-use super::overview::{self, Entry, Level, Overviews};
-use super::shape::Shaper;
-use super::thin::{Keep, MAX_LEVEL, Thinning};
-use super::{EXTENT, TileCoord, TileError};
 use crate::access::LayerView;
 use crate::catalog::GeometryKind;
-use crate::layer::{Feature, LayerVersion, merc_to_lonlat};
+use crate::layer::LayerVersion;
+use crate::layer::{self, Level, OverviewEntry as Entry, Overviews};
+use crate::model::{Feature, merc_to_lonlat};
+use crate::mvt::TileTransform;
+use crate::mvt::clip::ClipRect;
+use crate::mvt::encode::{Buffers, LayerEncoder};
+use crate::mvt::geom::{GeomType, TileGeom};
+use crate::mvt::shape::Shaper;
+use crate::mvt::thin::{Keep, MAX_LEVEL, Thinning};
+use crate::mvt::{EXTENT, TileCoord, TileError};
 
-/// One MVT layer of a tile: its name, what the caller may see of it, and the version's
-/// precomputed [`Overviews`] (which must have been built from `view.layer`).
+/// One MVT layer of a tile: its name and what the caller may see of it (the view's layer
+/// version carries its precomputed [`Overviews`]).
 #[derive(Debug, Clone, Copy)]
 pub struct TileLayerInput<'a> {
     pub name: &'a str,
     pub view: &'a LayerView,
-    pub overviews: &'a Overviews,
+}
+
+impl TileLayerInput<'_> {
+    fn overviews(&self) -> &Overviews {
+        self.view.layer.overviews()
+    }
 }
 
 /// Options of [`render`].
@@ -59,13 +65,6 @@ pub fn render(
     coord: TileCoord,
     opts: &RenderOptions,
 ) -> Result<Option<Vec<u8>>, TileError> {
-    for input in layers {
-        if !input.overviews.matches(&input.view.layer) {
-            return Err(TileError::StaleOverviews {
-                layer: input.view.layer.def.id.clone(),
-            });
-        }
-    }
     let mut out = Vec::new();
     let mut scratch = Scratch::take();
     for level in 0..=MAX_LEVEL {
@@ -152,12 +151,12 @@ fn render_layer(
     };
     let (shaper, hits) = (&mut scratch.shaper, &mut scratch.hits);
     // Levels exist only below the max zoom, where thinning is on.
-    match input.overviews.level(coord.z) {
+    match input.overviews().level(coord.z) {
         Some(l) => job.overview_level(l, coord, shaper, hits),
         None => job.direct(coord, shaper, hits),
     }
     scratch.enc = if job.enc.feature_count() > 0 {
-        job.enc.resolve(&input.overviews.dict, &layer.features);
+        job.enc.resolve(&input.overviews().dict, &layer.features);
         job.enc.finish_into(out)
     } else {
         job.enc.into_buffers()
@@ -195,11 +194,11 @@ impl<'a> Job<'a, '_> {
                 continue;
             }
             let ty = if keep == Keep::Square {
-                let Some(c) = overview::center(&f.merc, &transform) else {
+                let Some(c) = layer::center(&f.merc, &transform) else {
                     continue;
                 };
                 let side = self.thinning.square_side();
-                overview::square(c, side, Some(clip_bounds(clip)), self.geom);
+                layer::square(c, side, Some(clip_bounds(clip)), self.geom);
                 (!self.geom.is_empty()).then_some(GeomType::Polygon)
             } else {
                 shaper.geometry(&f.merc, &transform, self.geom)
@@ -214,7 +213,7 @@ impl<'a> Job<'a, '_> {
     }
 
     fn keep(&self, i: usize, f: &Feature) -> Keep {
-        let ov = self.input.overviews;
+        let ov = self.input.overviews();
         match self.layer.def.geometry {
             GeometryKind::Point => {
                 let appear = ov.appear.get(i).copied().unwrap_or(0);
@@ -275,7 +274,7 @@ impl<'a> Job<'a, '_> {
                 f64::from(b[0] + b[2]) / 2.0 - f64::from(off[0]),
                 f64::from(b[1] + b[3]) / 2.0 - f64::from(off[1]),
             ];
-            overview::square(
+            layer::square(
                 c,
                 self.thinning.square_side(),
                 Some(clip_bounds(clip)),
@@ -305,7 +304,7 @@ impl<'a> Job<'a, '_> {
 
     fn emit(&mut self, i: usize, f: &'a Feature, ty: GeomType) {
         let schema = &self.layer.schema;
-        let dict = &self.input.overviews.dict;
+        let dict = &self.input.overviews().dict;
         let props = self
             .input
             .view
@@ -356,7 +355,7 @@ pub fn at_most(layers: &[TileLayerInput<'_>], coord: TileCoord, limit: usize) ->
             continue;
         }
         let buffer = layer.def.tiles.buffer;
-        let n = match input.overviews.level(coord.z) {
+        let n = match input.overviews().level(coord.z) {
             // Most levels are sparse enough that no tile of them needs counting.
             Some(level) if level.densest < left => level.densest,
             Some(level) => level.count(coord, buffer, left),

@@ -1,22 +1,20 @@
-//! The tile service: per-version overviews, rendering, and the role-aware tile cache.
+//! The tile service: rendering and the role-aware tile cache.
 //!
 //! The cache key is the tile plus the **policy class** of every layer in it. A class names the
 //! layer, its version, the visible attributes, the row filters and any grant with its expiry
 //! (see `access::PolicyClass`), so a tile made for one audience can never be served to
 //! another, and a published version or an expired grant takes effect at once.
 
-use std::collections::HashMap;
 use std::io::Write as _;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use bytes::Bytes;
 use flate2::Compression;
 use flate2::write::GzEncoder;
 
 use super::render::at_most;
-use super::{Overviews, RenderOptions, TileCoord, TileError, TileLayerInput, render};
+use super::{RenderOptions, TileCoord, TileError, TileLayerInput, render};
 use crate::access::{LayerView, PolicyClass};
-use crate::layer::LayerVersion;
 
 /// A rendered tile, ready to send. `None` body: the tile is empty (HTTP 204).
 #[derive(Debug)]
@@ -87,8 +85,6 @@ pub trait TileMetrics: Send + Sync {
     fn rendered(&self, bytes: usize);
 }
 
-type OverviewSlot = Arc<OnceLock<Arc<Overviews>>>;
-
 /// Tiles with at most this many candidate features render on the request's own task; only
 /// larger ones (low zooms of very large layers) go to a blocking thread, one per core.
 /// Handing a tile to another thread and back cost more than rendering most tiles: on the
@@ -100,7 +96,6 @@ pub const INLINE_TILE_FEATURES: usize = 20_000;
 /// Renders and caches tiles.
 pub struct TileService {
     cache: Option<moka::sync::Cache<CacheKey, Arc<RenderedTile>>>,
-    overviews: Mutex<HashMap<String, (u64, OverviewSlot)>>,
     options: RenderOptions,
 }
 
@@ -126,33 +121,8 @@ impl TileService {
         });
         Self {
             cache,
-            overviews: Mutex::new(HashMap::new()),
             options: RenderOptions::default(),
         }
-    }
-
-    /// The overviews of a layer version, built once per version (concurrent callers wait for
-    /// the one build). Building is CPU work: call from a blocking context.
-    pub fn overviews(&self, layer: &LayerVersion) -> Arc<Overviews> {
-        let slot = {
-            let mut map = match self.overviews.lock() {
-                Ok(m) => m,
-                Err(poisoned) => poisoned.into_inner(),
-            };
-            let entry = map
-                .entry(layer.def.id.clone())
-                .or_insert_with(|| (layer.version(), Arc::default()));
-            if entry.0 != layer.version() {
-                *entry = (layer.version(), Arc::default());
-            }
-            Arc::clone(&entry.1)
-        };
-        Arc::clone(slot.get_or_init(|| {
-            let t = std::time::Instant::now();
-            let ov = Overviews::build(layer);
-            tracing::info!(layer = %layer.def.id, version = layer.version(), ms = t.elapsed().as_millis() as u64, "tile overviews built");
-            Arc::new(ov)
-        }))
     }
 
     /// The cached tile for these views, if any (counted as a hit): cheap enough to call on
@@ -212,25 +182,21 @@ impl TileService {
         views: &[LayerView],
         coord: TileCoord,
     ) -> Result<Option<Vec<u8>>, TileError> {
-        self.with_inputs(views, |inputs| render(inputs, coord, &self.options))
+        Self::with_inputs(views, |inputs| render(inputs, coord, &self.options))
     }
 
     /// True if the tile has at most [`INLINE_TILE_FEATURES`] candidate features, so it
     /// may render on the request's own task (see there).
     pub fn renders_inline(&self, views: &[LayerView], coord: TileCoord) -> bool {
-        self.with_inputs(views, |inputs| at_most(inputs, coord, INLINE_TILE_FEATURES))
+        Self::with_inputs(views, |inputs| at_most(inputs, coord, INLINE_TILE_FEATURES))
     }
 
-    fn with_inputs<T>(&self, views: &[LayerView], f: impl FnOnce(&[TileLayerInput<'_>]) -> T) -> T {
-        let overviews: Vec<Arc<Overviews>> =
-            views.iter().map(|v| self.overviews(&v.layer)).collect();
+    fn with_inputs<T>(views: &[LayerView], f: impl FnOnce(&[TileLayerInput<'_>]) -> T) -> T {
         let inputs: Vec<TileLayerInput<'_>> = views
             .iter()
-            .zip(&overviews)
-            .map(|(v, ov)| TileLayerInput {
+            .map(|v| TileLayerInput {
                 name: &v.layer.def.id,
                 view: v,
-                overviews: ov,
             })
             .collect();
         f(&inputs)

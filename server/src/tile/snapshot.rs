@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use std::path::PathBuf;
 
 use super::testutil::{self, centre_tile, parcels, render_one};
-use super::{DecodedGeometry, DecodedTile, Overviews, TileCoord};
+use super::{DecodedGeometry, DecodedTile, TileCoord};
 
 /// A readable, stable form of a decoded tile.
 fn readable(tile: &DecodedTile) -> String {
@@ -60,21 +60,15 @@ fn check(name: &str, tile: &DecodedTile) {
 #[test]
 fn snapshot_parcels_z17_centre() {
     let layer = testutil::layer(testutil::def("Polygon", ""), parcels(60, 42, 0.0015));
-    let ov = Overviews::build(&layer);
-    let tile = render_one(&testutil::public_view(&layer), &ov, centre_tile(17));
+    let tile = render_one(&testutil::public_view(&layer), centre_tile(17));
     check("parcels_z17", &tile);
 }
 
 #[test]
 fn snapshot_parcels_z11_overview() {
     let layer = testutil::layer(testutil::def("Polygon", ""), parcels(3000, 42, 0.01));
-    let ov = Overviews::build(&layer);
     let c = centre_tile(11);
-    let tile = render_one(
-        &testutil::public_view(&layer),
-        &ov,
-        TileCoord { z: 11, ..c },
-    );
+    let tile = render_one(&testutil::public_view(&layer), TileCoord { z: 11, ..c });
     check("parcels_z11", &tile);
 }
 
@@ -84,7 +78,6 @@ fn snapshot_points_z13() {
         testutil::def("Point", "zoom = { min = 0, max = 16 }"),
         testutil::points(150, 42, 0.02),
     );
-    let ov = Overviews::build(&layer);
-    let tile = render_one(&testutil::public_view(&layer), &ov, centre_tile(13));
+    let tile = render_one(&testutil::public_view(&layer), centre_tile(13));
     check("points_z13", &tile);
 }

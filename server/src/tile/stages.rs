@@ -1,13 +1,13 @@
 //! The pipeline's stages one by one, for the criterion benchmarks (`benches/tiles.rs`).
 //! Not part of the API.
 
-use super::clip::{self, ClipRect};
-use super::coord::TileTransform;
-use super::encode::{Buffers, LayerEncoder};
-use super::geom::{GeomType, TileGeom};
-use super::shape::{Project, Shaper};
-use super::{EXTENT, TileCoord};
 use crate::layer::LayerVersion;
+use crate::mvt::TileTransform;
+use crate::mvt::clip::{self, ClipRect};
+use crate::mvt::encode::{Buffers, LayerEncoder};
+use crate::mvt::geom::{GeomType, TileGeom};
+use crate::mvt::shape::{Project, Shaper};
+use crate::mvt::{EXTENT, TileCoord};
 
 /// Stage 1: feature indices whose envelope meets the buffered tile.
 pub fn query(layer: &LayerVersion, coord: TileCoord) -> Vec<u32> {
@@ -92,7 +92,7 @@ pub fn encode(layer: &LayerVersion, ov: &super::Overviews, shaped: &Shaped) -> V
 pub fn encode_rings(
     rings: &[(u64, Vec<[i32; 2]>)],
     names: &[&str],
-    values: &[Vec<crate::layer::Value>],
+    values: &[Vec<crate::model::Value>],
 ) -> Vec<u8> {
     let mut enc = LayerEncoder::new("bench", EXTENT, names.len(), Buffers::default());
     let mut g = TileGeom::default();
@@ -104,7 +104,7 @@ pub fn encode_rings(
             .iter()
             .zip(vals)
             .enumerate()
-            .map(|(c, (n, v))| (c, *n, crate::layer::FieldType::String, v));
+            .map(|(c, (n, v))| (c, *n, crate::model::FieldType::String, v));
         enc.add_feature(*id, GeomType::Polygon, &g, props);
     }
     let mut out = Vec::new();

@@ -10,7 +10,7 @@ use rand::{Rng, SeedableRng};
 use rstest::rstest;
 
 use super::testutil::{self, centre_tile, parcels, polygons, public_view, render_one};
-use super::{DecodedGeometry, DecodedValue, Overviews, TileCoord};
+use super::{DecodedGeometry, DecodedValue, TileCoord};
 
 /// Brute-force ring checks, independent of the pipeline's own validity code: no ring
 /// crosses or overlaps itself or another ring, and every hole has a vertex strictly inside
@@ -117,9 +117,9 @@ fn strictly_inside(p: [i64; 2], ring: &[[i64; 2]]) -> bool {
 #[case(16)]
 fn clipping_keeps_coords_within_tile_plus_buffer(#[case] z: u8) {
     let layer = testutil::layer(testutil::def("Polygon", ""), parcels(3000, 7, 0.05));
-    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
+    let view = public_view(&layer);
     let coord = centre_tile(z);
-    let tile = render_one(&view, &ov, coord);
+    let tile = render_one(&view, coord);
     let feats = &tile.layers[0].features;
     assert!(!feats.is_empty());
     for f in feats {
@@ -168,7 +168,7 @@ fn polygons_stay_valid_after_snapping(#[case] rough: bool) {
         parcels(4000, 3, 0.01)
     };
     let layer = testutil::layer(testutil::def("Polygon", ""), geoms);
-    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
+    let view = public_view(&layer);
     let mut checked = 0;
     for z in [10u8, 12, 13, 14, 15, 16, 17, 18] {
         let c = centre_tile(z);
@@ -179,7 +179,7 @@ fn polygons_stay_valid_after_snapping(#[case] rough: bool) {
                 c.y.saturating_add_signed(dy),
             )
             .unwrap();
-            for poly in polygons(&render_one(&view, &ov, coord)) {
+            for poly in polygons(&render_one(&view, coord)) {
                 check_polygon(&poly).unwrap_or_else(|e| panic!("{coord}: {e}"));
                 checked += 1;
             }
@@ -192,8 +192,8 @@ fn polygons_stay_valid_after_snapping(#[case] rough: bool) {
 fn small_polygons_do_not_become_slivers() {
     // At z11 every parcel is smaller than the thinning cell.
     let layer = testutil::layer(testutil::def("Polygon", ""), parcels(20_000, 5, 0.02));
-    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
-    let tile = render_one(&view, &ov, centre_tile(11));
+    let view = public_view(&layer);
+    let tile = render_one(&view, centre_tile(11));
     let polys = polygons(&tile);
     assert!(
         !polys.is_empty() && polys.len() < 20_000 / 2,
@@ -216,9 +216,8 @@ fn small_polygons_do_not_become_slivers() {
 #[test]
 fn hidden_attributes_never_encoded() {
     let layer = testutil::layer(testutil::def("Polygon", ""), parcels(500, 1, 0.005));
-    let ov = Overviews::build(&layer);
-    let public = render_one(&public_view(&layer), &ov, centre_tile(15));
-    let admin = render_one(&testutil::admin_view(&layer), &ov, centre_tile(15));
+    let public = render_one(&public_view(&layer), centre_tile(15));
+    let admin = render_one(&testutil::admin_view(&layer), centre_tile(15));
     let keys = |t: &super::DecodedTile| {
         let mut k: Vec<String> = t.layers[0]
             .features
@@ -250,15 +249,14 @@ fn row_filter_excludes_features() {
     let probe = &layer.features[0];
     let view = public_view(&layer);
     if view.rows.as_ref().is_some_and(|f| f.matches(probe))
-        && testutil::props(1)[1] != crate::layer::Value::Int(0)
+        && testutil::props(1)[1] != crate::model::Value::Int(0)
     {
         // The CQL2 module is still the interface stub that admits everything.
         eprintln!("row_filter_excludes_features: skipped until CQL2 filters are implemented");
         return;
     }
-    let ov = Overviews::build(&layer);
-    let public = render_one(&view, &ov, centre_tile(15));
-    let admin = render_one(&testutil::admin_view(&layer), &ov, centre_tile(15));
+    let public = render_one(&view, centre_tile(15));
+    let admin = render_one(&testutil::admin_view(&layer), centre_tile(15));
     assert!(public.layers[0].features.len() < admin.layers[0].features.len());
     for f in &public.layers[0].features {
         assert_eq!(f.property("kind"), Some(&DecodedValue::Uint(0)));
@@ -268,8 +266,7 @@ fn row_filter_excludes_features() {
 #[test]
 fn feature_ids_and_typed_properties_are_encoded() {
     let layer = testutil::layer(testutil::def("Polygon", ""), parcels(50, 2, 0.002));
-    let ov = Overviews::build(&layer);
-    let tile = render_one(&testutil::admin_view(&layer), &ov, centre_tile(16));
+    let tile = render_one(&testutil::admin_view(&layer), centre_tile(16));
     let l = &tile.layers[0];
     assert_eq!(l.extent, 4096);
     assert_eq!(l.version, 2);
@@ -289,8 +286,8 @@ fn feature_ids_and_typed_properties_are_encoded() {
         assert_eq!(f.property("kind"), Some(&want));
         assert_eq!(f.property("open"), Some(&DecodedValue::Bool(id % 2 == 0)));
         match &p[3] {
-            crate::layer::Value::Null => assert_eq!(f.property("ratio"), None),
-            crate::layer::Value::Float(x) => {
+            crate::model::Value::Null => assert_eq!(f.property("ratio"), None),
+            crate::model::Value::Float(x) => {
                 assert_eq!(f.property("ratio"), Some(&DecodedValue::Double(*x)));
             }
             v => panic!("{v:?}"),
@@ -304,13 +301,13 @@ fn empty_tile_is_none_and_layer_absent_below_min_zoom() {
         testutil::def("Polygon", "zoom = { min = 10, max = 16 }"),
         parcels(3000, 2, 0.002),
     );
-    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
+    let view = public_view(&layer);
     let far = TileCoord::new_checked(14, 0, 0).unwrap();
-    assert!(render_one(&view, &ov, far).layers.is_empty());
-    assert!(render_one(&view, &ov, centre_tile(9)).layers.is_empty());
-    assert!(!render_one(&view, &ov, centre_tile(10)).layers.is_empty());
+    assert!(render_one(&view, far).layers.is_empty());
+    assert!(render_one(&view, centre_tile(9)).layers.is_empty());
+    assert!(!render_one(&view, centre_tile(10)).layers.is_empty());
     // Over-zoom: beyond max zoom the same data is drawn.
-    assert!(!render_one(&view, &ov, centre_tile(19)).layers.is_empty());
+    assert!(!render_one(&view, centre_tile(19)).layers.is_empty());
 }
 
 #[test]
@@ -319,9 +316,9 @@ fn points_are_thinned_to_one_per_cell_at_low_zoom() {
         testutil::def("Point", "zoom = { min = 0, max = 16 }"),
         testutil::points(20_000, 9, 0.05),
     );
-    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
+    let view = public_view(&layer);
     for z in [8u8, 11, 13] {
-        let tile = render_one(&view, &ov, centre_tile(z));
+        let tile = render_one(&view, centre_tile(z));
         let mut cells = std::collections::HashSet::new();
         for f in &tile.layers[0].features {
             let DecodedGeometry::Points(p) = &f.geometry else {
@@ -338,7 +335,7 @@ fn points_are_thinned_to_one_per_cell_at_low_zoom() {
             cells.len()
         );
     }
-    let full = render_one(&view, &ov, centre_tile(16));
+    let full = render_one(&view, centre_tile(16));
     let n = full.layers[0].features.len();
     assert!(n > 20, "{n}");
 }
@@ -349,11 +346,10 @@ fn tiles_stay_within_the_byte_budget() {
         testutil::def("Polygon", "zoom = { min = 0, max = 16 }"),
         parcels(20_000, 4, 0.01),
     );
-    let (view, ov) = (testutil::admin_view(&layer), Overviews::build(&layer));
+    let view = testutil::admin_view(&layer);
     let input = [super::TileLayerInput {
         name: "t",
         view: &view,
-        overviews: &ov,
     }];
     let opts = super::RenderOptions::default().with_max_tile_bytes(30_000);
     for z in [12u8, 14, 16] {
@@ -383,12 +379,16 @@ fn overview_zooms_match_direct_rendering_closely() {
         parcels(5000, 8, 0.01),
     );
     let view = public_view(&layer);
-    let ov = Overviews::build(&layer);
     let coord = centre_tile(12);
-    let from_levels = render_one(&view, &ov, coord);
-    let mut bare = Overviews::build(&layer);
-    bare.levels.clear();
-    let direct = render_one(&view, &bare, coord);
+    let from_levels = render_one(&view, coord);
+    let mut bare = testutil::layer(
+        testutil::def("Polygon", "zoom = { min = 0, max = 16 }"),
+        parcels(5000, 8, 0.01),
+    );
+    std::sync::Arc::get_mut(&mut bare)
+        .unwrap()
+        .clear_overview_levels();
+    let direct = render_one(&public_view(&bare), coord);
     let ids = |t: &super::DecodedTile| {
         let mut v: Vec<u64> = t.layers[0].features.iter().filter_map(|f| f.id).collect();
         v.sort_unstable();
@@ -410,7 +410,7 @@ fn densest_bounds_every_tiles_candidates(
         testutil::def(geometry, "zoom = { min = 0, max = 18 }"),
         geoms,
     );
-    let ov = Overviews::build(&layer);
+    let ov = layer.overviews();
     let buffer = layer.def.tiles.buffer;
     for z in [8u8, 12, 14, 16] {
         let level = ov.level(z).unwrap();
@@ -443,7 +443,7 @@ fn dump_sample_tiles() {
         testutil::def("Polygon", "zoom = { min = 0, max = 16 }"),
         geoms,
     );
-    let (view, ov) = (public_view(&layer), Overviews::build(&layer));
+    let view = public_view(&layer);
     for z in 8u8..=18 {
         let c = centre_tile(z);
         for dx in -2i32..=2 {
@@ -453,7 +453,6 @@ fn dump_sample_tiles() {
                 let input = super::TileLayerInput {
                     name: "t",
                     view: &view,
-                    overviews: &ov,
                 };
                 if let Some(b) =
                     super::render(&[input], coord, &super::RenderOptions::default()).unwrap()

@@ -7,10 +7,11 @@ use geo::{Coord, Geometry, LineString, Point, Polygon};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 
-use super::{DecodedGeometry, DecodedTile, Overviews, RenderOptions, TileCoord, TileLayerInput};
+use super::{DecodedGeometry, DecodedTile, RenderOptions, TileCoord, TileLayerInput};
 use crate::access::{LayerView, Principal, decide};
 use crate::catalog::LayerDef;
-use crate::layer::{Feature, Field, FieldType, LayerVersion, Schema, Value, VersionInfo};
+use crate::layer::LayerVersion;
+use crate::model::{Feature, Field, FieldType, Schema, Value, VersionInfo};
 
 /// A layer definition: `geometry` is `Point`, `LineString` or `Polygon`; `extra` is more TOML
 /// for the top level (before `[access]`).
@@ -67,12 +68,12 @@ pub(crate) fn props(i: u64) -> Box<[Value]> {
         Value::String(format!("筆{i}").into()),
         Value::Int((i % 5) as i64 - 2),
         Value::String(format!("secret-{i}").into()),
-        if i % 3 == 0 {
+        if i.is_multiple_of(3) {
             Value::Null
         } else {
             Value::Float(i as f64 / 7.0)
         },
-        Value::Bool(i % 2 == 0),
+        Value::Bool(i.is_multiple_of(2)),
     ])
 }
 
@@ -181,12 +182,8 @@ pub(crate) fn centre_tile(z: u8) -> TileCoord {
 }
 
 /// Renders one layer and decodes the result (an empty tile decodes to no layers).
-pub(crate) fn render_one(view: &LayerView, ov: &Overviews, coord: TileCoord) -> DecodedTile {
-    let input = TileLayerInput {
-        name: "t",
-        view,
-        overviews: ov,
-    };
+pub(crate) fn render_one(view: &LayerView, coord: TileCoord) -> DecodedTile {
+    let input = TileLayerInput { name: "t", view };
     match super::render(&[input], coord, &RenderOptions::default()).unwrap() {
         Some(bytes) => super::decode(&bytes).unwrap(),
         None => DecodedTile::default(),

@@ -3,7 +3,7 @@
 //! Users: suido, contractor (not staff), lead (approver for pipes), bunka, staff, admin.
 
 use geo::{Geometry, LineString, Point};
-use kashimap::layer::{Feature, Field, FieldType, Value};
+use kashimap::model::{Feature, Field, FieldType, Value};
 
 use crate::helpers::{LayerSpec, PASSWORD, TestApp};
 

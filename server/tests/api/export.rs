@@ -88,7 +88,7 @@ async fn flatgeobuf_export_is_indexed_and_holds_only_what_is_visible() {
     let res = app.get("/api/layers/shelters/export.fgb").await;
     assert_eq!(res.status, 200);
     assert_eq!(res.header("content-type"), Some("application/flatgeobuf"));
-    let (schema, features) = kashimap::store::fgb::read(res.body.as_slice()).unwrap();
+    let (schema, features) = kashimap::fgb::read(res.body.as_slice()).unwrap();
     let names: Vec<&str> = schema.fields().iter().map(|f| f.name.as_str()).collect();
     assert_eq!(
         names,

@@ -14,8 +14,8 @@ use axum::http::{HeaderMap, Request, StatusCode};
 use http_body_util::BodyExt;
 use kashimap::app::App;
 use kashimap::config::Config;
-use kashimap::layer::{Feature, Field, Schema};
-use kashimap::store::fgb;
+use kashimap::fgb;
+use kashimap::model::{Feature, Field, Schema};
 use tower::ServiceExt;
 
 /// The repository root (where `layers/`, `data/` and `styles/` are).

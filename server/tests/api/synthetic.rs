@@ -3,7 +3,7 @@
 //! policy (for brute-force checks) and a layer only the `suido` role may see.
 
 use geo::{Geometry, LineString, Point, Polygon};
-use kashimap::layer::{Feature, Field, FieldType, Value};
+use kashimap::model::{Feature, Field, FieldType, Value};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 

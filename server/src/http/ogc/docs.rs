@@ -10,7 +10,7 @@ use super::respond::{GEOJSON, JSON, OPENAPI, SCHEMA};
 use crate::access::LayerView;
 use crate::catalog::GeometryKind;
 use crate::http::extract::Params;
-use crate::layer::FieldType;
+use crate::model::FieldType;
 use crate::query::geojson;
 use crate::query::items::{ItemsPage, ItemsQuery};
 
@@ -241,7 +241,7 @@ fn with_offset(url: &str, params: &Params, offset: Option<usize>) -> String {
 }
 
 /// One feature with links to itself and its collection.
-pub fn item(base: &str, view: &LayerView, f: &crate::layer::Feature) -> Json {
+pub fn item(base: &str, view: &LayerView, f: &crate::model::Feature) -> Json {
     let collection = format!("{base}/ogc/collections/{}", view.layer.id());
     let mut doc = geojson::feature(view, f, None);
     doc["links"] = json!([

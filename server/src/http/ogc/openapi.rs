@@ -14,7 +14,7 @@ use serde_json::{Map, Value as Json, json};
 use super::params::{CRS84, DEFAULT_LIMIT, MAX_LIMIT, MAX_OFFSET};
 use super::respond::{GEOJSON, JSON, OPENAPI, SCHEMA};
 use crate::access::LayerView;
-use crate::layer::FieldType;
+use crate::model::FieldType;
 
 /// The parameters every `items` operation takes, before its own `properties`, `sortby` and
 /// attributes.

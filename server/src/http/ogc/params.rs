@@ -6,9 +6,9 @@
 
 use std::num::IntErrorKind;
 
+use crate::cql2::Expr;
 use crate::http::ApiError;
 use crate::http::extract::{Params, parse_f64};
-use crate::query::cql2::Expr;
 use crate::query::items::{ItemsQuery, SortKey};
 
 /// The largest page: a larger `limit` is lowered to it (/req/core/fc-limit-response-1).

@@ -169,7 +169,7 @@ impl Transform {
     pub fn apply(&self, x: f64, y: f64) -> (f64, f64) {
         match self {
             Transform::Identity => (x, y),
-            Transform::WebMercator => crate::layer::merc_to_lonlat(x, y),
+            Transform::WebMercator => crate::model::merc_to_lonlat(x, y),
             Transform::Tm(tm) => tm.inverse(x, y).unwrap_or((f64::NAN, f64::NAN)),
         }
     }

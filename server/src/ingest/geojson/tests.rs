@@ -56,7 +56,7 @@ fn crs_after_features_is_found_and_types_inferred() {
     assert_eq!(features.len(), 2);
     assert_eq!(
         features[0].properties[0],
-        crate::layer::Value::String("避難所".into())
+        crate::model::Value::String("避難所".into())
     );
     assert_eq!(features[0].line, Some(2));
     assert!(features[1].geometry.is_none());
@@ -99,6 +99,6 @@ fn shift_jis_geojson_is_transcoded() {
     assert_eq!(opened.schema.field(0).name, "名称");
     assert_eq!(
         f[0].properties[0],
-        crate::layer::Value::String("鹿島市役所".into())
+        crate::model::Value::String("鹿島市役所".into())
     );
 }

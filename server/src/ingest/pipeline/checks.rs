@@ -9,7 +9,7 @@ use crate::ingest::Target;
 use crate::ingest::crs::{self, Crs, CrsProblem, Datum};
 use crate::ingest::report::{CrsInfo, Msg, Report, SchemaDiff, Severity, TypeChange, Where, msg};
 use crate::ingest::source::CrsFound;
-use crate::layer::Schema;
+use crate::model::Schema;
 
 /// Parses the `srs` option.
 pub fn parse_srs(text: &str) -> Result<Crs, IngestError> {

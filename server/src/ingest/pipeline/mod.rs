@@ -17,8 +17,8 @@ use super::report::{
 use super::source::{Opened, SourceFeature};
 use super::validate::{self, GeomProblem};
 use super::{IngestError, Target, infer};
-use crate::layer::{FieldType, Schema, Value};
-use crate::store::fgb::{FgbError, StreamWriter};
+use crate::fgb::{FgbError, StreamWriter};
+use crate::model::{FieldType, Schema, Value};
 
 pub use checks::parse_srs;
 

@@ -7,7 +7,7 @@ use std::path::Path;
 
 use encoding_rs::Encoding;
 
-use crate::layer::{FieldType, Value};
+use crate::model::{FieldType, Value};
 
 /// One column of the table.
 #[derive(Debug, Clone)]

@@ -15,7 +15,7 @@ use super::crs;
 use super::encoding::{self, Choice, Reason};
 use super::report::{FormatInfo, Msg, Severity, Where, msg};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
-use crate::layer::{Field, Schema, Value};
+use crate::model::{Field, Schema, Value};
 
 /// The files of one Shapefile layer.
 #[derive(Debug, Clone)]

@@ -12,7 +12,7 @@ use geo::Geometry;
 use super::wkt;
 use crate::access::LayerView;
 use crate::catalog::GeometryKind;
-use crate::layer::{Feature, FieldType, Value};
+use crate::model::{Feature, FieldType, Value};
 
 /// True when the layer's geometry goes in `lon`/`lat` columns.
 pub fn as_points(view: &LayerView) -> bool {

@@ -12,8 +12,9 @@ use bytes::Bytes;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, utf8_percent_encode};
 
 use crate::access::LayerView;
+use crate::fgb;
+use crate::fgb::FgbError;
 use crate::query::geojson;
-use crate::store::fgb::{self, FgbError};
 
 /// Bytes per streamed chunk (approximate: a chunk ends after the feature that passes it).
 const CHUNK: usize = 64 * 1024;

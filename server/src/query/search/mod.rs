@@ -1,25 +1,17 @@
 //! `/api/search`: names, addresses and 地番 across the `searchable` attributes of the layers
 //! the caller may see.
 //!
-//! Each layer version gets a [`SearchIndex`], built on first use and cached by
-//! `(layer id, version)`. A query is normalised like the data ([`normalize`]), matched per
+//! Each layer version carries its [`SearchIndex`] (`layer::search`, built with the version
+//! before it is swapped in). A query is normalised like the data ([`normalize`]), matched per
 //! layer, filtered through the caller's [`LayerView`] (visible attributes and admitted rows
 //! only) and ranked: exact, then prefix, then substring; then by layer order, then feature
 //! order. A feature appears once, with its best match.
 
-mod index;
-mod normalize;
-
-use std::sync::Arc;
-use std::time::Duration;
-
 use serde_json::{Value as Json, json};
 
-pub use index::{Entry, Match, Rank, SearchIndex};
-pub use normalize::normalize;
+pub use crate::layer::search::{Entry, Match, Rank, SearchIndex, normalize};
 
 use crate::access::LayerView;
-use crate::layer::LayerVersion;
 use crate::query::geojson;
 use crate::query::spatial::label;
 
@@ -36,51 +28,16 @@ pub enum SearchError {
     TooLong { chars: usize },
 }
 
-/// Search indexes of the loaded layer versions, by `(layer id, version)`.
-#[derive(Debug)]
-pub struct SearchIndexes {
-    cache: moka::sync::Cache<(String, u64), Arc<SearchIndex>>,
-}
-
-impl Default for SearchIndexes {
-    fn default() -> Self {
-        Self {
-            // Enough for every layer's current and previous version; an index unused for
-            // an hour (a replaced version) is dropped.
-            cache: moka::sync::Cache::builder()
-                .max_capacity(64)
-                .time_to_idle(Duration::from_secs(3600))
-                .build(),
-        }
-    }
-}
-
-impl SearchIndexes {
-    /// The index of a layer version, built now if needed (concurrent callers wait for one
-    /// build).
-    pub fn get(&self, layer: &LayerVersion) -> Arc<SearchIndex> {
-        self.cache
-            .get_with((layer.id().to_owned(), layer.version()), || {
-                Arc::new(SearchIndex::build(layer))
-            })
-    }
-}
-
 struct Found<'v> {
     rank: Rank,
     layer_order: usize,
     view: &'v LayerView,
-    index: Arc<SearchIndex>,
+    index: &'v SearchIndex,
     entry: u32,
 }
 
 /// Runs a search over `views` (in layer order) and returns a GeoJSON FeatureCollection.
-pub fn search_json(
-    views: &[LayerView],
-    indexes: &SearchIndexes,
-    q: &str,
-    limit: usize,
-) -> Result<Json, SearchError> {
+pub fn search_json(views: &[LayerView], q: &str, limit: usize) -> Result<Json, SearchError> {
     let chars = q.chars().count();
     if chars > MAX_QUERY_CHARS {
         return Err(SearchError::TooLong { chars });
@@ -89,7 +46,7 @@ pub fn search_json(
     if normalized.is_empty() {
         return Err(SearchError::Empty);
     }
-    let found = collect(views, indexes, &normalized, limit);
+    let found = collect(views, &normalized, limit);
     let features: Vec<Json> = found.iter().map(found_json).collect();
     Ok(json!({
         "type": "FeatureCollection",
@@ -99,18 +56,13 @@ pub fn search_json(
     }))
 }
 
-fn collect<'v>(
-    views: &'v [LayerView],
-    indexes: &SearchIndexes,
-    q: &str,
-    limit: usize,
-) -> Vec<Found<'v>> {
+fn collect<'v>(views: &'v [LayerView], q: &str, limit: usize) -> Vec<Found<'v>> {
     let mut found = Vec::new();
     for (layer_order, view) in views.iter().enumerate() {
         if view.layer.def.searchable.is_empty() {
             continue;
         }
-        let index = indexes.get(&view.layer);
+        let index = view.layer.search_index();
         // A feature may match through several attributes; ask for enough to fill `limit`
         // distinct features.
         let per_rank = limit.saturating_mul(view.layer.def.searchable.len());
@@ -122,7 +74,7 @@ fn collect<'v>(
             rank: m.rank,
             layer_order,
             view,
-            index: Arc::clone(&index),
+            index,
             entry: m.entry,
         }));
     }

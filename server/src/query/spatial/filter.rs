@@ -7,8 +7,8 @@
 
 use super::SpatialError;
 use crate::access::LayerView;
-use crate::layer::{Feature, FieldType, Value};
-use crate::query::cql2::{Expr, Filter};
+use crate::cql2::{Expr, Filter};
+use crate::model::{Feature, FieldType, Value};
 
 /// The hazard names `hazard=` accepts, and the shelter attribute each one means.
 pub const HAZARDS: &[(&str, &str)] = &[

@@ -15,8 +15,8 @@ pub use geodesy::{Origin, Reach};
 pub use nearest::{Hit, Search};
 
 use crate::access::LayerView;
-use crate::layer::Feature;
-use crate::query::cql2::Cql2Error;
+use crate::cql2::Cql2Error;
+use crate::model::Feature;
 use crate::query::geojson;
 
 /// The layer `/api/at` reports the nearest entries of.

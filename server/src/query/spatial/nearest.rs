@@ -14,7 +14,8 @@ use std::collections::BinaryHeap;
 use rstar::{ParentNode, RTreeNode, RTreeObject};
 
 use super::geodesy::{Origin, Reach};
-use crate::layer::{Feature, IndexEntry, LayerVersion};
+use crate::layer::{IndexEntry, LayerVersion};
+use crate::model::Feature;
 
 /// One result: a feature and how far it is.
 #[derive(Debug, Clone, Copy)]
@@ -167,7 +168,7 @@ pub(crate) mod tests {
 
     use super::*;
     use crate::catalog::LayerDef;
-    use crate::layer::{Field, FieldType, Schema, Value, VersionInfo};
+    use crate::model::{Field, FieldType, Schema, Value, VersionInfo};
 
     /// A layer version from a layer file text (with `source = "Cargo.toml"`) and features.
     pub(crate) fn layer(toml: &str, fields: Vec<Field>, features: Vec<Feature>) -> LayerVersion {
@@ -266,7 +267,7 @@ view = "public"
                 33.04 + rng.random::<f64>() * spread,
             );
             let search = Search { k, within_m };
-            let accept = |f: &Feature| round % 2 == 0 || f.id % 3 != 0;
+            let accept = |f: &Feature| round % 2 == 0 || !f.id.is_multiple_of(3);
             let got: Vec<(u64, f64)> = nearest(&layer, &origin, search, accept)
                 .iter()
                 .map(|h| (h.feature.id, h.reach.distance_m))

@@ -6,7 +6,7 @@
 //! - `closed`: a staff-only layer; the public must not learn that it exists.
 
 use geo::{Geometry, LineString, Polygon, point};
-use kashimap::layer::{Feature, Field, FieldType, Value};
+use kashimap::model::{Feature, Field, FieldType, Value};
 
 use crate::helpers::{LayerSpec, TestApp};
 
@@ -52,7 +52,7 @@ pub fn pts_capacity(i: usize) -> i64 {
 }
 
 pub fn pts_kind(i: usize) -> &'static str {
-    if i % 3 == 0 {
+    if i.is_multiple_of(3) {
         "指定緊急避難場所"
     } else {
         "指定避難所"

@@ -230,7 +230,7 @@ fn exports_of(role: Role, layer: &str, mine: &[Output], admin: &[Output]) {
     let fgb = swept(mine, &format!("{base}.fgb"));
     assert_eq!(fgb.status, 200, "{role:?} {base}.fgb");
     assert_caching(fgb, role, &[layer], &base);
-    let (schema, features) = kashimap::store::fgb::read(fgb.body.as_slice()).unwrap();
+    let (schema, features) = kashimap::fgb::read(fgb.body.as_slice()).unwrap();
     let names = schema.fields().iter().map(|f| f.name.as_str());
     assert_subset(names, allowed, &format_args!("{role:?} {base}.fgb"));
     assert_eq!(features.len(), ids.len(), "{role:?} {base}.fgb");

@@ -1,5 +1,6 @@
 //! `kill -9` during an import and publish: after a restart the last published version
-//! serves, whole, and no temporary file is left. Drives the real binary.
+//! serves, whole, and no temporary file is left; one writer per data folder; `check` reads
+//! only. Drives the real binary.
 
 use geo::point;
 use std::io::{BufRead, BufReader, Read, Write};
@@ -8,8 +9,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use kashimap::layer::{Feature, Field, FieldType, Schema, Value};
-use kashimap::store::{FsStore, VersionStore, fgb};
+use kashimap::fgb;
+use kashimap::model::{Feature, Field, FieldType, Schema, Value};
+use kashimap::store::{FsStore, VersionStore};
 
 const BIN: &str = env!("CARGO_BIN_EXE_kashimap");
 
@@ -151,14 +153,14 @@ fn check_after_restart(root: &Path) -> u64 {
     let served = ready["layers"]["points"]
         .as_u64()
         .expect("the layer serves");
-    let store = FsStore::open(&root.join("var")).unwrap();
+    let store = FsStore::open_read_only(&root.join("var"));
     assert_eq!(
         store.current("points").unwrap(),
         Some(served),
         "serves the current version"
     );
     let info = store
-        .versions("points")
+        .list("points")
         .unwrap()
         .into_iter()
         .find(|v| v.version == served)
@@ -256,9 +258,9 @@ fn kill_9_during_import_and_publish_leaves_the_last_published_version_serving() 
     assert!(status.success());
     let served = check_after_restart(root);
     assert!(served > published);
-    let store = FsStore::open(&root.join("var")).unwrap();
+    let store = FsStore::open_read_only(&root.join("var"));
     let info = store
-        .versions("points")
+        .list("points")
         .unwrap()
         .into_iter()
         .find(|v| v.version == served)
@@ -272,4 +274,111 @@ fn staged_record_exists(root: &Path) -> bool {
         .flatten()
         .flatten()
         .any(|d| d.path().join("record.json").is_file())
+}
+
+#[test]
+fn a_second_writer_on_one_data_folder_is_refused_while_the_first_keeps_serving() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    setup(root, 1);
+    let (mut first, addr) = serve(root);
+    let second = kashimap(root, &["--addr", "127.0.0.1:0", "serve"])
+        .output()
+        .unwrap();
+    let said = String::from_utf8_lossy(&second.stderr);
+    assert!(!second.status.success(), "a second serve must not run");
+    assert!(
+        said.contains("in use by another kashimap process") && said.contains("kashimap serve"),
+        "the refusal names the holder: {said}"
+    );
+    let import = kashimap(root, &["import", "points", "big.geojson", "--publish"])
+        .output()
+        .unwrap();
+    assert!(
+        !import.status.success(),
+        "an import beside a running server is refused"
+    );
+    // Reading and the identity database stay usable beside the running server.
+    let check = kashimap(root, &["check"]).output().unwrap();
+    assert!(
+        check.status.success(),
+        "{}",
+        String::from_utf8_lossy(&check.stderr)
+    );
+    let mut add = kashimap(
+        root,
+        &[
+            "user",
+            "add",
+            "tanaka",
+            "--role",
+            "suido",
+            "--password-stdin",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .spawn()
+    .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"a-long-enough-password\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    assert!(
+        get(&addr, "/readyz").contains("points"),
+        "the first still serves"
+    );
+    let _ = first.kill();
+    let _ = first.wait();
+    // Killed: the kernel released its lock, so the next start is not blocked by a stale one.
+    let (mut again, addr) = serve(root);
+    assert!(get(&addr, "/readyz").contains("points"));
+    let _ = again.kill();
+    let _ = again.wait();
+}
+
+#[test]
+fn check_reads_without_creating_cleaning_or_importing_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    setup(root, 1);
+    let out = kashimap(root, &["check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        !root.join("var").exists(),
+        "check on a fresh folder creates nothing"
+    );
+    // With a store: a leftover of an interrupted write is left for the owner to recover.
+    let (mut server, _) = serve(root);
+    let _ = server.kill();
+    let _ = server.wait();
+    let leftover = root.join("var/layers/points/v000009.fgb.tmp");
+    std::fs::write(&leftover, b"partial").unwrap();
+    let staging = root.join("var/staging/0123456789abcdef0123456789abcdef");
+    std::fs::create_dir_all(&staging).unwrap();
+    let before = std::fs::read_dir(root.join("var")).unwrap().count();
+    let out = kashimap(root, &["check"]).output().unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        leftover.exists() && staging.exists(),
+        "check removes nothing"
+    );
+    assert_eq!(std::fs::read_dir(root.join("var")).unwrap().count(), before);
+    // The owner's next start recovers both.
+    let (mut server, _) = serve(root);
+    let _ = server.kill();
+    let _ = server.wait();
+    assert!(
+        !leftover.exists() && !staging.exists(),
+        "serve recovers what was abandoned"
+    );
 }

@@ -14,7 +14,7 @@ use axum::http::Request;
 use axum::http::request::Parts;
 use kashimap::access::Principal;
 use kashimap::app::App;
-use kashimap::layer::{Feature, Field, FieldType, Value};
+use kashimap::model::{Feature, Field, FieldType, Value};
 
 use crate::helpers::{LayerSpec, TestApp, TestResponse};
 

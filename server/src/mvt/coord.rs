@@ -1,7 +1,7 @@
 //! Tile coordinates (XYZ, y down from the north) and their bounds.
 
 use super::TileError;
-use crate::layer::{MERCATOR_HALF, merc_to_lonlat};
+use crate::model::{MERCATOR_HALF, merc_to_lonlat};
 
 /// The deepest zoom the server answers.
 pub const MAX_ZOOM: u32 = 24;

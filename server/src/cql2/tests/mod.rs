@@ -9,7 +9,7 @@ mod spatial;
 use geo::{Geometry, coord, point, polygon};
 
 use super::{Expr, Filter};
-use crate::layer::{Feature, Field, FieldType, Schema, Value};
+use crate::model::{Feature, Field, FieldType, Schema, Value};
 
 /// Columns as in the 管路 and 用途地域 layers, plus awkward ones.
 pub(super) const COLUMNS: &[(&str, FieldType)] = &[

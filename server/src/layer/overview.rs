@@ -10,15 +10,15 @@ use geo::{BoundingRect, Coord};
 use rstar::primitives::{GeomWithData, Rectangle};
 use rstar::{AABB, RTree};
 
-use super::clip::ClipRect;
-use super::coord::TileTransform;
-use super::encode::{FxBuild, ValueDict};
-use super::geom::{GeomType, TileGeom, snap};
-use super::shape::{Project, Shaper};
-use super::thin::{self, Keep, THIN_CELL, Thinning};
-use super::{EXTENT, TileCoord};
+use super::LayerVersion;
 use crate::catalog::GeometryKind;
-use crate::layer::{LayerVersion, MERCATOR_HALF};
+use crate::model::MERCATOR_HALF;
+use crate::mvt::clip::ClipRect;
+use crate::mvt::encode::{FxBuild, ValueDict};
+use crate::mvt::geom::{GeomType, TileGeom, snap};
+use crate::mvt::shape::{Project, Shaper};
+use crate::mvt::thin::{self, Keep, THIN_CELL, Thinning};
+use crate::mvt::{EXTENT, TileCoord, TileTransform};
 
 /// Overview levels are kept for zooms up to this one (and below the layer's max zoom); deeper
 /// zooms render from the features. Through z16, most features of a tile are copied from a
@@ -124,12 +124,9 @@ impl Level {
     }
 }
 
-/// Per-version precomputation for the tile pipeline.
-#[derive(Debug)]
+/// Per-version precomputation for the tile pipeline, part of its [`LayerVersion`].
+#[derive(Debug, Default)]
 pub struct Overviews {
-    layer: String,
-    version: u64,
-    feature_count: usize,
     /// Thinning size per feature (m² or m), see [`thin::size_of`].
     pub(crate) sizes: Vec<f32>,
     /// Points: the lowest zoom at which each point wins its thinning cell.
@@ -155,9 +152,6 @@ impl Overviews {
             Vec::new()
         };
         let mut ov = Self {
-            layer: def.id.clone(),
-            version: layer.version(),
-            feature_count: layer.features.len(),
             sizes,
             appear,
             levels: Vec::new(),
@@ -193,13 +187,6 @@ impl Overviews {
             levels[usize::from(z)] = level;
         }
         levels
-    }
-
-    /// True if these overviews were built from `layer`.
-    pub fn matches(&self, layer: &LayerVersion) -> bool {
-        self.layer == layer.def.id
-            && self.version == layer.version()
-            && self.feature_count == layer.features.len()
     }
 
     pub(crate) fn level(&self, z: u8) -> Option<&Level> {

@@ -11,9 +11,6 @@ pub enum TileError {
         value: u32,
         max: u64,
     },
-    /// The overviews passed with a layer were built from another layer or version.
-    #[error("the overviews of layer `{layer}` are from another version: rebuild them")]
-    StaleOverviews { layer: String },
     /// Malformed MVT bytes: what was wrong and at which byte offset.
     #[error("invalid vector tile at byte {offset}: {message}")]
     Decode { offset: usize, message: String },

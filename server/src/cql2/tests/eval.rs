@@ -5,7 +5,7 @@ use rstest::rstest;
 
 use super::super::{Expr, Filter};
 use super::{bind, feature, matches, sample, text};
-use crate::layer::{Feature, Value};
+use crate::model::{Feature, Value};
 
 #[rstest]
 #[case("用途地域名 = '商業地域'", true)]

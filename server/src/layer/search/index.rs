@@ -8,7 +8,8 @@
 use std::collections::HashMap;
 
 use super::normalize::normalize;
-use crate::layer::{LayerVersion, Value};
+use crate::layer::LayerVersion;
+use crate::model::Value;
 
 /// How a value matched: better ranks first.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]

@@ -32,7 +32,7 @@ use std::collections::BTreeSet;
 pub use ast::{CmpOp, Expr, Fold, GeomLiteral, Literal, Property, SpatialOp};
 pub use eval::Filter;
 
-use crate::layer::Schema;
+use crate::model::Schema;
 
 /// The longest filter text accepted, in bytes.
 pub const MAX_FILTER_BYTES: usize = 16 * 1024;

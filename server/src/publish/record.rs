@@ -30,11 +30,6 @@ pub struct Record {
 pub const RECORD: &str = "record.json";
 pub const REPORT: &str = "report.json";
 
-/// `<data-dir>/staging`.
-pub fn root(data_dir: &Path) -> PathBuf {
-    data_dir.join("staging")
-}
-
 /// True for the ids we make: 32 lowercase hex digits (so an id is safe in a path).
 pub fn valid_id(id: &str) -> bool {
     id.len() == 32

@@ -7,11 +7,12 @@ use std::sync::Arc;
 use serde::Serialize;
 
 use super::record::{self, Record, valid_id};
-use super::{StagingError, audit, sweep};
-use crate::app::App;
+use super::staging::{audit, sweep};
+use super::{PublishError, Publisher};
 use crate::catalog::LayerDef;
-use crate::ingest::report::FileInfo;
-use crate::layer::VersionInfo;
+use crate::ingest::FileInfo;
+use crate::layer;
+use crate::model::VersionInfo;
 
 /// One row of `GET /api/layers/{layer}/versions`.
 #[derive(Debug, Clone, Serialize)]
@@ -26,17 +27,9 @@ pub struct VersionRow {
     pub expires: Option<String>,
 }
 
-fn def_of<'a>(app: &'a App, layer: &str) -> Result<&'a Arc<LayerDef>, StagingError> {
-    app.catalog
-        .get(layer)
-        .ok_or_else(|| StagingError::NoSuchLayer {
-            layer: layer.to_owned(),
-        })
-}
-
 /// Live staged uploads of a layer, by version.
-fn staged_versions(app: &App, layer: &str) -> BTreeMap<u64, Record> {
-    record::all(&record::root(&app.config.data_dir))
+fn staged_versions(p: &Publisher, layer: &str) -> BTreeMap<u64, Record> {
+    record::all(&p.staging_root())
         .into_iter()
         .filter_map(|(_, r)| r)
         .filter(|r| r.layer == layer)
@@ -45,14 +38,14 @@ fn staged_versions(app: &App, layer: &str) -> BTreeMap<u64, Record> {
 }
 
 /// Every version of a layer, newest first.
-pub fn versions(app: &App, layer: &str) -> Result<Vec<VersionRow>, StagingError> {
-    def_of(app, layer)?;
-    sweep(app);
-    let current = app.store.current(layer)?;
-    let staged = staged_versions(app, layer);
-    let mut rows: Vec<VersionRow> = app
+pub fn versions(p: &Publisher, layer: &str) -> Result<Vec<VersionRow>, PublishError> {
+    p.def(layer)?;
+    sweep(p);
+    let current = p.store.current(layer)?;
+    let staged = staged_versions(p, layer);
+    let mut rows: Vec<VersionRow> = p
         .store
-        .versions(layer)?
+        .list(layer)?
         .into_iter()
         .map(|info| {
             let s = staged.get(&info.version);
@@ -69,32 +62,37 @@ pub fn versions(app: &App, layer: &str) -> Result<Vec<VersionRow>, StagingError>
 }
 
 /// Publishes a staged upload: its version becomes current.
-pub fn publish(app: &App, who: &str, layer: &str, id: &str) -> Result<VersionInfo, StagingError> {
-    let def = def_of(app, layer)?;
-    let missing = || StagingError::NoSuchUpload {
+pub fn publish(
+    p: &Publisher,
+    who: &str,
+    layer: &str,
+    id: &str,
+) -> Result<VersionInfo, PublishError> {
+    let def = p.def(layer)?;
+    let missing = || PublishError::NoSuchUpload {
         layer: layer.to_owned(),
         id: id.to_owned(),
     };
     if !valid_id(id) {
         return Err(missing());
     }
-    let lock = app.ingest.lock_for(layer);
+    let lock = p.locks.lock_for(layer);
     let Ok(_guard) = lock.try_lock() else {
-        return Err(StagingError::Busy {
+        return Err(PublishError::Busy {
             layer: layer.to_owned(),
         });
     };
-    let dir = record::root(&app.config.data_dir).join(id);
+    let dir = p.staging_root().join(id);
     let rec = record::read(&dir)
         .filter(|r| r.layer == layer)
         .ok_or_else(missing)?;
     if rec.expires_unix <= crate::time::unix_now() {
-        return Err(StagingError::Expired { id: id.to_owned() });
+        return Err(PublishError::Expired { id: id.to_owned() });
     }
-    let info = make_current(app, def, rec.version)?;
+    let info = make_current(p, def, rec.version)?;
     let _ = fs::remove_dir_all(&dir);
     audit(
-        app,
+        p,
         "upload.published",
         who,
         layer,
@@ -107,24 +105,24 @@ pub fn publish(app: &App, who: &str, layer: &str, id: &str) -> Result<VersionInf
 
 /// Rolls back (or forward) to an existing version.
 pub fn activate(
-    app: &App,
+    p: &Publisher,
     who: &str,
     layer: &str,
     version: u64,
-) -> Result<VersionInfo, StagingError> {
-    let def = def_of(app, layer)?;
-    let lock = app.ingest.lock_for(layer);
+) -> Result<VersionInfo, PublishError> {
+    let def = p.def(layer)?;
+    let lock = p.locks.lock_for(layer);
     let Ok(_guard) = lock.try_lock() else {
-        return Err(StagingError::Busy {
+        return Err(PublishError::Busy {
             layer: layer.to_owned(),
         });
     };
-    let info = make_current(app, def, version)?;
-    if let Some(rec) = staged_versions(app, layer).remove(&version) {
-        let _ = fs::remove_dir_all(record::root(&app.config.data_dir).join(&rec.id));
+    let info = make_current(p, def, version)?;
+    if let Some(rec) = staged_versions(p, layer).remove(&version) {
+        let _ = fs::remove_dir_all(p.staging_root().join(&rec.id));
     }
     audit(
-        app,
+        p,
         "version.activated",
         who,
         layer,
@@ -143,34 +141,37 @@ fn file_of(info: &VersionInfo) -> FileInfo {
     }
 }
 
-/// Loads and indexes a version (nothing changes if that fails), makes it current in the
-/// store, swaps it in for readers, then prunes. The caller holds the layer's lock.
-fn make_current(app: &App, def: &Arc<LayerDef>, version: u64) -> Result<VersionInfo, StagingError> {
+/// Loads a version and builds all its derived indexes (nothing changes if that fails),
+/// makes it current in the store (compare-and-swap against the version being served), swaps
+/// it in for readers, then prunes. The caller holds the layer's lock and runs on a blocking
+/// thread: building the indexes of a large layer takes seconds, and no reader waits for it.
+fn make_current(
+    p: &Publisher,
+    def: &Arc<LayerDef>,
+    version: u64,
+) -> Result<VersionInfo, PublishError> {
     let layer = def.id.as_str();
-    if !app
-        .store
-        .versions(layer)?
-        .iter()
-        .any(|v| v.version == version)
-    {
-        return Err(StagingError::NoSuchVersion {
+    if !p.store.list(layer)?.iter().any(|v| v.version == version) {
+        return Err(PublishError::NoSuchVersion {
             layer: layer.to_owned(),
             version,
         });
     }
-    let loaded = app
-        .load_version(def, version)
-        .map_err(|e| StagingError::Load {
-            layer: layer.to_owned(),
-            version,
-            message: e.to_string(),
-        })?;
+    let loaded =
+        Arc::new(
+            layer::load(&*p.store, def, version).map_err(|source| PublishError::Load {
+                layer: layer.to_owned(),
+                version,
+                source: Box::new(source),
+            })?,
+        );
     let info = loaded.info.clone();
-    app.store.activate(layer, version)?;
-    if let Some(slot) = app.layers.slot(layer) {
-        slot.swap(loaded);
+    let expected = p.store.current(layer)?;
+    p.store.activate(layer, version, expected)?;
+    if let Some(old) = p.layers.slot(layer).and_then(|slot| slot.swap(loaded)) {
+        layer::retire(old);
     }
-    if let Err(e) = prune(app, layer) {
+    if let Err(e) = prune(p, layer) {
         tracing::warn!(layer, error = %e, "pruning old versions failed");
     }
     Ok(info)
@@ -178,13 +179,13 @@ fn make_current(app: &App, def: &Arc<LayerDef>, version: u64) -> Result<VersionI
 
 /// Keeps the newest `keep_versions` published versions; never removes the current version
 /// or one a staged upload is waiting to publish.
-fn prune(app: &App, layer: &str) -> Result<Vec<u64>, StagingError> {
-    let keep = app.config.keep_versions.get();
-    let current = app.store.current(layer)?;
-    let staged = staged_versions(app, layer);
-    let history: Vec<u64> = app
+fn prune(p: &Publisher, layer: &str) -> Result<Vec<u64>, PublishError> {
+    let keep = p.settings.keep_versions;
+    let current = p.store.current(layer)?;
+    let staged = staged_versions(p, layer);
+    let history: Vec<u64> = p
         .store
-        .versions(layer)?
+        .list(layer)?
         .iter()
         .map(|v| v.version)
         .filter(|v| !staged.contains_key(v) || Some(*v) == current)
@@ -192,7 +193,7 @@ fn prune(app: &App, layer: &str) -> Result<Vec<u64>, StagingError> {
     let mut removed = Vec::new();
     for v in history.iter().take(history.len().saturating_sub(keep)) {
         if Some(*v) != current {
-            app.store.remove(layer, *v)?;
+            p.store.remove(layer, *v)?;
             removed.push(*v);
         }
     }

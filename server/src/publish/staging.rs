@@ -1,109 +1,17 @@
-//! Staging and publishing uploads: the service behind `POST /api/layers/{layer}/uploads`,
-//! `…/uploads/{id}/publish`, `…/versions` and `…/versions/{v}/activate`, and behind
-//! `kashimap import`.
-//!
-//! A staged upload is converted in its own directory under `<data-dir>/staging/<id>/`,
-//! written into the store as a new version that is not current, and recorded with its
-//! report. Publishing loads and indexes that version, makes it current in the store, swaps
-//! it into the layer's slot (readers never see partial data; the version number is part of
-//! every policy class and so of every tile-cache key) and prunes old versions. Every step
-//! emits a `tracing` event with target `audit`.
+//! Staging an upload: conversion into its own directory, then a new (not current) store
+//! version and a record; recovery and expiry of staged uploads.
 
-mod publish;
-mod record;
-
-use std::collections::HashMap;
 use std::fs;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex};
 
 use sha2::{Digest, Sha256};
 
-pub use publish::{VersionRow, activate, publish, versions};
-pub use record::{Record, valid_id};
-
-use super::report::{FileInfo, Report};
-use super::{IngestError, Input, Limits, Options, Target, ZipLimits, convert};
-use crate::access::{AuditEvent, AuditKind, Principal, decide};
-use crate::app::App;
-use crate::catalog::LayerDef;
-use crate::store::{NewVersion, StoreError, fgb::FgbError};
-
-/// Per-layer locks: staging writes and publishes of one layer are serialised.
-#[derive(Debug, Default)]
-pub struct IngestState {
-    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
-}
-
-impl IngestState {
-    fn lock_for(&self, layer: &str) -> Arc<Mutex<()>> {
-        let mut map = self
-            .locks
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        Arc::clone(map.entry(layer.to_owned()).or_default())
-    }
-}
-
-/// Why a staging step failed.
-#[derive(Debug, thiserror::Error)]
-#[non_exhaustive]
-pub enum StagingError {
-    #[error(transparent)]
-    Ingest(#[from] IngestError),
-    /// The report refuses the upload; nothing was staged.
-    #[error("the upload was refused; see the report")]
-    Refused(Box<Report>),
-    #[error("layer `{layer}` does not exist")]
-    NoSuchLayer { layer: String },
-    #[error("no staged upload `{id}` for layer `{layer}`")]
-    NoSuchUpload { layer: String, id: String },
-    #[error("staged upload `{id}` has expired")]
-    Expired { id: String },
-    #[error("another upload or publish of layer `{layer}` is in progress")]
-    Busy { layer: String },
-    #[error("layer `{layer}` has no version {version}")]
-    NoSuchVersion { layer: String, version: u64 },
-    #[error(transparent)]
-    Store(#[from] StoreError),
-    #[error("layer `{layer}` version {version} cannot be loaded: {message}")]
-    Load {
-        layer: String,
-        version: u64,
-        message: String,
-    },
-}
-
-/// What an upload may do with a layer.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum UploadAccess {
-    Allowed,
-    /// The caller sees the layer but may not upload to it (403).
-    Forbidden,
-    /// The caller may not see the layer, or it does not exist (the same 404).
-    NotFound,
-}
-
-/// Whether `principal` may upload to (and publish, roll back) `layer`: signed in and in one
-/// of the layer's `access.upload` roles, or an admin.
-pub fn upload_access(app: &App, principal: &Principal, layer: &str) -> UploadAccess {
-    let Some(def) = app.catalog.get(layer) else {
-        return UploadAccess::NotFound;
-    };
-    if may_upload(principal, def) {
-        return UploadAccess::Allowed;
-    }
-    match app.layers.get(layer) {
-        Some(current) if decide(principal, &current).is_some() => UploadAccess::Forbidden,
-        _ => UploadAccess::NotFound,
-    }
-}
-
-fn may_upload(principal: &Principal, def: &LayerDef) -> bool {
-    !principal.is_anonymous()
-        && (principal.is_admin() || def.access.upload.iter().any(|a| principal.has(a)))
-}
+use super::record::{self, Record, valid_id};
+use super::{PublishError, Publisher};
+use crate::access::{AuditEvent, AuditKind};
+use crate::ingest::{FileInfo, IngestError, Input, Options, Report, Target, convert};
+use crate::store::NewVersion;
 
 /// A new upload's private directory.
 #[derive(Debug)]
@@ -114,9 +22,9 @@ pub struct Upload {
 
 impl Upload {
     /// Creates `<data-dir>/staging/<id>/`.
-    pub fn create(app: &App) -> Result<Self, IngestError> {
+    pub fn create(p: &Publisher) -> Result<Self, IngestError> {
         let id = record::new_id();
-        let dir = record::root(&app.config.data_dir).join(&id);
+        let dir = p.staging_root().join(&id);
         fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
         Ok(Self { id, dir })
     }
@@ -143,16 +51,16 @@ pub struct Staged {
 /// Converts an upload and stages it as a new store version. `source` is the uploaded file
 /// (inside the upload's directory for HTTP, anywhere for the CLI).
 pub fn stage(
-    app: &App,
+    p: &Publisher,
     upload: &Upload,
     source: &Path,
     file: &FileInfo,
     who: &str,
     layer: &str,
     opts: &Options,
-) -> Result<Staged, StagingError> {
-    sweep(app);
-    let result = stage_inner(app, upload, source, file, who, layer, opts);
+) -> Result<Staged, PublishError> {
+    sweep(p);
+    let result = stage_inner(p, upload, source, file, who, layer, opts);
     if result.is_err() {
         upload.discard();
     }
@@ -160,21 +68,21 @@ pub fn stage(
 }
 
 fn stage_inner(
-    app: &App,
+    p: &Publisher,
     upload: &Upload,
     source: &Path,
     file: &FileInfo,
     who: &str,
     layer: &str,
     opts: &Options,
-) -> Result<Staged, StagingError> {
-    let def = app
+) -> Result<Staged, PublishError> {
+    let def = p
         .catalog
         .get(layer)
-        .ok_or_else(|| StagingError::NoSuchLayer {
+        .ok_or_else(|| PublishError::NoSuchLayer {
             layer: layer.to_owned(),
         })?;
-    let current = app.layers.get(layer);
+    let current = p.layers.get(layer);
     let work = upload.dir.join("work");
     fs::create_dir_all(&work).map_err(|e| IngestError::io(&work, e))?;
     let out = upload.dir.join("features.fgb");
@@ -187,13 +95,13 @@ fn stage_inner(
         file,
         work_dir: &work,
     };
-    let report = convert(input, opts, limits(app), target, &out)?;
+    let report = convert(input, opts, p.settings.limits, target, &out)?;
     if !report.accepted {
-        audit(app, "upload.refused", who, layer, None, &upload.id, file);
-        return Err(StagingError::Refused(Box::new(report)));
+        audit(p, "upload.refused", who, layer, None, &upload.id, file);
+        return Err(PublishError::Refused(Box::new(report)));
     }
-    let version = write_version(app, layer, &out, file, who, report.feature_count)?;
-    let rec = record_for(app, upload, layer, version, who, file, report.feature_count);
+    let version = write_version(p, layer, &out, file, who, report.feature_count)?;
+    let rec = record_for(p, upload, layer, version, who, file, report.feature_count);
     let report_json = serde_json::to_vec_pretty(&report).unwrap_or_default();
     record::write_atomically(&upload.dir.join(record::REPORT), &report_json)?;
     let rec_json = serde_json::to_vec_pretty(&rec).unwrap_or_default();
@@ -202,7 +110,7 @@ fn stage_inner(
     let _ = fs::remove_file(&out);
     let _ = fs::remove_file(upload.file_path());
     audit(
-        app,
+        p,
         "upload.staged",
         who,
         layer,
@@ -218,45 +126,32 @@ fn stage_inner(
     })
 }
 
-pub(crate) fn limits(app: &App) -> Limits {
-    let c = &app.config.ingest;
-    Limits {
-        zip: ZipLimits {
-            max_total: c.max_uncompressed_mb.get() << 20,
-            max_ratio: c.max_zip_ratio.get(),
-        },
-        far_km: c.far_warning_km,
-    }
-}
-
 /// Copies the converted features into the store as a new, not current, version.
 fn write_version(
-    app: &App,
+    p: &Publisher,
     layer: &str,
     fgb: &Path,
     file: &FileInfo,
     who: &str,
     count: u64,
-) -> Result<u64, StagingError> {
+) -> Result<u64, PublishError> {
     let meta = NewVersion {
         source_name: file.name.clone(),
         source_sha256: file.sha256.clone(),
         created_by: who.to_owned(),
+        feature_count: usize::try_from(count).unwrap_or(usize::MAX),
     };
-    let lock = app.ingest.lock_for(layer);
+    let lock = p.locks.lock_for(layer);
     let _guard = lock
         .lock()
         .unwrap_or_else(std::sync::PoisonError::into_inner);
-    let info = app.store.write(layer, &meta, &mut |out| {
-        let mut f = fs::File::open(fgb).map_err(FgbError::Io)?;
-        std::io::copy(&mut f, out).map_err(FgbError::Io)?;
-        Ok(count as usize)
-    })?;
+    let mut f = fs::File::open(fgb).map_err(|e| IngestError::io(fgb, e))?;
+    let info = p.store.put(layer, &meta, &mut f)?;
     Ok(info.version)
 }
 
 fn record_for(
-    app: &App,
+    p: &Publisher,
     upload: &Upload,
     layer: &str,
     version: u64,
@@ -264,14 +159,7 @@ fn record_for(
     file: &FileInfo,
     count: u64,
 ) -> Record {
-    let ttl = i64::try_from(
-        app.config
-            .ingest
-            .staging_ttl_hours
-            .get()
-            .saturating_mul(3600),
-    )
-    .unwrap_or(i64::MAX);
+    let ttl = p.settings.staging_ttl_secs;
     let expires_unix = crate::time::unix_now().saturating_add(ttl);
     Record {
         id: upload.id.clone(),
@@ -290,7 +178,7 @@ fn record_for(
 /// Records an audit event in the audit log (and the log stream): who did what to which
 /// layer, when, with which file and its SHA-256.
 pub(crate) fn audit(
-    app: &App,
+    p: &Publisher,
     action: &str,
     who: &str,
     layer: &str,
@@ -325,7 +213,7 @@ pub(crate) fn audit(
             "file": file.name,
             "sha256": file.sha256,
         }));
-    if let Err(e) = app.access.audit.record_blocking(event) {
+    if let Err(e) = p.audit.record_blocking(event) {
         tracing::error!(error = %e, action, "cannot write the audit log");
     }
 }
@@ -353,18 +241,18 @@ pub fn describe_file(path: &Path, name: &str) -> Result<FileInfo, IngestError> {
 
 /// The record and report of a staged upload.
 pub fn staged(
-    app: &App,
+    p: &Publisher,
     layer: &str,
     id: &str,
-) -> Result<(Record, serde_json::Value), StagingError> {
-    let missing = || StagingError::NoSuchUpload {
+) -> Result<(Record, serde_json::Value), PublishError> {
+    let missing = || PublishError::NoSuchUpload {
         layer: layer.to_owned(),
         id: id.to_owned(),
     };
     if !valid_id(id) {
         return Err(missing());
     }
-    let dir = record::root(&app.config.data_dir).join(id);
+    let dir = p.staging_root().join(id);
     let rec = record::read(&dir)
         .filter(|r| r.layer == layer)
         .ok_or_else(missing)?;
@@ -377,14 +265,14 @@ pub fn staged(
 
 /// At start: removes the leftovers of uploads interrupted by a crash (directories without
 /// a record; no upload of this process is running yet) and expired uploads.
-pub fn recover(app: &App) {
-    for (dir, rec) in record::all(&record::root(&app.config.data_dir)) {
+pub fn recover(p: &Publisher) {
+    for (dir, rec) in record::all(&p.staging_root()) {
         if rec.is_none() {
             tracing::warn!(dir = %dir.display(), "removing an interrupted upload");
             let _ = fs::remove_dir_all(&dir);
         } else if rec
             .as_ref()
-            .is_some_and(|r| app.store.current(&r.layer).ok().flatten() == Some(r.version))
+            .is_some_and(|r| p.store.current(&r.layer).ok().flatten() == Some(r.version))
         {
             // Published, but killed before its record was removed.
             let _ = fs::remove_dir_all(&dir);
@@ -396,28 +284,28 @@ pub fn recover(app: &App) {
             }
         }
     }
-    sweep(app);
+    sweep(p);
 }
 
 /// Removes expired uploads (their store version too, unless it became current). A layer
 /// that is busy is left for the next sweep.
-pub fn sweep(app: &App) {
+pub fn sweep(p: &Publisher) {
     let now = crate::time::unix_now();
-    for (dir, rec) in record::all(&record::root(&app.config.data_dir)) {
+    for (dir, rec) in record::all(&p.staging_root()) {
         if let Some(r) = rec.filter(|r| r.expires_unix <= now) {
-            expire(app, &dir, &r);
+            expire(p, &dir, &r);
         }
     }
 }
 
-fn expire(app: &App, dir: &Path, r: &Record) {
-    let lock = app.ingest.lock_for(&r.layer);
+fn expire(p: &Publisher, dir: &Path, r: &Record) {
+    let lock = p.locks.lock_for(&r.layer);
     let Ok(_guard) = lock.try_lock() else { return };
     let _ = fs::remove_file(dir.join(record::RECORD));
-    if app.store.current(&r.layer).ok().flatten() != Some(r.version) {
-        if let Err(e) = app.store.remove(&r.layer, r.version) {
-            tracing::warn!(layer = %r.layer, version = r.version, error = %e, "cannot remove an expired staged version");
-        }
+    if p.store.current(&r.layer).ok().flatten() != Some(r.version)
+        && let Err(e) = p.store.remove(&r.layer, r.version)
+    {
+        tracing::warn!(layer = %r.layer, version = r.version, error = %e, "cannot remove an expired staged version");
     }
     let _ = fs::remove_dir_all(dir);
     let file = FileInfo {
@@ -426,7 +314,7 @@ fn expire(app: &App, dir: &Path, r: &Record) {
         sha256: r.sha256.clone(),
     };
     audit(
-        app,
+        p,
         "upload.expired",
         "kashimap",
         &r.layer,
@@ -435,6 +323,3 @@ fn expire(app: &App, dir: &Path, r: &Record) {
         &file,
     );
 }
-
-#[cfg(test)]
-mod tests;

@@ -7,7 +7,7 @@ use super::Cql2Error;
 use super::ast::{Expr, Fold, Literal, Property};
 use super::eval::{Node, Scalar};
 use super::like::{Pattern, folded};
-use crate::layer::{Field, FieldType, Schema};
+use crate::model::{Field, FieldType, Schema};
 
 impl Expr {
     pub(super) fn bind_node(&self, schema: &Schema) -> Result<Node, Cql2Error> {

@@ -5,7 +5,7 @@ use geo::{coord, point, polygon};
 
 use super::super::{Expr, MAX_FILTER_BYTES};
 use super::{feature, parcel, sample, schema, text};
-use crate::layer::{Feature, Value};
+use crate::model::{Feature, Value};
 
 /// xorshift64*: tiny, deterministic, and no dependency.
 struct Rng(u64);

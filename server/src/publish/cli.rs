@@ -6,10 +6,9 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::Options;
-use super::report::{Report, Severity};
-use super::staging::{self, StagingError, Upload};
-use crate::app::App;
+use super::{PublishError, Publisher, Upload, describe_file, publish, stage};
+use crate::ingest::Options;
+use crate::ingest::report::{Report, Severity};
 
 /// The command's arguments.
 #[derive(Debug, Clone)]
@@ -25,10 +24,10 @@ pub const REFUSED: u8 = 2;
 pub const FAILED: u8 = 1;
 
 /// Runs the import; returns the process exit code.
-pub fn import(app: &App, args: &ImportArgs) -> u8 {
-    match run(app, args) {
+pub fn import(p: &Publisher, args: &ImportArgs) -> u8 {
+    match run(p, args) {
         Ok(()) => 0,
-        Err(StagingError::Refused(report)) => {
+        Err(PublishError::Refused(report)) => {
             print_report(&report);
             summary(&report);
             let _ = writeln!(
@@ -39,7 +38,7 @@ pub fn import(app: &App, args: &ImportArgs) -> u8 {
         }
         Err(e) => {
             let _ = match &e {
-                StagingError::Ingest(i) => {
+                PublishError::Ingest(i) => {
                     let m = i.message();
                     writeln!(std::io::stderr(), "error: {i}\nエラー: {}", m.ja)
                 }
@@ -50,19 +49,19 @@ pub fn import(app: &App, args: &ImportArgs) -> u8 {
     }
 }
 
-fn run(app: &App, args: &ImportArgs) -> Result<(), StagingError> {
+fn run(p: &Publisher, args: &ImportArgs) -> Result<(), PublishError> {
     let name = args
         .file
         .file_name()
         .map_or_else(|| "upload".to_owned(), |n| n.to_string_lossy().into_owned());
-    let file = staging::describe_file(&args.file, &name)?;
-    let upload = Upload::create(app)?;
+    let file = describe_file(&args.file, &name)?;
+    let upload = Upload::create(p)?;
     let who = format!(
         "cli:{}",
         std::env::var("USER").unwrap_or_else(|_| "unknown".into())
     );
-    let staged = staging::stage(
-        app,
+    let staged = stage(
+        p,
         &upload,
         &args.file,
         &file,
@@ -79,7 +78,7 @@ fn run(app: &App, args: &ImportArgs) -> Result<(), StagingError> {
         staged.id, staged.version, staged.expires
     );
     if args.publish {
-        let info = staging::publish(app, &who, &args.layer, &staged.id)?;
+        let info = publish(p, &who, &args.layer, &staged.id)?;
         let _ = writeln!(
             err,
             "published: layer {} version {} ({} features)",

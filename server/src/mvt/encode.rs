@@ -9,7 +9,7 @@ use std::collections::HashMap;
 use std::hash::{BuildHasherDefault, Hasher};
 
 use super::geom::{GeomType, TileGeom};
-use crate::layer::{Feature, FieldType, Value};
+use crate::model::{Feature, FieldType, Value};
 
 const WIRE_VARINT: u32 = 0;
 const WIRE_I64: u32 = 1;

@@ -8,7 +8,7 @@ use geo::{Contains, Geometry, Intersects, Within};
 
 use super::ast::{CmpOp, Fold, SpatialOp};
 use super::like::{Pattern, folded};
-use crate::layer::{Feature, Value};
+use crate::model::{Feature, Value};
 
 /// A bound filter, ready to evaluate against features of one schema.
 #[derive(Debug, Clone)]

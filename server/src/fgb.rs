@@ -12,7 +12,7 @@ use flatgeobuf::{
 };
 use geozero::{ColumnValue, FeatureProperties, PropertyProcessor, ToGeo};
 
-use crate::layer::{Feature, Field, FieldType, Schema, Value};
+use crate::model::{Feature, Field, FieldType, Schema, Value};
 
 /// An error reading or writing FlatGeobuf.
 #[derive(Debug, thiserror::Error)]

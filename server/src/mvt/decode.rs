@@ -222,7 +222,7 @@ fn resolve_tags(
     values: &[DecodedValue],
     base: usize,
 ) -> Result<Vec<(String, DecodedValue)>, TileError> {
-    if tags.len() % 2 != 0 {
+    if !tags.len().is_multiple_of(2) {
         return Err(TileError::decode(base, "feature has an odd number of tags"));
     }
     tags.chunks_exact(2)

@@ -210,7 +210,7 @@ mod tests {
     fn ring_crossing_the_square_is_cut_on_its_sides() {
         let mut ring = vec![[-5.0, -5.0], [5.0, -5.0], [5.0, 5.0], [-5.0, 5.0]];
         clip_ring(&mut ring, R, &mut Vec::new());
-        let area = crate::tile::geom::ring_area_f(&ring).abs();
+        let area = crate::mvt::geom::ring_area_f(&ring).abs();
         assert!((area - 25.0).abs() < 1e-9, "{ring:?}");
         assert!(ring.iter().all(|&p| R.contains(p)));
     }

@@ -4,7 +4,7 @@
 
 use geo::{Area, Geometry, LineString};
 
-use crate::layer::MERCATOR_HALF;
+use crate::model::MERCATOR_HALF;
 
 /// The thinning cell, in tile units: 32 of 4096 is 4 px of a 512 px tile.
 pub const THIN_CELL: u32 = 32;

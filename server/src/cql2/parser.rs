@@ -298,10 +298,10 @@ pub(super) fn is_reserved(word: &str) -> bool {
 
 /// An integer when it fits `i64` and has no fraction or exponent, else a finite float.
 fn number(text: &str, position: usize) -> Result<Literal, Cql2Error> {
-    if !text.contains(['.', 'e', 'E']) {
-        if let Ok(i) = text.parse::<i64>() {
-            return Ok(Literal::Int(i));
-        }
+    if !text.contains(['.', 'e', 'E'])
+        && let Ok(i) = text.parse::<i64>()
+    {
+        return Ok(Literal::Int(i));
     }
     match text.parse::<f64>() {
         Ok(f) if f.is_finite() => Ok(Literal::Float(f)),

@@ -1,0 +1,183 @@
+//! Publishing: staging uploads as store versions, publishing and rolling back, importing
+//! from the command line, and importing each layer's sample data on first start.
+//!
+//! `App` builds a [`Publisher`] from the narrow parts it needs — the store, the layer slots,
+//! the catalog, the audit log and its settings — and nothing else: no HTTP, no sessions.
+//!
+//! A staged upload is converted in its own directory under `<store-dir>/staging/<id>/`,
+//! written into the store as a new version that is not current, and recorded with its
+//! report. Publishing loads that version and builds **all** its derived indexes (R-tree,
+//! tile overviews, search index) on the calling (blocking) thread, switches the store's
+//! `CURRENT` with a compare-and-swap, swaps it into the layer's slot (readers never see
+//! partial data and never build an index; the version number is part of every policy class
+//! and so of every tile-cache key) and prunes old versions. Every step is audited.
+
+mod activate;
+pub mod cli;
+mod record;
+mod staging;
+mod start;
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+pub use activate::{VersionRow, activate, publish, versions};
+pub use record::{Record, valid_id};
+pub use staging::{Staged, Upload, describe_file, recover, stage, staged, sweep};
+pub use start::load_all;
+
+use crate::access::{Audit, Principal, decide};
+use crate::catalog::{Catalog, LayerDef};
+use crate::ingest::{IngestError, Limits, Report};
+use crate::layer::{Layers, LoadError};
+use crate::store::{StoreError, VersionStore};
+
+#[cfg(test)]
+mod tests;
+
+/// What publishing is allowed and expected to do.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Where staged uploads live (`<store-dir>/staging`).
+    pub staging_dir: PathBuf,
+    /// How long a staged upload waits for its publish.
+    pub staging_ttl_secs: i64,
+    /// Published versions kept for rollback.
+    pub keep_versions: usize,
+    /// Limits of the conversion.
+    pub limits: Limits,
+}
+
+/// The publishing service: everything that changes which layer versions exist and which
+/// one is current.
+#[derive(Debug)]
+pub struct Publisher {
+    store: Arc<dyn VersionStore>,
+    layers: Arc<Layers>,
+    catalog: Arc<Catalog>,
+    audit: Arc<Audit>,
+    settings: Settings,
+    locks: LayerLocks,
+}
+
+impl Publisher {
+    pub fn new(
+        store: Arc<dyn VersionStore>,
+        layers: Arc<Layers>,
+        catalog: Arc<Catalog>,
+        audit: Arc<Audit>,
+        settings: Settings,
+    ) -> Self {
+        Self {
+            store,
+            layers,
+            catalog,
+            audit,
+            settings,
+            locks: LayerLocks::default(),
+        }
+    }
+
+    fn staging_root(&self) -> PathBuf {
+        self.settings.staging_dir.clone()
+    }
+
+    fn def(&self, layer: &str) -> Result<&Arc<LayerDef>, PublishError> {
+        self.catalog
+            .get(layer)
+            .ok_or_else(|| PublishError::NoSuchLayer {
+                layer: layer.to_owned(),
+            })
+    }
+}
+
+/// Per-layer locks: staging writes and publishes of one layer are serialised.
+#[derive(Debug, Default)]
+struct LayerLocks {
+    locks: Mutex<HashMap<String, Arc<Mutex<()>>>>,
+}
+
+impl LayerLocks {
+    fn lock_for(&self, layer: &str) -> Arc<Mutex<()>> {
+        let mut map = self
+            .locks
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        Arc::clone(map.entry(layer.to_owned()).or_default())
+    }
+}
+
+/// Why a staging, publish or rollback step failed. Nothing changed when one is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum PublishError {
+    #[error(transparent)]
+    Ingest(#[from] IngestError),
+    /// The report refuses the upload; nothing was staged.
+    #[error("the upload was refused; see the report")]
+    Refused(Box<Report>),
+    #[error("layer `{layer}` does not exist")]
+    NoSuchLayer { layer: String },
+    #[error("no staged upload `{id}` for layer `{layer}`")]
+    NoSuchUpload { layer: String, id: String },
+    #[error("staged upload `{id}` has expired")]
+    Expired { id: String },
+    #[error("another upload or publish of layer `{layer}` is in progress")]
+    Busy { layer: String },
+    #[error("layer `{layer}` has no version {version}")]
+    NoSuchVersion { layer: String, version: u64 },
+    /// The store's current version changed under us (another primary published first).
+    #[error("layer `{layer}` changed meanwhile (its current version is now {actual:?})")]
+    Conflict { layer: String, actual: Option<u64> },
+    #[error("the disk is full while writing {path}; the current version is unchanged")]
+    DiskFull { path: PathBuf },
+    #[error(transparent)]
+    Store(StoreError),
+    #[error("layer `{layer}` version {version} cannot be loaded: {source}")]
+    Load {
+        layer: String,
+        version: u64,
+        source: Box<LoadError>,
+    },
+}
+
+impl From<StoreError> for PublishError {
+    fn from(e: StoreError) -> Self {
+        match e {
+            StoreError::DiskFull { path } => Self::DiskFull { path },
+            StoreError::Conflict { layer, actual, .. } => Self::Conflict { layer, actual },
+            other => Self::Store(other),
+        }
+    }
+}
+
+/// What an upload may do with a layer.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UploadAccess {
+    Allowed,
+    /// The caller sees the layer but may not upload to it (403).
+    Forbidden,
+    /// The caller may not see the layer, or it does not exist (the same 404).
+    NotFound,
+}
+
+/// Whether `principal` may upload to (and publish, roll back) `layer`: signed in and in one
+/// of the layer's `access.upload` roles, or an admin.
+pub fn upload_access(p: &Publisher, principal: &Principal, layer: &str) -> UploadAccess {
+    let Some(def) = p.catalog.get(layer) else {
+        return UploadAccess::NotFound;
+    };
+    if may_upload(principal, def) {
+        return UploadAccess::Allowed;
+    }
+    match p.layers.get(layer) {
+        Some(current) if decide(principal, &current).is_some() => UploadAccess::Forbidden,
+        _ => UploadAccess::NotFound,
+    }
+}
+
+fn may_upload(principal: &Principal, def: &LayerDef) -> bool {
+    !principal.is_anonymous()
+        && (principal.is_admin() || def.access.upload.iter().any(|a| principal.has(a)))
+}
