@@ -325,7 +325,9 @@ fn check_comment(comment: Option<String>, approve: bool) -> Result<Option<String
             "invalid_comment",
             format!("`comment` is at most {MAX_TEXT_CHARS} characters"),
         )
-        .ja(format!("コメントは {MAX_TEXT_CHARS} 文字以内で入力してください")));
+        .ja(format!(
+            "コメントは {MAX_TEXT_CHARS} 文字以内で入力してください"
+        )));
     }
     if !approve && comment.is_none() {
         return Err(ApiError::bad_request(

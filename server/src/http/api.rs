@@ -123,7 +123,10 @@ impl From<SearchError> for ApiError {
         let (value, ja) = match &e {
             SearchError::TooLong { chars } => (
                 format!("({chars} characters)"),
-                format!("{chars} 文字あります。{} 文字以内で入力してください", search::MAX_QUERY_CHARS),
+                format!(
+                    "{chars} 文字あります。{} 文字以内で入力してください",
+                    search::MAX_QUERY_CHARS
+                ),
             ),
             SearchError::Empty => (
                 String::new(),

@@ -132,8 +132,7 @@ impl From<PathRejection> for ApiError {
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        Self::new(r.status(), "invalid_json", r.body_text())
-            .ja("リクエスト本文の JSON が不正です")
+        Self::new(r.status(), "invalid_json", r.body_text()).ja("リクエスト本文の JSON が不正です")
     }
 }
 

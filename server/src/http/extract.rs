@@ -101,17 +101,14 @@ impl Params {
         let Some(v) = self.get(name) else {
             return Ok(default);
         };
-        let n: usize = v
-            .trim()
-            .parse()
-            .map_err(|_| {
-                ApiError::parameter(
-                    name,
-                    v,
-                    "must be a non-negative integer",
-                    "0 以上の整数で指定してください",
-                )
-            })?;
+        let n: usize = v.trim().parse().map_err(|_| {
+            ApiError::parameter(
+                name,
+                v,
+                "must be a non-negative integer",
+                "0 以上の整数で指定してください",
+            )
+        })?;
         if (min..=max).contains(&n) {
             Ok(n)
         } else {

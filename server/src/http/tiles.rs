@@ -42,7 +42,9 @@ fn views(app: &App, principal: &Principal, ids: &str) -> Result<Vec<LayerView>, 
             "too_many_layers",
             format!("at most {MAX_LAYERS} layers in one tile"),
         )
-        .ja(format!("1 枚のタイルに指定できるレイヤーは {MAX_LAYERS} 個までです")));
+        .ja(format!(
+            "1 枚のタイルに指定できるレイヤーは {MAX_LAYERS} 個までです"
+        )));
     }
     names
         .into_iter()
@@ -143,26 +145,23 @@ pub fn public_lane(app: &App, req: &axum::extract::Request) -> Option<Response> 
 
 /// Validates z/x/y at the edge: numbers, in range, with the `.mvt` suffix.
 fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
-    let y = y
-        .strip_suffix(".mvt")
-        .ok_or_else(|| {
-            ApiError::parameter(
-                "y",
-                y,
-                "tile paths end in .mvt",
-                "タイルのパスは .mvt で終わります",
-            )
-        })?;
+    let y = y.strip_suffix(".mvt").ok_or_else(|| {
+        ApiError::parameter(
+            "y",
+            y,
+            "tile paths end in .mvt",
+            "タイルのパスは .mvt で終わります",
+        )
+    })?;
     let num = |name: &str, v: &str| -> Result<u32, ApiError> {
-        v.parse::<u32>()
-            .map_err(|_| {
-                ApiError::parameter(
-                    name,
-                    v,
-                    "must be a non-negative integer",
-                    "0 以上の整数で指定してください",
-                )
-            })
+        v.parse::<u32>().map_err(|_| {
+            ApiError::parameter(
+                name,
+                v,
+                "must be a non-negative integer",
+                "0 以上の整数で指定してください",
+            )
+        })
     };
     let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
     TileCoord::new_checked(z, x, y).map_err(|e| {

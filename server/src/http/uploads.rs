@@ -83,11 +83,10 @@ async fn upload<P: Into<Principal>>(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
-    let mut multipart =
-        multipart.map_err(|r| {
-            ApiError::bad_request("invalid_multipart", r.body_text())
-                .ja("アップロードの形式が正しくありません (multipart/form-data)")
-        })?;
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::bad_request("invalid_multipart", r.body_text())
+            .ja("アップロードの形式が正しくありません (multipart/form-data)")
+    })?;
     let up = Upload::create(&app.publisher).map_err(PublishError::from)?;
     let received = receive(&app, &mut multipart, &up).await;
     let (file, opts) = match received {

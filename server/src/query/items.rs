@@ -69,7 +69,8 @@ pub struct SortKey {
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemsQuery {
     /// lon/lat `[west, south, east, north]`: features whose geometry intersects it. A west
-    /// edge greater than the east edge is a box across the antimeridian.
+    /// edge greater than the east edge is a box across the antimeridian; a south edge
+    /// greater than the north edge is empty and matches nothing.
     pub bbox: Option<[f64; 4]>,
     pub filter: Option<Expr>,
     /// `attr=value` pairs; each must hold (compared by the attribute's type).
@@ -170,16 +171,8 @@ impl Plan {
             .zip(&q.sortby)
             .map(|(c, k)| (c, k.descending))
             .collect();
-        let rect = |x0, x1, y0, y1| Rect::new(geo::coord! { x: x0, y: y0 }, geo::coord! { x: x1, y: y1 });
-        let bbox = q.bbox.map(|[x0, y0, x1, y1]| {
-            if x0 <= x1 {
-                vec![rect(x0, x1, y0, y1)]
-            } else {
-                vec![rect(x0, 180.0, y0, y1), rect(-180.0, x1, y0, y1)]
-            }
-        });
         Ok(Self {
-            bbox,
+            bbox: q.bbox.map(boxes),
             filter,
             equals,
             sort,
@@ -203,10 +196,7 @@ impl Plan {
             (None, None) => return Search::Everything,
             (Some(boxes), None) => boxes,
             (None, Some(e)) => vec![e],
-            (Some(boxes), Some(f)) => boxes
-                .iter()
-                .filter_map(|b| intersection(b, &f))
-                .collect(),
+            (Some(boxes), Some(f)) => boxes.iter().filter_map(|b| intersection(b, &f)).collect(),
         };
         if boxes.is_empty() {
             Search::Nothing
@@ -262,6 +252,25 @@ impl Plan {
         view.admits(f)
             && self.equals.iter().all(|(c, v)| equal(f.property(*c), v))
             && self.filter.as_ref().is_none_or(|flt| flt.matches(f))
+    }
+}
+
+/// A `[west, south, east, north]` bbox as plain boxes: one, two across the antimeridian
+/// (west greater than east), none when south is greater than north (no latitude lies
+/// between them).
+fn boxes([west, south, east, north]: [f64; 4]) -> Vec<Rect<f64>> {
+    let rect = |x0, x1| {
+        Rect::new(
+            geo::coord! { x: x0, y: south },
+            geo::coord! { x: x1, y: north },
+        )
+    };
+    if south > north {
+        Vec::new()
+    } else if west <= east {
+        vec![rect(west, east)]
+    } else {
+        vec![rect(west, 180.0), rect(-180.0, east)]
     }
 }
 

@@ -186,6 +186,27 @@ fn a_bbox_across_the_antimeridian_keeps_both_sides_once() {
 }
 
 #[test]
+fn a_bbox_with_south_above_north_matches_nothing_and_one_past_the_pole_reaches_it() {
+    let view = view_of(
+        "Point",
+        vec![
+            point_feature(1, 130.0, 33.0, "a", 0),
+            point_feature(2, 130.0, 89.5, "b", 0),
+        ],
+    );
+    let q = |bbox| ItemsQuery {
+        bbox: Some(bbox),
+        ..ItemsQuery::default()
+    };
+    assert_eq!(
+        run(&view, &q([129.0, 34.0, 131.0, 32.0])).unwrap().matched,
+        0
+    );
+    let past_the_pole = run(&view, &q([129.0, 89.0, 131.0, 120.0])).unwrap();
+    assert_eq!(ids(&past_the_pole), vec![2]);
+}
+
+#[test]
 fn bbox_counts_agree_with_brute_force() {
     let view = seeded(2000);
     let bbox = [2.5, 3.0, 6.0, 7.5];

@@ -65,11 +65,11 @@ pub fn document(base: &str, views: &[LayerView]) -> Json {
                 ),
                 ("text/html", json!({ "type": "string" })),
             ],
-            &[query_param(
+            &[optional(query_param(
                 "f",
                 "Output format: json (the OpenAPI document) or html",
                 &json!({ "type": "string", "enum": ["json", "geojson", "html"] }),
-            )],
+            ))],
             &[],
         ),
     );
@@ -128,11 +128,14 @@ fn collection_paths(paths: &mut Map<String, Json>, view: &LayerView) {
     );
     let names: Vec<&str> = view.fields().map(|(_, f)| f.name.as_str()).collect();
     let mut params: Vec<Json> = ITEMS_SHARED.iter().map(|p| param_ref(p)).collect();
-    params.push(query_param(
+    // Not `optional`: an empty `properties=` is allowed too, but asks for no properties.
+    let mut properties = query_param(
         "properties",
         "Comma-separated attributes to return; empty for none",
         &json!({ "type": "array", "items": { "type": "string", "enum": names } }),
-    ));
+    );
+    properties["allowEmptyValue"] = true.into();
+    params.push(properties);
     let keys: Vec<String> = names
         .iter()
         .flat_map(|n| [(*n).to_owned(), format!("+{n}"), format!("-{n}")])
@@ -177,10 +180,12 @@ fn collection_paths(paths: &mut Map<String, Json>, view: &LayerView) {
 }
 
 /// The JSON Schema type of an `attr=value` parameter: the value is compared by the
-/// attribute's type, and JSON attributes by their text.
+/// attribute's type (any number with a numeric attribute, an integer one included: `1.5`
+/// simply matches nothing there), and JSON attributes by their text.
 fn equality_type(ty: FieldType) -> &'static str {
     match ty {
         FieldType::Json => "string",
+        FieldType::Int => "number",
         other => other.json_schema_type(),
     }
 }
@@ -314,24 +319,21 @@ fn datetime_pattern() -> String {
 
 fn parameters() -> Json {
     let crs = json!({ "type": "string", "enum": [CRS84, "[OGC:CRS84]"], "default": CRS84 });
-    let coordinate = json!({ "type": "number", "minimum": -180, "maximum": 180 });
     json!({
         "bbox": optional(query_param(
             "bbox",
-            "west,south,east,north in lon/lat (CRS84), or the six-number form with heights (ignored): features whose geometry intersects the box. Longitudes within ±180, latitudes within ±90, south not above north; a west edge greater than the east edge is a box across the antimeridian",
+            "west,south,east,north in lon/lat (CRS84): features whose geometry intersects the box. A west edge greater than the east edge is a box across the antimeridian; a south edge greater than the north edge is an empty box (nothing matches); latitudes beyond ±90 reach past the pole",
             &json!({
                 "type": "array",
-                "oneOf": [
-                    { "minItems": 4, "maxItems": 4, "items": coordinate },
-                    { "minItems": 6, "maxItems": 6 },
-                ],
-                "items": { "type": "number" },
+                "minItems": 4,
+                "maxItems": 4,
+                "items": { "type": "number", "minimum": -180, "maximum": 180 },
             }),
         )),
         "bbox-crs": optional(query_param("bbox-crs", "CRS of bbox; only CRS84", &crs)),
         "datetime": optional(query_param(
             "datetime",
-            "An RFC 3339 date-time or date, or an interval start/end with `..` (or nothing) for an open end; the start may not be after the end. The collections have no temporal property: every feature matches a valid value",
+            "An RFC 3339 date-time or date, or an interval start/end with `..` (or nothing) for an open end, not both. The collections have no temporal property: every feature matches a valid value (only its syntax is checked)",
             &json!({ "type": "string", "pattern": datetime_pattern() }),
         )),
         "limit": optional(query_param(
@@ -368,7 +370,8 @@ fn parameters() -> Json {
 }
 
 fn geometry_schemas(schemas: &mut Map<String, Json>) {
-    let position = json!({ "type": "array", "minItems": 2, "maxItems": 3, "items": { "type": "number" } });
+    let position =
+        json!({ "type": "array", "minItems": 2, "maxItems": 3, "items": { "type": "number" } });
     let line = json!({ "type": "array", "minItems": 2, "items": position });
     let ring = json!({ "type": "array", "minItems": 4, "items": position });
     let polygon = json!({ "type": "array", "items": ring });

@@ -111,7 +111,11 @@ pub fn schema_media_type(request: &HeaderMap) -> &'static str {
         .map(|m| m.split(';').next().unwrap_or("").trim())
         .collect();
     let takes = |media: &str| ranges.iter().any(|r| r.eq_ignore_ascii_case(media));
-    if !ranges.is_empty() && !takes(SCHEMA) && !takes("application/*") && !takes("*/*") && takes(JSON)
+    if !ranges.is_empty()
+        && !takes(SCHEMA)
+        && !takes("application/*")
+        && !takes("*/*")
+        && takes(JSON)
     {
         JSON
     } else {

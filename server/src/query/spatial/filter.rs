@@ -113,7 +113,10 @@ fn column(view: &LayerView, param: &str, name: &str) -> Result<usize, SpatialErr
                 param,
                 name,
                 format!("layer `{}` has no attribute `{name}`", view.layer.id()),
-                format!("レイヤー `{}` に属性 `{name}` はありません", view.layer.id()),
+                format!(
+                    "レイヤー `{}` に属性 `{name}` はありません",
+                    view.layer.id()
+                ),
             )
         })
 }
@@ -124,9 +127,8 @@ fn bind_equals(
     value: &str,
 ) -> Result<(usize, Expected), SpatialError> {
     let i = column(view, name, name)?;
-    let bad = |what: &str, ja: &str| {
-        SpatialError::parameter(name, value, format!("must be {what}"), ja)
-    };
+    let bad =
+        |what: &str, ja: &str| SpatialError::parameter(name, value, format!("must be {what}"), ja);
     let expected = match view.layer.schema.field(i).ty {
         FieldType::Bool => Expected::Bool(match value.trim() {
             "true" | "1" => true,
