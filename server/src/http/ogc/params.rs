@@ -58,7 +58,7 @@ pub fn items_query(p: &Params) -> Result<ItemsQuery, ApiError> {
         sortby: p.get("sortby").map(sortby).transpose()?.unwrap_or_default(),
         offset: p.usize_in("offset", 0, 0, MAX_OFFSET)?,
         limit: limit(p)?,
-        properties: p.get("properties").map(names),
+        properties: p.get("properties").map(names).transpose()?,
     })
 }
 
@@ -271,12 +271,22 @@ fn sortby(v: &str) -> Result<Vec<SortKey>, ApiError> {
         .collect()
 }
 
-/// `properties=a,b`; an empty value asks for no properties at all.
-fn names(v: &str) -> Vec<String> {
+/// `properties=a,b`; an empty value asks for no properties at all, but an empty name in a
+/// list (`properties=a,,b` or `properties=,`) is refused.
+fn names(v: &str) -> Result<Vec<String>, ApiError> {
+    if v.is_empty() {
+        return Ok(Vec::new());
+    }
     v.split(',')
-        .map(str::trim)
-        .filter(|s| !s.is_empty())
-        .map(str::to_owned)
+        .map(|name| match name.trim() {
+            "" => Err(ApiError::parameter(
+                "properties",
+                v,
+                "each name in the list must be a property name",
+                "一覧の各項目に属性名を指定してください",
+            )),
+            name => Ok(name.to_owned()),
+        })
         .collect()
 }
 
@@ -332,6 +342,8 @@ mod tests {
     #[case::limit_zero("limit=0")]
     #[case::limit_negative("limit=-1")]
     #[case::offset_text("offset=ten")]
+    #[case::properties_only_a_comma("properties=,")]
+    #[case::properties_empty_name("properties=a,,b")]
     fn bad_items_parameters_are_refused(#[case] query: &str) {
         assert!(items_query(&Params::parse(query)).is_err(), "{query}");
     }

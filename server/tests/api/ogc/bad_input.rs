@@ -33,6 +33,8 @@ use crate::helpers::enc;
 #[case::datetime_no_such_day("datetime=2023-02-29", "datetime")]
 #[case::unknown_sortby("sortby=nosuch", "sortby")]
 #[case::unknown_property("properties=nosuch", "properties")]
+#[case::properties_only_a_comma("properties=,", "properties")]
+#[case::properties_empty_name("properties=a,,b", "properties")]
 #[tokio::test]
 async fn bad_items_parameters_give_400_naming_the_parameter(
     #[case] query: &str,
