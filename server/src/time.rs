@@ -54,9 +54,11 @@ mod tests {
 }
 
 /// Parses `YYYY-MM-DD` (midnight UTC) or RFC 3339 `YYYY-MM-DDThh:mm:ss[.fff](Z|±hh:mm)`
-/// to Unix seconds.
+/// (`t` or a space may stand for `T`, `z` for `Z`) to Unix seconds.
+///
+/// Strict: ASCII digits in their fixed widths, a day that exists in its month, seconds up
+/// to 60 (a leap second), no surrounding spaces.
 pub fn parse_rfc3339(s: &str) -> Option<i64> {
-    let s = s.trim();
     let (date, rest) = if s.len() > 10 {
         s.split_at_checked(10)?
     } else {
@@ -68,23 +70,59 @@ pub fn parse_rfc3339(s: &str) -> Option<i64> {
     }
     let rest = rest.strip_prefix(['T', 't', ' '])?;
     let (clock, offset) = split_zone(rest)?;
-    let clock = clock.split('.').next()?;
-    let mut fields = clock.splitn(3, ':').map(|p| p.parse::<i64>().ok());
-    let (hour, min, sec) = (fields.next()??, fields.next()??, fields.next()??);
-    if clock.len() != 8 || hour > 23 || min > 59 || sec > 60 {
+    let (hms, fraction) = match clock.split_once('.') {
+        Some((hms, fraction)) => (hms, Some(fraction)),
+        None => (clock, None),
+    };
+    if fraction.is_some_and(|f| f.is_empty() || !f.bytes().all(|b| b.is_ascii_digit())) {
         return None;
     }
-    Some(days * 86_400 + hour * 3600 + min * 60 + sec - offset)
+    let (hour, min, sec) = two_by_two(hms, ':')?;
+    (hour <= 23 && min <= 59 && sec <= 60)
+        .then_some(days * 86_400 + hour * 3600 + min * 60 + sec - offset)
 }
 
-/// `YYYY-MM-DD` to days since 1970-01-01.
+/// `YYYY-MM-DD` to days since 1970-01-01, if that day exists.
 fn parse_date(date: &str) -> Option<i64> {
-    let mut parts = date.splitn(3, '-');
-    let year: i64 = parts.next()?.parse().ok()?;
-    let month: u32 = parts.next()?.parse().ok()?;
-    let day: u32 = parts.next()?.parse().ok()?;
-    let ok = date.len() == 10 && (1..=12).contains(&month) && (1..=31).contains(&day);
+    let (year, rest) = date.split_at_checked(4)?;
+    let year = number(year)?;
+    let rest = rest.strip_prefix('-')?;
+    let (month, day) = rest.split_once('-')?;
+    let (month, day) = (two_digits(month)?, two_digits(day)?);
+    let month = u32::try_from(month).ok()?;
+    let day = u32::try_from(day).ok()?;
+    let ok = (1..=12).contains(&month) && (1..=days_in_month(year, month)).contains(&day);
     ok.then(|| days_from_civil(year, month, day))
+}
+
+fn days_in_month(year: i64, month: u32) -> u32 {
+    match month {
+        2 if year % 4 == 0 && (year % 100 != 0 || year % 400 == 0) => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// A run of ASCII digits (no sign, no spaces).
+fn number(s: &str) -> Option<i64> {
+    if s.is_empty() || s.len() > 18 || !s.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    s.parse().ok()
+}
+
+fn two_digits(s: &str) -> Option<i64> {
+    (s.len() == 2).then(|| number(s)).flatten()
+}
+
+/// `aa:bb:cc` (with `sep`) as three two-digit numbers.
+fn two_by_two(s: &str, sep: char) -> Option<(i64, i64, i64)> {
+    let mut parts = s.split(sep);
+    let a = two_digits(parts.next()?)?;
+    let b = two_digits(parts.next()?)?;
+    let c = two_digits(parts.next()?)?;
+    parts.next().is_none().then_some((a, b, c))
 }
 
 /// Splits `hh:mm:ss…Z` or `hh:mm:ss…+09:00` into the clock and the offset in seconds.
@@ -96,7 +134,7 @@ fn split_zone(s: &str) -> Option<(&str, i64)> {
     let (clock, zone) = s.split_at(at);
     let sign = if zone.starts_with('-') { -1 } else { 1 };
     let (h, m) = zone[1..].split_once(':')?;
-    let (h, m): (i64, i64) = (h.parse().ok()?, m.parse().ok()?);
+    let (h, m) = (two_digits(h)?, two_digits(m)?);
     (h <= 23 && m <= 59).then_some((clock, sign * (h * 3600 + m * 60)))
 }
 
@@ -126,6 +164,19 @@ mod parse_tests {
     #[case("2023-13-01", None)]
     #[case("yesterday", None)]
     #[case("2023-11-14T25:00:00Z", None)]
+    #[case::no_such_day("2023-02-29", None)]
+    #[case::leap_day("2024-02-29T00:00:00Z", Some(1_709_164_800))]
+    #[case::april_31("2024-04-31", None)]
+    #[case::lower_case("2023-11-14t22:13:20z", Some(1_700_000_000))]
+    #[case::space_separator("2023-11-14 22:13:20Z", Some(1_700_000_000))]
+    #[case::leap_second("2016-12-31T23:59:60Z", Some(1_483_228_800))]
+    #[case::signed_year("+202-01-01", None)]
+    #[case::short_offset("2023-11-14T22:13:20+9:00", None)]
+    #[case::fraction_not_digits("2023-11-14T22:13:20.x5Z", None)]
+    #[case::empty_fraction("2023-11-14T22:13:20.Z", None)]
+    #[case::no_zone("2023-11-14T22:13:20", None)]
+    #[case::surrounding_space(" 2023-11-14", None)]
+    #[case::non_ascii_digits("２０２３-11-14", None)]
     fn parses_dates_and_times(#[case] text: &str, #[case] want: Option<i64>) {
         assert_eq!(parse_rfc3339(text), want);
     }

@@ -148,6 +148,7 @@ fn requested_attributes(
             "invalid_attributes",
             "`attributes` must be null (the layer), \"*\" or a non-empty list of names",
         )
+        .ja("attributes は null（レイヤー全体）、\"*\"、または属性名の一覧で指定してください")
     })?;
     let named = version.def.referenced_attributes();
     let mut requestable: BTreeSet<&str> = named.iter().map(|(n, _)| n.as_str()).collect();
@@ -323,7 +324,10 @@ fn check_comment(comment: Option<String>, approve: bool) -> Result<Option<String
         return Err(ApiError::bad_request(
             "invalid_comment",
             format!("`comment` is at most {MAX_TEXT_CHARS} characters"),
-        ));
+        )
+        .ja(format!(
+            "コメントは {MAX_TEXT_CHARS} 文字以内で入力してください"
+        )));
     }
     if !approve && comment.is_none() {
         return Err(ApiError::bad_request(

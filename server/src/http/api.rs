@@ -109,7 +109,8 @@ impl From<SpatialError> for ApiError {
                 name,
                 value,
                 reason,
-            } => ApiError::parameter(&name, &value, reason),
+                reason_ja,
+            } => ApiError::parameter(&name, &value, reason, reason_ja),
             SpatialError::Filter(e) => e.into(),
         }
     }
@@ -117,10 +118,19 @@ impl From<SpatialError> for ApiError {
 
 impl From<SearchError> for ApiError {
     fn from(e: SearchError) -> Self {
-        let value = match &e {
-            SearchError::TooLong { chars } => format!("({chars} characters)"),
-            SearchError::Empty => String::new(),
+        let (value, ja) = match &e {
+            SearchError::TooLong { chars } => (
+                format!("({chars} characters)"),
+                format!(
+                    "{chars} 文字あります。{} 文字以内で入力してください",
+                    search::MAX_QUERY_CHARS
+                ),
+            ),
+            SearchError::Empty => (
+                String::new(),
+                "名称・住所・地番のいずれかを入力してください".to_owned(),
+            ),
         };
-        ApiError::parameter("q", &value, e.to_string())
+        ApiError::parameter("q", &value, e.to_string(), ja)
     }
 }

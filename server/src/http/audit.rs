@@ -50,11 +50,12 @@ fn filter(
         params
             .get(name)
             .map(|v| {
-                parse_rfc3339(v).ok_or_else(|| {
+                parse_rfc3339(v.trim()).ok_or_else(|| {
                     ApiError::parameter(
                         name,
                         v,
                         "use RFC 3339 (2025-04-01T09:00:00+09:00) or YYYY-MM-DD",
+                        "RFC 3339（2025-04-01T09:00:00+09:00）か YYYY-MM-DD で指定してください",
                     )
                 })
             })
@@ -65,7 +66,13 @@ fn filter(
             .map(|k| k.as_str().to_owned())
             .ok_or_else(|| {
                 let known: Vec<&str> = AuditKind::ALL.iter().map(|k| k.as_str()).collect();
-                ApiError::parameter("kind", k, format!("use one of {}", known.join(", ")))
+                let known = known.join(", ");
+                ApiError::parameter(
+                    "kind",
+                    k,
+                    format!("use one of {known}"),
+                    format!("次のいずれかで指定してください: {known}"),
+                )
             })
     });
     let before = params.usize_in("before", 0, 0, usize::MAX)?;

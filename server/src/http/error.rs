@@ -35,11 +35,27 @@ impl ApiError {
         Self::new(StatusCode::BAD_REQUEST, code, message)
     }
 
-    /// A bad query parameter: names the parameter and the value.
-    pub fn parameter(name: &str, value: &str, why: impl std::fmt::Display) -> Self {
+    /// A bad query parameter: names the parameter and the value, and says why in English
+    /// (`why`) and in Japanese (`why_ja`).
+    pub fn parameter(
+        name: &str,
+        value: &str,
+        why: impl std::fmt::Display,
+        why_ja: impl std::fmt::Display,
+    ) -> Self {
         Self::bad_request("invalid_parameter", format!("parameter `{name}`: {why}"))
-            .ja(format!("パラメータ `{name}` が不正です: {why}"))
+            .ja(format!("パラメータ `{name}` が不正です: {why_ja}"))
             .detail(json!({ "parameter": name, "value": truncate(value, 200) }))
+    }
+
+    /// 405 for a method the resource does not take (axum adds the `Allow` header).
+    pub fn method_not_allowed() -> Self {
+        Self::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            "this resource does not take that method; see the Allow header",
+        )
+        .ja("このリソースはそのメソッドに対応していません（Allow ヘッダーを参照）")
     }
 
     /// The same 404 for "does not exist" and "you may not see it": access is never
@@ -74,12 +90,30 @@ fn truncate(s: &str, max: usize) -> String {
     s.chars().take(max).collect()
 }
 
+/// The Japanese message of an error that was given none: a plain statement of its status.
+fn generic_ja(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        401 => "ログインが必要です",
+        403 => "権限がありません",
+        404 => "見つかりません",
+        405 => "このメソッドには対応していません",
+        409 => "他の操作と競合しました",
+        413 => "リクエストが大きすぎます",
+        414 => "URL が長すぎます",
+        415 => "この形式のデータには対応していません",
+        422 => "内容を処理できません",
+        429 => "リクエストが多すぎます。しばらく待ってからやり直してください",
+        400..=499 => "リクエストが不正です",
+        _ => "サーバー内部でエラーが発生しました",
+    }
+}
+
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let mut body = json!({ "error": self.code, "message": self.message });
-        if let Some(ja) = self.message_ja {
-            body["message_ja"] = ja.into();
-        }
+        let ja = self
+            .message_ja
+            .unwrap_or_else(|| generic_ja(self.status).to_owned());
+        let mut body = json!({ "error": self.code, "message": self.message, "message_ja": ja });
         if !self.details.is_empty() {
             body["details"] = self.details.into();
         }
@@ -99,20 +133,23 @@ impl From<std::convert::Infallible> for ApiError {
 
 impl From<PathRejection> for ApiError {
     fn from(r: PathRejection) -> Self {
-        Self::bad_request("invalid_path", r.body_text())
+        Self::bad_request("invalid_path", r.body_text()).ja("URL のパスが不正です")
     }
 }
 
 impl From<JsonRejection> for ApiError {
     fn from(r: JsonRejection) -> Self {
-        Self::new(r.status(), "invalid_json", r.body_text())
+        Self::new(r.status(), "invalid_json", r.body_text()).ja("リクエスト本文の JSON が不正です")
     }
 }
 
 impl From<crate::cql2::Cql2Error> for ApiError {
     fn from(e: crate::cql2::Cql2Error) -> Self {
         Self::bad_request("invalid_filter", format!("filter: {e}"))
-            .ja(format!("filter の構文が不正です（{}文字目）", e.position))
+            .ja(format!(
+                "filter を解釈できません（{}文字目）。構文と属性名を確認してください",
+                e.position
+            ))
             .detail(json!({ "parameter": "filter", "position": e.position }))
     }
 }
@@ -120,21 +157,32 @@ impl From<crate::cql2::Cql2Error> for ApiError {
 /// Item-query errors name the parameter; a hidden attribute reads like a missing one.
 impl From<crate::query::items::QueryError> for ApiError {
     fn from(e: crate::query::items::QueryError) -> Self {
+        use crate::query::items::{Expected, QueryError};
         match e {
-            crate::query::items::QueryError::Filter(e) => e.into(),
-            crate::query::items::QueryError::UnknownProperty { parameter, name } => {
-                ApiError::parameter(parameter, &name, format!("unknown property `{name}`"))
-            }
-            crate::query::items::QueryError::UnknownParameter { name } => ApiError::parameter(
+            QueryError::Filter(e) => e.into(),
+            QueryError::UnknownProperty { parameter, name } => ApiError::parameter(
+                parameter,
+                &name,
+                format!("unknown property `{name}`"),
+                format!("属性 `{name}` はありません"),
+            ),
+            QueryError::UnknownParameter { name } => ApiError::parameter(
                 &name,
                 "",
                 "unknown parameter: not an items parameter nor a queryable of this collection",
+                "items のパラメータでも、このコレクションの属性でもありません",
             ),
-            crate::query::items::QueryError::BadValue {
+            QueryError::BadValue {
                 name,
                 value,
                 expected,
-            } => ApiError::parameter(&name, &value, format!("must be {expected}")),
+            } => {
+                let ja = match expected {
+                    Expected::Number => "数値で指定してください",
+                    Expected::Bool => "true か false で指定してください",
+                };
+                ApiError::parameter(&name, &value, format!("must be {expected}"), ja)
+            }
         }
     }
 }

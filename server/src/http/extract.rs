@@ -38,7 +38,10 @@ impl FromRequestParts<Arc<App>> for Params {
                     query.len()
                 ),
             )
-            .ja("URL のクエリ文字列が長すぎます"));
+            .ja(format!(
+                "URL のクエリ文字列が長すぎます（{} バイト、上限 {max} バイト）",
+                query.len()
+            )));
         }
         Ok(Self::parse(query))
     }
@@ -64,7 +67,7 @@ impl Params {
     /// A required parameter.
     pub fn required(&self, name: &str) -> Result<&str, ApiError> {
         self.get(name)
-            .ok_or_else(|| ApiError::parameter(name, "", "is required"))
+            .ok_or_else(|| ApiError::parameter(name, "", "is required", "指定してください"))
     }
 
     /// A finite number, if present.
@@ -82,6 +85,7 @@ impl Params {
                 name,
                 &v.to_string(),
                 format!("must be between {min} and {max}"),
+                format!("{min} から {max} までの値で指定してください"),
             ))
         }
     }
@@ -97,10 +101,14 @@ impl Params {
         let Some(v) = self.get(name) else {
             return Ok(default);
         };
-        let n: usize = v
-            .trim()
-            .parse()
-            .map_err(|_| ApiError::parameter(name, v, "must be a non-negative integer"))?;
+        let n: usize = v.trim().parse().map_err(|_| {
+            ApiError::parameter(
+                name,
+                v,
+                "must be a non-negative integer",
+                "0 以上の整数で指定してください",
+            )
+        })?;
         if (min..=max).contains(&n) {
             Ok(n)
         } else {
@@ -108,6 +116,7 @@ impl Params {
                 name,
                 v,
                 format!("must be between {min} and {max}"),
+                format!("{min} から {max} までの値で指定してください"),
             ))
         }
     }
@@ -117,7 +126,12 @@ impl Params {
 pub fn parse_f64(name: &str, v: &str) -> Result<f64, ApiError> {
     match v.trim().parse::<f64>() {
         Ok(x) if x.is_finite() => Ok(x),
-        _ => Err(ApiError::parameter(name, v, "must be a finite number")),
+        _ => Err(ApiError::parameter(
+            name,
+            v,
+            "must be a finite number",
+            "有限の数値で指定してください",
+        )),
     }
 }
 

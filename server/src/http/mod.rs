@@ -121,6 +121,7 @@ fn app(state: Arc<App>) -> Router {
     Router::new()
         .merge(timed)
         .merge(uploads::routes::<crate::access::Principal>(&state))
+        .method_not_allowed_fallback(method_not_allowed)
         .layer(axum::extract::DefaultBodyLimit::max(max_body))
         .layer(middleware::from_fn_with_state(
             Arc::clone(&state),
@@ -133,6 +134,11 @@ fn app(state: Arc<App>) -> Router {
 
 async fn fallback() -> ApiError {
     ApiError::not_found("no such resource")
+}
+
+/// A known path asked with a method it does not take: 405, with the `Allow` header axum sets.
+async fn method_not_allowed() -> ApiError {
+    ApiError::method_not_allowed()
 }
 
 /// Counts the request and its latency under its route template.

@@ -43,7 +43,10 @@ fn views(app: &App, principal: &Principal, ids: &str) -> Result<Vec<LayerView>, 
         return Err(ApiError::bad_request(
             "too_many_layers",
             format!("at most {MAX_LAYERS} layers in one tile"),
-        ));
+        )
+        .ja(format!(
+            "1 枚のタイルに指定できるレイヤーは {MAX_LAYERS} 個までです"
+        )));
     }
     names
         .into_iter()
@@ -165,12 +168,23 @@ pub fn public_lane(app: &App, req: &axum::extract::Request) -> Option<Response> 
 /// of tile paths, for the routed handler ([`TilePath`]) and the lane alike; a bad path is
 /// a 400 `invalid_parameter` (not a number) or `invalid_tile` (out of range).
 fn parse_coord(z: &str, x: &str, y: &str) -> Result<TileCoord, ApiError> {
-    let y = y
-        .strip_suffix(".mvt")
-        .ok_or_else(|| ApiError::parameter("y", y, "tile paths end in .mvt"))?;
+    let y = y.strip_suffix(".mvt").ok_or_else(|| {
+        ApiError::parameter(
+            "y",
+            y,
+            "tile paths end in .mvt",
+            "タイルのパスは .mvt で終わります",
+        )
+    })?;
     let num = |name: &str, v: &str| -> Result<u32, ApiError> {
-        v.parse::<u32>()
-            .map_err(|_| ApiError::parameter(name, v, "must be a non-negative integer"))
+        v.parse::<u32>().map_err(|_| {
+            ApiError::parameter(
+                name,
+                v,
+                "must be a non-negative integer",
+                "0 以上の整数で指定してください",
+            )
+        })
     };
     let (z, x, y) = (num("z", z)?, num("x", x)?, num("y", y)?);
     TileCoord::new_checked(z, x, y).map_err(|e| {

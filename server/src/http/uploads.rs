@@ -85,8 +85,10 @@ async fn upload<P: Into<Principal>>(
     multipart: Result<Multipart, axum::extract::multipart::MultipartRejection>,
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
-    let mut multipart =
-        multipart.map_err(|r| ApiError::bad_request("invalid_multipart", r.body_text()))?;
+    let mut multipart = multipart.map_err(|r| {
+        ApiError::bad_request("invalid_multipart", r.body_text())
+            .ja("アップロードの形式が正しくありません (multipart/form-data)")
+    })?;
     let a = Arc::clone(&app);
     let up = blocking(move || Upload::create(&a.publisher).map_err(PublishError::from)).await?;
     let received = receive(&app, &mut multipart, &up).await;
@@ -160,10 +162,22 @@ async fn small_text(
     while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(app, &e))? {
         bytes.extend_from_slice(&chunk);
         if bytes.len() > 1024 {
-            return Err(ApiError::parameter(name, "", "is longer than 1 KiB"));
+            return Err(ApiError::parameter(
+                name,
+                "",
+                "is longer than 1 KiB",
+                "1 KiB 以内で指定してください",
+            ));
         }
     }
-    String::from_utf8(bytes).map_err(|_| ApiError::parameter(name, "", "is not UTF-8 text"))
+    String::from_utf8(bytes).map_err(|_| {
+        ApiError::parameter(
+            name,
+            "",
+            "is not UTF-8 text",
+            "UTF-8 のテキストで指定してください",
+        )
+    })
 }
 
 fn set_option(opts: &mut Options, name: &str, text: &str) -> Result<(), ApiError> {
@@ -179,7 +193,12 @@ fn set_option(opts: &mut Options, name: &str, text: &str) -> Result<(), ApiError
                 "" | "true" | "1" | "yes" | "on" => true,
                 "false" | "0" | "no" | "off" => false,
                 _ => {
-                    return Err(ApiError::parameter("repair", text, "must be true or false"));
+                    return Err(ApiError::parameter(
+                        "repair",
+                        text,
+                        "must be true or false",
+                        "true か false で指定してください",
+                    ));
                 }
             }
         }
@@ -188,6 +207,7 @@ fn set_option(opts: &mut Options, name: &str, text: &str) -> Result<(), ApiError
                 other,
                 text,
                 "is not a field of this form (file, encoding, srs, source_layer, repair, x_column, y_column)",
+                "このフォームにない項目です（file, encoding, srs, source_layer, repair, x_column, y_column）",
             ));
         }
     }
@@ -308,7 +328,7 @@ impl From<PublishError> for ApiError {
     fn from(e: PublishError) -> Self {
         match e {
             PublishError::Ingest(e) => ingest_error(e),
-            PublishError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "upload_refused", "the upload was refused"),
+            PublishError::Refused(_) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "upload_refused", "the upload was refused").ja("アップロードを受け付けられませんでした"),
             PublishError::NoSuchLayer { .. } => ApiError::not_found("no such layer"),
             PublishError::NoSuchUpload { id, .. } => ApiError::not_found(format!("no staged upload `{id}`")).ja("そのアップロードはありません (公開済みか期限切れ)"),
             PublishError::NoSuchVersion { layer, version } => ApiError::not_found(format!("layer `{layer}` has no version {version}")).ja(format!("版 {version} はありません")),

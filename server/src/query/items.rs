@@ -8,7 +8,7 @@
 use std::cmp::Ordering;
 
 use geo::{Intersects, Rect};
-use rstar::{AABB, RTreeObject};
+use rstar::{AABB, Envelope, RTreeObject};
 
 use crate::access::LayerView;
 use crate::cql2::{Cql2Error, Expr, Filter};
@@ -32,11 +32,30 @@ pub enum QueryError {
     BadValue {
         name: String,
         value: String,
-        expected: &'static str,
+        expected: Expected,
     },
     /// The CQL2 filter does not parse or does not bind to the visible attributes.
     #[error("filter: {0}")]
     Filter(#[from] Cql2Error),
+}
+
+/// What an `attr=value` value must be, by the attribute's type.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Expected {
+    /// An integer or a decimal number.
+    Number,
+    /// `true` or `false`.
+    Bool,
+}
+
+impl std::fmt::Display for Expected {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Number => "a number",
+            Self::Bool => "true or false",
+        })
+    }
 }
 
 /// One `sortby` key.
@@ -49,7 +68,9 @@ pub struct SortKey {
 /// A parsed items query. Names are attribute names as the caller wrote them.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ItemsQuery {
-    /// lon/lat `[minx, miny, maxx, maxy]`: features whose geometry intersects it.
+    /// lon/lat `[west, south, east, north]`: features whose geometry intersects it. A west
+    /// edge greater than the east edge is a box across the antimeridian; a south edge
+    /// greater than the north edge is empty and matches nothing.
     pub bbox: Option<[f64; 4]>,
     pub filter: Option<Expr>,
     /// `attr=value` pairs; each must hold (compared by the attribute's type).
@@ -88,7 +109,8 @@ pub struct ItemsPage<'a> {
 
 /// A query resolved against a view: names turned into columns, the filter bound.
 struct Plan {
-    bbox: Option<Rect<f64>>,
+    /// The bbox as one box, or two when it crosses the antimeridian.
+    bbox: Option<Vec<Rect<f64>>>,
     filter: Option<Filter>,
     equals: Vec<(usize, Value)>,
     sort: Vec<(usize, bool)>,
@@ -149,31 +171,37 @@ impl Plan {
             .zip(&q.sortby)
             .map(|(c, k)| (c, k.descending))
             .collect();
-        let bbox = q.bbox.map(|[x0, y0, x1, y1]| {
-            Rect::new(geo::coord! { x: x0, y: y0 }, geo::coord! { x: x1, y: y1 })
-        });
         Ok(Self {
-            bbox,
+            bbox: q.bbox.map(boxes),
             filter,
             equals,
             sort,
         })
     }
 
-    /// Where to look: the bbox, narrowed by the filter's own envelope when it has one.
+    /// Where to look: the bbox's boxes, narrowed by the filter's own envelope when it has one.
     fn search(&self) -> Search {
-        let from_bbox = self
-            .bbox
-            .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]));
+        let from_bbox: Option<Vec<AABB<[f64; 2]>>> = self.bbox.as_ref().map(|rects| {
+            rects
+                .iter()
+                .map(|r| AABB::from_corners([r.min().x, r.min().y], [r.max().x, r.max().y]))
+                .collect()
+        });
         let from_filter = self
             .filter
             .as_ref()
             .and_then(Filter::envelope)
             .map(|[x0, y0, x1, y1]| AABB::from_corners([x0, y0], [x1, y1]));
-        match (from_bbox, from_filter) {
-            (None, None) => Search::Everything,
-            (Some(e), None) | (None, Some(e)) => Search::Within(e),
-            (Some(a), Some(b)) => intersection(&a, &b).map_or(Search::Nothing, Search::Within),
+        let boxes = match (from_bbox, from_filter) {
+            (None, None) => return Search::Everything,
+            (Some(boxes), None) => boxes,
+            (None, Some(e)) => vec![e],
+            (Some(boxes), Some(f)) => boxes.iter().filter_map(|b| intersection(b, &f)).collect(),
+        };
+        if boxes.is_empty() {
+            Search::Nothing
+        } else {
+            Search::Within(boxes)
         }
     }
 
@@ -187,9 +215,17 @@ impl Plan {
                 .filter(|f| self.matches(view, f))
                 .collect(),
             Search::Nothing => Vec::new(),
-            Search::Within(env) => layer
-                .tree()
-                .locate_in_envelope_intersecting(&env)
+            // Each feature once: one met by an earlier box was already considered there.
+            Search::Within(boxes) => boxes
+                .iter()
+                .enumerate()
+                .flat_map(|(i, env)| {
+                    let earlier = &boxes[..i];
+                    layer
+                        .tree()
+                        .locate_in_envelope_intersecting(env)
+                        .filter(move |e| !earlier.iter().any(|b| b.intersects(&e.envelope())))
+                })
                 .filter(|e| self.in_bbox(&e.envelope(), &layer.features[e.data as usize]))
                 .map(|e| &layer.features[e.data as usize])
                 .filter(|f| self.matches(view, f))
@@ -197,15 +233,17 @@ impl Plan {
         }
     }
 
-    /// The exact bbox test, skipped when the feature's envelope lies inside the box.
+    /// The exact bbox test, skipped when the feature's envelope lies inside a box.
     fn in_bbox(&self, envelope: &AABB<[f64; 2]>, f: &Feature) -> bool {
-        let Some(bbox) = &self.bbox else {
+        let Some(boxes) = &self.bbox else {
             return true;
         };
         let [x0, y0] = envelope.lower();
         let [x1, y1] = envelope.upper();
-        let inside = x0 >= bbox.min().x && y0 >= bbox.min().y && x1 <= bbox.max().x;
-        (inside && y1 <= bbox.max().y) || f.geometry.intersects(bbox)
+        boxes.iter().any(|bbox| {
+            let inside = x0 >= bbox.min().x && y0 >= bbox.min().y && x1 <= bbox.max().x;
+            (inside && y1 <= bbox.max().y) || f.geometry.intersects(bbox)
+        })
     }
 
     /// Everything but the bbox, which [`Plan::in_bbox`] tests on the R-tree path (a bbox
@@ -217,11 +255,30 @@ impl Plan {
     }
 }
 
+/// A `[west, south, east, north]` bbox as plain boxes: one, two across the antimeridian
+/// (west greater than east), none when south is greater than north (no latitude lies
+/// between them).
+fn boxes([west, south, east, north]: [f64; 4]) -> Vec<Rect<f64>> {
+    let rect = |x0, x1| {
+        Rect::new(
+            geo::coord! { x: x0, y: south },
+            geo::coord! { x: x1, y: north },
+        )
+    };
+    if south > north {
+        Vec::new()
+    } else if west <= east {
+        vec![rect(west, east)]
+    } else {
+        vec![rect(west, 180.0), rect(-180.0, east)]
+    }
+}
+
 /// Which features to consider before the exact tests.
 enum Search {
     Everything,
-    /// Those whose envelope meets this box (an R-tree query).
-    Within(AABB<[f64; 2]>),
+    /// Those whose envelope meets one of these boxes (R-tree queries).
+    Within(Vec<AABB<[f64; 2]>>),
     /// The bbox and the filter's envelope are disjoint.
     Nothing,
 }
@@ -255,12 +312,12 @@ fn equality(schema: &Schema, name: &str, value: &str) -> Result<(usize, Value), 
         FieldType::Int | FieldType::Float => match (v.parse::<i64>(), v.parse::<f64>()) {
             (Ok(i), _) => Value::Int(i),
             (_, Ok(x)) if x.is_finite() => Value::Float(x),
-            _ => return Err(bad("a number")),
+            _ => return Err(bad(Expected::Number)),
         },
         FieldType::Bool => match v {
             "true" | "TRUE" | "1" => Value::Bool(true),
             "false" | "FALSE" | "0" => Value::Bool(false),
-            _ => return Err(bad("true or false")),
+            _ => return Err(bad(Expected::Bool)),
         },
         FieldType::String | FieldType::Date | FieldType::Json => Value::String(value.into()),
     };

@@ -156,6 +156,57 @@ fn bbox_tests_the_geometry_not_only_its_envelope() {
 }
 
 #[test]
+fn a_bbox_across_the_antimeridian_keeps_both_sides_once() {
+    let props = || vec![Value::Null, Value::Null, Value::Null].into_boxed_slice();
+    let features = vec![
+        point_feature(1, 175.0, 5.0, "east of it", 0),
+        point_feature(2, -175.0, 5.0, "west of it", 0),
+        point_feature(3, 0.0, 5.0, "far away", 0),
+        point_feature(4, 175.0, 50.0, "too far north", 0),
+        // Along the equator almost all the way round: inside both halves of the box.
+        Feature::new(
+            5,
+            Geometry::LineString(LineString::from(vec![(-179.0, 0.0), (179.0, 0.0)])),
+            props(),
+        ),
+    ];
+    let view = view_of("Point", features);
+    let q = ItemsQuery {
+        bbox: Some([170.0, -10.0, -170.0, 10.0]),
+        ..ItemsQuery::default()
+    };
+    let page = run(&view, &q).unwrap();
+    assert_eq!(page.matched, 3);
+    assert_eq!(ids(&page), vec![1, 2, 5]);
+    let nothing_there = ItemsQuery {
+        bbox: Some([179.0, 20.0, -179.0, 30.0]),
+        ..ItemsQuery::default()
+    };
+    assert_eq!(run(&view, &nothing_there).unwrap().matched, 0);
+}
+
+#[test]
+fn a_bbox_with_south_above_north_matches_nothing_and_one_past_the_pole_reaches_it() {
+    let view = view_of(
+        "Point",
+        vec![
+            point_feature(1, 130.0, 33.0, "a", 0),
+            point_feature(2, 130.0, 89.5, "b", 0),
+        ],
+    );
+    let q = |bbox| ItemsQuery {
+        bbox: Some(bbox),
+        ..ItemsQuery::default()
+    };
+    assert_eq!(
+        run(&view, &q([129.0, 34.0, 131.0, 32.0])).unwrap().matched,
+        0
+    );
+    let past_the_pole = run(&view, &q([129.0, 89.0, 131.0, 120.0])).unwrap();
+    assert_eq!(ids(&past_the_pole), vec![2]);
+}
+
+#[test]
 fn bbox_counts_agree_with_brute_force() {
     let view = seeded(2000);
     let bbox = [2.5, 3.0, 6.0, 7.5];

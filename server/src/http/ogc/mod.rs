@@ -16,7 +16,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use axum::routing::get;
 
-use self::respond::{Caching, GEOJSON, HTML, JSON, OPENAPI, SCHEMA};
+use self::respond::{Caching, GEOJSON, HTML, JSON, OPENAPI};
 use super::ApiError;
 use super::extract::{BaseUrl, Params, Path};
 use crate::access::{LayerView, Principal, decide_all};
@@ -26,6 +26,8 @@ use crate::query::items;
 pub fn routes() -> Router<Arc<App>> {
     Router::new()
         .route("/ogc", get(landing))
+        // The OpenAPI document's server is `…/ogc` with the path `/`; OWSLib asks for it.
+        .route("/ogc/", get(landing))
         .route("/ogc/conformance", get(conformance))
         .route("/ogc/api", get(api))
         .route("/ogc/collections", get(collections))
@@ -115,8 +117,8 @@ async fn collection(
     Ok(respond::json(&doc, JSON, caching(&app, &view)))
 }
 
-/// Queryables as JSON Schema; `application/schema+json` when asked for by name, else
-/// `application/json` (GDAL up to 3.6 refuses any other media type).
+/// Queryables as JSON Schema, `application/schema+json` (OGC API – Features Part 3), or
+/// `application/json` for a client that accepts only that (GDAL up to 3.6).
 async fn queryables(
     State(app): State<Arc<App>>,
     who: Principal,
@@ -127,11 +129,7 @@ async fn queryables(
 ) -> Result<Response, ApiError> {
     let view = view(&app, &who, &layer)?;
     params::only(&p, &[])?;
-    let media = if respond::accepts(&headers, SCHEMA) {
-        SCHEMA
-    } else {
-        JSON
-    };
+    let media = respond::schema_media_type(&headers);
     let doc = docs::queryables(&base, &view);
     Ok(respond::json(&doc, media, caching(&app, &view)))
 }

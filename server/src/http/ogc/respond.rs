@@ -99,14 +99,28 @@ pub fn with_etag(res: &mut Response, etag: &str) {
     }
 }
 
-/// True when the client asks for JSON Schema by name (queryables are served as
-/// `application/json` otherwise, which older GDAL insists on).
-pub fn accepts(request: &HeaderMap, media: &str) -> bool {
-    request
+/// The media type of a JSON Schema answer: `application/schema+json`, unless the request's
+/// `Accept` rules it out and takes `application/json` (GDAL up to 3.6 sends
+/// `application/geo+json, application/json` and refuses anything else).
+pub fn schema_media_type(request: &HeaderMap) -> &'static str {
+    let ranges: Vec<&str> = request
         .get_all(header::ACCEPT)
         .iter()
         .filter_map(|v| v.to_str().ok())
-        .any(|v| v.split(',').any(|m| m.trim().starts_with(media)))
+        .flat_map(|v| v.split(','))
+        .map(|m| m.split(';').next().unwrap_or("").trim())
+        .collect();
+    let takes = |media: &str| ranges.iter().any(|r| r.eq_ignore_ascii_case(media));
+    if !ranges.is_empty()
+        && !takes(SCHEMA)
+        && !takes("application/*")
+        && !takes("*/*")
+        && takes(JSON)
+    {
+        JSON
+    } else {
+        SCHEMA
+    }
 }
 
 #[cfg(test)]
@@ -122,6 +136,21 @@ mod tests {
         );
         assert!(not_modified(&h, "\"b\""));
         assert!(!not_modified(&h, "\"c\""));
+    }
+
+    #[test]
+    fn json_schema_is_served_as_such_unless_only_json_is_accepted() {
+        let with = |accept: &str| {
+            let mut h = HeaderMap::new();
+            h.insert(header::ACCEPT, HeaderValue::from_str(accept).unwrap());
+            schema_media_type(&h)
+        };
+        assert_eq!(schema_media_type(&HeaderMap::new()), SCHEMA);
+        assert_eq!(with("*/*"), SCHEMA);
+        assert_eq!(with("application/schema+json"), SCHEMA);
+        assert_eq!(with("application/json, application/*;q=0.5"), SCHEMA);
+        assert_eq!(with("application/geo+json, application/json"), JSON);
+        assert_eq!(with("text/html"), SCHEMA);
     }
 
     #[test]

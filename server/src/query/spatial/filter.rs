@@ -85,6 +85,7 @@ fn bind_cql2(view: &LayerView, spec: &FilterSpec) -> Result<Option<Filter>, Spat
             "filter-lang",
             lang,
             "only `cql2-text` is supported",
+            "cql2-text のみ対応しています",
         ));
     }
     let Some(text) = spec.cql2.as_deref() else {
@@ -96,6 +97,7 @@ fn bind_cql2(view: &LayerView, spec: &FilterSpec) -> Result<Option<Filter>, Spat
             "filter",
             text,
             format!("unknown property `{hidden}`"),
+            format!("属性 `{hidden}` はありません"),
         ));
     }
     Ok(Some(expr.bind(&view.layer.schema)?))
@@ -111,6 +113,10 @@ fn column(view: &LayerView, param: &str, name: &str) -> Result<usize, SpatialErr
                 param,
                 name,
                 format!("layer `{}` has no attribute `{name}`", view.layer.id()),
+                format!(
+                    "レイヤー `{}` に属性 `{name}` はありません",
+                    view.layer.id()
+                ),
             )
         })
 }
@@ -121,12 +127,13 @@ fn bind_equals(
     value: &str,
 ) -> Result<(usize, Expected), SpatialError> {
     let i = column(view, name, name)?;
-    let bad = |what: &str| SpatialError::parameter(name, value, format!("must be {what}"));
+    let bad =
+        |what: &str, ja: &str| SpatialError::parameter(name, value, format!("must be {what}"), ja);
     let expected = match view.layer.schema.field(i).ty {
         FieldType::Bool => Expected::Bool(match value.trim() {
             "true" | "1" => true,
             "false" | "0" => false,
-            _ => return Err(bad("true or false")),
+            _ => return Err(bad("true or false", "true か false で指定してください")),
         }),
         FieldType::Int | FieldType::Float => Expected::Number(
             value
@@ -134,7 +141,7 @@ fn bind_equals(
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
-                .ok_or_else(|| bad("a number"))?,
+                .ok_or_else(|| bad("a number", "数値で指定してください"))?,
         ),
         FieldType::String | FieldType::Date | FieldType::Json => Expected::Text(value.to_owned()),
     };
@@ -164,6 +171,10 @@ pub fn hazard_attributes(list: &str) -> Result<Vec<&'static str>, SpatialError> 
                         "hazard",
                         h,
                         format!("unknown hazard; use one of {}", names.join(", ")),
+                        format!(
+                            "災害の種類が不明です。次のいずれかで指定してください: {}",
+                            names.join(", ")
+                        ),
                     )
                 })
         })

@@ -30,22 +30,30 @@ pub const AT_LIMIT: usize = 100;
 #[derive(Debug, thiserror::Error)]
 #[non_exhaustive]
 pub enum SpatialError {
+    /// A bad parameter, and why in English (`reason`) and Japanese (`reason_ja`).
     #[error("parameter `{name}`: {reason}")]
     Parameter {
         name: String,
         value: String,
         reason: String,
+        reason_ja: String,
     },
     #[error("filter {0}")]
     Filter(#[from] Cql2Error),
 }
 
 impl SpatialError {
-    pub fn parameter(name: &str, value: &str, reason: impl Into<String>) -> Self {
+    pub fn parameter(
+        name: &str,
+        value: &str,
+        reason: impl Into<String>,
+        reason_ja: impl Into<String>,
+    ) -> Self {
         Self::Parameter {
             name: name.to_owned(),
             value: value.to_owned(),
             reason: reason.into(),
+            reason_ja: reason_ja.into(),
         }
     }
 }

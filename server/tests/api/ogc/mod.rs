@@ -1,8 +1,10 @@
 //! OGC API – Features: documents, access, items, bad input.
 
 mod bad_input;
+mod contract;
 mod fixture;
 mod items;
+mod schema_check;
 
 use rstest::rstest;
 use serde_json::Value;
