@@ -339,17 +339,21 @@ fn import(config: Config, a: ImportArgs) -> anyhow::Result<ExitCode> {
     )))
 }
 
-/// Loads everything the server would, into a temporary store, and reports.
+/// Loads everything the server would, reading the store folder without writing to it, and
+/// reports. A layer the store does not hold yet is read from its sample file.
 fn check(config: Config) -> ExitCode {
     match App::open_read_only(config) {
         Ok(app) => {
             eprintln!("ok: {} layers", app.catalog.layers().len());
             for v in app.layers.current_all() {
+                let version = match v.version() {
+                    0 => "sample file, not in the store yet".to_owned(),
+                    n => format!("version {n}"),
+                };
                 eprintln!(
-                    "  - {:<10} {:<22} version {:>3}  {:>8} features{}",
+                    "  - {:<10} {:<22} {version:<34} {:>8} features{}",
                     v.id(),
                     v.def.title.ja,
-                    v.version(),
                     v.features.len(),
                     if v.def.sample { "  (sample data)" } else { "" }
                 );
