@@ -13,6 +13,7 @@ use crate::catalog::LayerDef;
 use crate::ingest::FileInfo;
 use crate::layer::{self, Cores};
 use crate::model::VersionInfo;
+use crate::store::StoreError;
 
 /// One row of `GET /api/layers/{layer}/versions`.
 #[derive(Debug, Clone, Serialize)]
@@ -29,7 +30,7 @@ pub struct VersionRow {
 
 /// Live staged uploads of a layer, by version.
 fn staged_versions(p: &Publisher, layer: &str) -> BTreeMap<u64, Record> {
-    record::all(&p.staging_root())
+    record::all(p.staging_root())
         .into_iter()
         .filter_map(|(_, r)| r)
         .filter(|r| r.layer == layer)
@@ -151,12 +152,15 @@ fn make_current(
     version: u64,
 ) -> Result<VersionInfo, PublishError> {
     let layer = def.id.as_str();
-    if !p.store.list(layer)?.iter().any(|v| v.version == version) {
-        return Err(PublishError::NoSuchVersion {
-            layer: layer.to_owned(),
-            version,
-        });
-    }
+    match p.store.info(layer, version) {
+        Err(StoreError::NoSuchVersion { .. }) => {
+            return Err(PublishError::NoSuchVersion {
+                layer: layer.to_owned(),
+                version,
+            });
+        }
+        other => other?,
+    };
     let loaded = Arc::new(
         layer::load(&*p.store, def, version, Cores::SpareOne).map_err(|source| {
             PublishError::Load {
@@ -167,7 +171,9 @@ fn make_current(
         })?,
     );
     let info = loaded.info.clone();
-    let expected = p.store.current(layer)?;
+    // The compare-and-swap is against the version this process serves: if another writer
+    // switched the store since, this publish loses (409) instead of silently overriding it.
+    let expected = p.layers.get(layer).map(|v| v.version());
     p.store.activate(layer, version, expected)?;
     if let Some(old) = p.layers.slot(layer).and_then(|slot| slot.swap(loaded)) {
         layer::retire(old);

@@ -19,7 +19,7 @@ mod staging;
 mod start;
 
 use std::collections::HashMap;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use activate::{VersionRow, activate, publish, versions};
@@ -79,8 +79,8 @@ impl Publisher {
         }
     }
 
-    fn staging_root(&self) -> PathBuf {
-        self.settings.staging_dir.clone()
+    fn staging_root(&self) -> &Path {
+        &self.settings.staging_dir
     }
 
     fn def(&self, layer: &str) -> Result<&Arc<LayerDef>, PublishError> {

@@ -269,7 +269,7 @@ pub fn staged(
 /// At start: removes the leftovers of uploads interrupted by a crash (directories without
 /// a record; no upload of this process is running yet) and expired uploads.
 pub fn recover(p: &Publisher) {
-    for (dir, rec) in record::all(&p.staging_root()) {
+    for (dir, rec) in record::all(p.staging_root()) {
         if rec.is_none() {
             tracing::warn!(dir = %dir.display(), "removing an interrupted upload");
             let _ = fs::remove_dir_all(&dir);
@@ -294,7 +294,7 @@ pub fn recover(p: &Publisher) {
 /// that is busy is left for the next sweep.
 pub fn sweep(p: &Publisher) {
     let now = crate::time::unix_now();
-    for (dir, rec) in record::all(&p.staging_root()) {
+    for (dir, rec) in record::all(p.staging_root()) {
         if let Some(r) = rec.filter(|r| r.expires_unix <= now) {
             expire(p, &dir, &r);
         }

@@ -168,7 +168,7 @@ fn interrupted_uploads_are_cleaned_at_start() {
     let dir = tempfile::tempdir().unwrap();
     let p = start(dir.path(), 10);
     let staged = stage_points(&p, 1);
-    let root = p.staging_root();
+    let root = p.staging_root().to_path_buf();
     fs::create_dir_all(root.join("0123456789abcdef0123456789abcdef/work")).unwrap();
     fs::write(root.join(&staged.id).join("upload.bin"), b"left over").unwrap();
     drop(p);
