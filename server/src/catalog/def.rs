@@ -9,6 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::{CatalogError, RESERVED_IDS};
 use crate::cql2::Expr;
+use crate::model::FieldType;
 
 /// Japanese text with an English translation.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -77,8 +78,10 @@ fn default_tolerance() -> f64 {
     4.0
 }
 
-/// Display metadata for one attribute (`[fields.名前]`).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+/// What the layer says about one attribute (`[fields.名前]`): its labels and, optionally, the
+/// rules a value must follow (declared type, required, allowed values) and the other column
+/// names an uploaded file may use for it.
+#[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct FieldDef {
     /// English label; the attribute name itself is the Japanese label.
@@ -86,6 +89,19 @@ pub struct FieldDef {
     /// Unit shown after values, e.g. `m` or `%`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub unit: Option<String>,
+    /// The declared type (`bool`, `int`, `float`, `string`, `date`, `json`). Without one, the
+    /// type is whatever the data holds.
+    #[serde(default, rename = "type", skip_serializing_if = "Option::is_none")]
+    pub field_type: Option<FieldType>,
+    /// A feature must carry a non-null value.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub required: bool,
+    /// The only values allowed (shown as a list in forms, one colour each in default styles).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub choices: Vec<String>,
+    /// Other column names an uploaded file may use for this field, e.g. GSI's `施設・場所名`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub aliases: Vec<String>,
 }
 
 /// Who an access rule is for.
@@ -382,6 +398,7 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
         p.add("near_m", "must be between 0 and 5000 metres");
     }
     let access = validate_access(raw.access, p);
+    validate_fields(&raw.fields, p);
     LayerDef {
         id: raw.id,
         title: raw.title,
@@ -399,6 +416,50 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
         tiles: raw.tiles,
         access,
         file: file.to_path_buf(),
+    }
+}
+
+/// Choices must be distinct and fit the declared type; an alias may name only one field and
+/// must not be another field's own name.
+fn validate_fields(fields: &BTreeMap<String, FieldDef>, p: &mut Problems<'_>) {
+    let mut alias_owner: BTreeMap<&str, &str> = BTreeMap::new();
+    for (name, f) in fields {
+        let key = format!("fields.{name}");
+        let mut seen = std::collections::BTreeSet::new();
+        for c in &f.choices {
+            if !seen.insert(c.as_str()) {
+                p.add(format!("{key}.choices"), format!("`{c}` is listed twice"));
+            }
+        }
+        if !f.choices.is_empty()
+            && !matches!(
+                f.field_type,
+                None | Some(FieldType::String | FieldType::Int)
+            )
+        {
+            p.add(
+                format!("{key}.choices"),
+                "choices need a field of type string or int",
+            );
+        }
+        if f.field_type == Some(FieldType::Int) {
+            for c in f.choices.iter().filter(|c| c.parse::<i64>().is_err()) {
+                p.add(format!("{key}.choices"), format!("`{c}` is not an integer"));
+            }
+        }
+        for a in &f.aliases {
+            if fields.contains_key(a) {
+                p.add(
+                    format!("{key}.aliases"),
+                    format!("`{a}` is the name of another field"),
+                );
+            } else if let Some(other) = alias_owner.insert(a, name) {
+                p.add(
+                    format!("{key}.aliases"),
+                    format!("`{a}` is already an alias of `{other}`"),
+                );
+            }
+        }
     }
 }
 
@@ -549,6 +610,33 @@ public = "公開 = true"
             e.contains("access.rows.public") && e.contains("CQL2"),
             "{e}"
         );
+    }
+
+    #[test]
+    fn field_rules_parse() {
+        let text = format!(
+            "{GOOD}\n[fields.\"名称\"]\nen = \"Name\"\ntype = \"string\"\nrequired = true\naliases = [\"施設・場所名\"]\n[fields.\"状況\"]\nen = \"State\"\nchoices = [\"耕作中\", \"遊休農地\"]\n"
+        );
+        let def = parse(&text).unwrap();
+        let name = &def.fields["名称"];
+        assert_eq!(name.field_type, Some(FieldType::String));
+        assert!(name.required);
+        assert_eq!(name.aliases, ["施設・場所名"]);
+        assert_eq!(def.fields["状況"].choices, ["耕作中", "遊休農地"]);
+    }
+
+    #[test]
+    fn bad_field_rules_are_refused() {
+        let dup = format!("{GOOD}\n[fields.a]\nen = \"A\"\nchoices = [\"x\", \"x\"]\n");
+        assert!(first_error(&dup).contains("fields.a.choices"));
+        let typed = format!("{GOOD}\n[fields.a]\nen = \"A\"\ntype = \"bool\"\nchoices = [\"x\"]\n");
+        assert!(first_error(&typed).contains("type string or int"));
+        let alias = format!(
+            "{GOOD}\n[fields.a]\nen = \"A\"\naliases = [\"x\"]\n[fields.b]\nen = \"B\"\naliases = [\"x\"]\n"
+        );
+        assert!(first_error(&alias).contains("already an alias of `a`"));
+        let unknown = format!("{GOOD}\n[fields.a]\nen = \"A\"\ntype = \"text\"\n");
+        assert!(first_error(&unknown).contains("text"));
     }
 
     #[test]
