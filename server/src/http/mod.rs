@@ -9,6 +9,7 @@ mod encoding;
 mod error;
 mod export;
 pub mod extract;
+pub mod line;
 mod login;
 mod ogc;
 mod ops;
@@ -107,6 +108,7 @@ fn app(state: Arc<App>) -> Router {
         .merge(access_requests::routes())
         .merge(audit::routes())
         .merge(api::routes())
+        .merge(line::routes())
         .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())

@@ -14,6 +14,7 @@ mod cli;
 mod export;
 mod hazards;
 mod helpers;
+mod line;
 mod mvt_fixtures;
 mod ogc;
 mod ops;
