@@ -1,5 +1,6 @@
-// Two pages from one build: the public map (index.html, served at /) and the staff view
-// (staff.html, served at /staff). The server serves dist/ and dist/assets/.
+// Pages from one build: the public map (index.html, served at /), its 防災モード
+// (bousai.html, served at /?mode=bousai: no map library, so it is small), the staff view
+// (staff.html, /staff). The server serves dist/, dist/assets/ and dist/static/ (web/public/).
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
@@ -16,6 +17,7 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         staff: resolve(import.meta.dirname, 'staff.html'),
+        bousai: resolve(import.meta.dirname, 'bousai.html'),
       },
     },
   },

@@ -5,6 +5,7 @@ import '../styles/public.css';
 import './strings.js';
 import { nearest } from '../lib/api.js';
 import { watchNetwork } from '../lib/banner.js';
+import { registerServiceWorker } from '../lib/offline.js';
 import { parseHash, syncHash } from '../lib/hash.js';
 import { getLang, initLang, onLangChange, setLang, t } from '../lib/i18n.js';
 import { createMap, maplibregl, onStyleReady } from '../lib/map.js';
@@ -20,6 +21,7 @@ import { createSheltersPane } from './shelters.js';
 
 initLang();
 watchNetwork();
+registerServiceWorker();
 document.getElementById('lang-button').addEventListener('click', () => setLang(getLang() === 'ja' ? 'en' : 'ja'));
 
 const map = createMap(document.getElementById('app'), { style: 'public' });
