@@ -12,6 +12,7 @@ mod audit;
 mod auth;
 mod cli;
 mod export;
+mod hazards;
 mod helpers;
 mod mvt_fixtures;
 mod ogc;
