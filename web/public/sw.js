@@ -53,9 +53,9 @@ self.addEventListener('fetch', (event) => {
   if (url.origin !== self.location.origin) return;
   if (req.mode === 'navigate') event.respondWith(page(req, url));
   else if (/^\/(assets|static)\//.test(url.pathname)) event.respondWith(keptFirst(req));
-  else if (/^\/tiles\/.+\/\d+\/\d+\/\d+/.test(url.pathname)) event.respondWith(data(req, TILES));
+  else if (/^\/tiles\/.+\/\d+\/\d+\/\d+/.test(url.pathname)) event.respondWith(data(event, req, TILES));
   else if (/^\/(api\/(at|nearest|search)|ogc\/collections\/shelters\/items|styles\/|tiles\/)/.test(url.pathname)) {
-    event.respondWith(data(req, DATA));
+    event.respondWith(data(event, req, DATA));
   }
 });
 
@@ -87,12 +87,12 @@ async function keptFirst(req) {
   return res;
 }
 
-/** Keep a copy of a response stamped with the time it was saved. */
+/** Keep a copy of a response (give a clone: its body is read) stamped with the time it was saved. */
 async function saveCopy(cache, req, res) {
   if (!res?.ok) return;
   const headers = new Headers(res.headers);
   headers.set('x-kashimap-saved-at', new Date().toISOString());
-  const body = await res.clone().arrayBuffer();
+  const body = await res.arrayBuffer();
   await cache.put(req, new Response(body, { status: res.status, statusText: res.statusText, headers }));
 }
 
@@ -103,14 +103,20 @@ async function fromCopy(kept) {
   return new Response(await kept.arrayBuffer(), { status: kept.status, statusText: kept.statusText, headers });
 }
 
-async function data(req, name) {
+async function data(event, req, name) {
   const cache = await caches.open(name);
   const kept = await cache.match(req);
-  const network = fetch(req).then(async (res) => {
-    await saveCopy(cache, req, res);
-    if (name === TILES) trim(cache);
-    return res;
-  });
+  const network = fetch(req);
+  // the copy is saved from a clone after the answer went to the page (an aborted or failed
+  // request is simply not kept)
+  event.waitUntil(
+    network
+      .then(async (res) => {
+        await saveCopy(cache, req, res.clone());
+        if (name === TILES) await trim(cache);
+      })
+      .catch(() => undefined),
+  );
   if (!kept) return network;
   const timer = new Promise((resolve) => setTimeout(resolve, PATIENCE_MS, null));
   try {

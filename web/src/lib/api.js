@@ -141,9 +141,9 @@ export function nearest(layer, lon, lat, { k = 5, hazard, ...opts } = {}) {
   return getJson(`/api/nearest?${query({ layer, lon: fix(lon), lat: fix(lat), k, hazard })}`, opts);
 }
 
-/** `/api/search`: names, addresses and 地番 in the visible layers. */
-export function search(q, { limit = 20, ...opts } = {}) {
-  return getJson(`/api/search?${query({ q, limit })}`, opts);
+/** `/api/search`: names, addresses and 地番 in the visible layers (`offset` pages on). */
+export function search(q, { limit = 20, offset, ...opts } = {}) {
+  return getJson(`/api/search?${query({ q, limit, offset })}`, opts);
 }
 
 /** One full feature from the OGC API (404 if absent or not visible). */

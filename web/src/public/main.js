@@ -63,7 +63,7 @@ async function showFeature(f, layer = f.layer ?? 'shelters') {
   highlight(map, f);
   popup?.remove();
   const at = anchor(f.geometry);
-  openPlace(at, { layer, feature: f, point: true });
+  openPlace(at, { layer, feature: f, point: f.geometry.type === 'Point' });
   if (phone.matches) {
     const b = bbox(f.geometry);
     if (b[0] === b[2]) reveal(at, Math.max(map.getZoom(), 17));

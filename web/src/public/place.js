@@ -58,6 +58,7 @@ export function createPlacePane(root, { onShowShelter }) {
 function render(res, { onShowShelter }) {
   const out = [h('p', 'coords', t('place.coords', { lat: res.lat.toFixed(5), lon: res.lon.toFixed(5) }))];
   const byId = Object.fromEntries(res.layers.map((l) => [l.id, l]));
+  for (const f of byId.chiban?.features ?? []) out.push(parcel(f.properties));
   if (byId.zoning) out.push(zoning(byId.zoning));
   if (byId.heritage) out.push(heritage(byId.heritage));
   const facts = hazardFacts(res.hazards);
@@ -74,6 +75,14 @@ function section(title) {
   const s = h('section', 'place-section');
   s.append(h('h3', null, title));
   return s;
+}
+
+/** The 地番 of the parcel here (字図 sample data): 「地番：高津原 1248-2（宅地・254 m²）」. */
+function parcel(p) {
+  const extra = [p['地目'], p['地積'] != null ? `${p['地積']} m²` : null].filter(Boolean).join('・');
+  const line = h('p', { class: 'parcel' }, t('place.parcel', { oaza: p['大字'] ?? '', chiban: p['地番'] ?? '' }));
+  if (extra) line.append(`（${extra}）`);
+  return line;
 }
 
 function zoning(layer) {
