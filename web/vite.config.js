@@ -1,6 +1,7 @@
 // Pages from one build: the public map (index.html, served at /), its 防災モード
 // (bousai.html, served at /?mode=bousai: no map library, so it is small), the staff view
-// (staff.html, /staff). The server serves dist/, dist/assets/ and dist/static/ (web/public/).
+// (staff.html, /staff), マイ・タイムライン (timeline.html, /timeline) and 使い方 (help.html,
+// /help). The server serves dist/, dist/assets/ and dist/static/ (web/public/).
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
@@ -18,6 +19,8 @@ export default defineConfig({
         index: resolve(import.meta.dirname, 'index.html'),
         staff: resolve(import.meta.dirname, 'staff.html'),
         bousai: resolve(import.meta.dirname, 'bousai.html'),
+        timeline: resolve(import.meta.dirname, 'timeline.html'),
+        help: resolve(import.meta.dirname, 'help.html'),
       },
     },
   },

@@ -98,16 +98,21 @@ function withMarks(map, canvas, marks) {
  */
 export async function printMap(map, opts) {
   const layout = await withPaperShape(map, opts, () => preparePrint(map, opts));
-  // the paper-shaped capture stands until the map moves: `beforeprint` (fired by
+  // the paper-shaped capture stands while the view is the same: `beforeprint` (fired by
   // window.print() and by saving a PDF) must not rebuild it from the screen-shaped canvas
-  fresh = true;
-  map.once('movestart', () => (fresh = false));
+  // (print media hides and resizes the map, which keeps the view)
+  captured = viewOf(map);
   window.print();
   return layout;
 }
 
-/** Whether the layout was just built by printMap (in the paper's shape). */
-let fresh = false;
+/** The view printMap captured in the paper's shape, while the layout shows it. */
+let captured = null;
+
+function viewOf(map) {
+  const c = map.getCenter();
+  return [c.lng, c.lat, map.getZoom(), map.getBearing()].map((x) => x.toFixed(7)).join();
+}
 
 /** The map box on paper, in millimetres. */
 function mapBox({ paper = 'A4', orientation = 'portrait' }) {
@@ -157,7 +162,7 @@ function idle(map, ms) {
  * @param {() => PrintOptions} options
  */
 export function watchPrint(map, options) {
-  addEventListener('beforeprint', () => fresh || preparePrint(map, options()));
+  addEventListener('beforeprint', () => captured === viewOf(map) || preparePrint(map, options()));
 }
 
 let pageSheet = null;

@@ -15,7 +15,18 @@ const KEY = 'kashimap.basemap';
 export function createLayersPane(root, map, { onChange }) {
   const basemap = h('div', 'basemap');
   const list = h('div', 'layers');
-  root.replaceChildren(basemap, list);
+  const more = h('nav', { class: 'more-links' });
+  const renderMore = () => {
+    more.setAttribute('aria-label', t('more.label'));
+    more.replaceChildren(
+      h('a', { href: '/help' }, t('more.help')),
+      h('a', { href: '/?mode=bousai' }, t('more.bousai')),
+      h('a', { href: '/timeline' }, t('more.timeline')),
+    );
+  };
+  renderMore();
+  onLangChange(renderMore);
+  root.replaceChildren(more, basemap, list);
   if (hasBasemap(map)) {
     const saved = localStorage.getItem(KEY);
     if (saved in BASEMAPS && saved !== 'pale') setBasemap(map, saved);
