@@ -235,3 +235,31 @@ test('phone controls: 44 px tap targets, 12 px scale text, one-line 「My locati
   assert.ok(label.h < label.lh * 1.5, JSON.stringify(label));
   await page.context().close();
 });
+
+test('the national hazard maps overlay from local fixture tiles, credited on the map', async () => {
+  const page = await newPage(env, { viewport: VIEWPORTS.desktop });
+  // a translucent blue 1×1 PNG stands for GSI's tiles (no internet in tests)
+  const tile = Buffer.from('iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==', 'base64');
+  const asked = [];
+  await page.route('https://disaportaldata.gsi.go.jp/**', (route) => {
+    asked.push(route.request().url());
+    return route.fulfill({ status: 200, contentType: 'image/png', body: tile });
+  });
+  await openApp(page, '#14/33.10/130.12');
+  const b = page.locator('.toolbar [data-pane="layers"]');
+  if ((await b.getAttribute('aria-expanded')) !== 'true') await b.click();
+  await page.check('input[data-gsi-hazard="flood"]');
+  await page.waitForFunction(() => window.kashimapMap.getLayer('gsi-hz-flood-0') && window.kashimapMap.areTilesLoaded());
+  assert.ok(asked.some((u) => /01_flood_l2_shinsuishin_data\/1[45]\/\d+\/\d+\.png$/.test(u)), asked.join());
+  const below = await page.evaluate(() => {
+    const ids = window.kashimapMap.getStyle().layers.map((l) => l.id);
+    return ids.indexOf('gsi-hz-flood-0') < ids.findIndex((id) => /shelters/.test(id));
+  });
+  assert.ok(below, 'the overlay covers the shelters');
+  assert.match(await page.locator('.maplibregl-ctrl-attrib').textContent(), /ハザードマップポータルサイト/);
+  await screenshot(page, 'citizen-desktop-gsi-flood');
+  assert.deepEqual(await axe(page), []);
+  await page.uncheck('input[data-gsi-hazard="flood"]');
+  assert.equal(await page.evaluate(() => Boolean(window.kashimapMap.getLayer('gsi-hz-flood-0'))), false);
+  await page.context().close();
+});

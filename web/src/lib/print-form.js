@@ -80,6 +80,10 @@ function attributions(map, visible, infos) {
     const a = infos[id]?.attribution;
     if (a && !out.includes(a)) out.push(a);
   }
+  // raster overlays added by a page (national hazard maps) credit their source too
+  for (const [id, src] of Object.entries(map.getStyle()?.sources ?? {})) {
+    if (src.type === 'raster' && id !== 'gsi' && src.attribution && !out.includes(src.attribution)) out.push(src.attribution);
+  }
   return out;
 }
 

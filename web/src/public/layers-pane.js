@@ -3,6 +3,7 @@ import { onLangChange, t } from '../lib/i18n.js';
 import { mountLayerList } from '../lib/layers.js';
 import { BASEMAPS, hasBasemap, setBasemap } from '../lib/map.js';
 import { h, radioGroup } from '../lib/dom.js';
+import { gsiHazardControls } from './gsi-hazard.js';
 
 const KEY = 'kashimap.basemap';
 
@@ -26,7 +27,7 @@ export function createLayersPane(root, map, { onChange }) {
   };
   renderMore();
   onLangChange(renderMore);
-  root.replaceChildren(more, basemap, list);
+  root.replaceChildren(more, basemap, list, gsiHazardControls(map));
   if (hasBasemap(map)) {
     const saved = localStorage.getItem(KEY);
     if (saved in BASEMAPS && saved !== 'pale') setBasemap(map, saved);
