@@ -37,11 +37,13 @@ const NO_CACHE: &str = "no-cache";
 const STATIC: &str = "public, max-age=86400";
 
 pub fn routes(app: &App) -> Router<Arc<App>> {
-    viewer(&app.config.web_dir)
+    viewer(&app.config.web_dir, app.config.public_url.as_deref())
 }
 
-/// The viewer's routes for a built `dir` (`web/dist`), or the placeholder page.
-fn viewer<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
+/// The viewer's routes for a built `dir` (`web/dist`), or the placeholder page. With a
+/// `public_url`, the link-preview image paths of `/` and `/?mode=bousai` become absolute URLs
+/// (LINE and other crawlers want `og:image` absolute).
+fn viewer<S: Clone + Send + Sync + 'static>(dir: &Path, public_url: Option<&str>) -> Router<S> {
     let index = dir.join("index.html");
     if !index.is_file() {
         return Router::new()
@@ -56,6 +58,7 @@ fn viewer<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
     let pages = Arc::new(Pages {
         index: index.clone(),
         bousai: page("bousai.html"),
+        public_url: public_url.map(str::to_owned),
     });
     let html = |path: PathBuf| cache(NO_CACHE).layer(file(path));
     let assets = cache(IMMUTABLE).layer(files(&dir.join("assets")));
@@ -81,6 +84,7 @@ fn viewer<S: Clone + Send + Sync + 'static>(dir: &Path) -> Router<S> {
 struct Pages {
     index: PathBuf,
     bousai: PathBuf,
+    public_url: Option<String>,
 }
 
 #[derive(Deserialize)]
@@ -95,6 +99,12 @@ async fn root(pages: Arc<Pages>, Query(q): Query<RootQuery>, req: Request) -> Re
     } else {
         &pages.index
     };
+    if let Some(url) = &pages.public_url
+        && let Ok(html) = tokio::fs::read_to_string(path).await
+    {
+        let html = html.replace("content=\"/static/", &format!("content=\"{url}/static/"));
+        return ([(header::CACHE_CONTROL, NO_CACHE)], Html(html)).into_response();
+    }
     let res = file(path.clone()).oneshot(req).await;
     let mut res = match res {
         Ok(r) => r.into_response(),
@@ -169,11 +179,20 @@ mod tests {
         uri: &str,
         accept: Option<&str>,
     ) -> (StatusCode, HeaderMapText, String) {
+        get_with(dir, uri, accept, None).await
+    }
+
+    async fn get_with(
+        dir: &Path,
+        uri: &str,
+        accept: Option<&str>,
+        public_url: Option<&str>,
+    ) -> (StatusCode, HeaderMapText, String) {
         let mut req = Request::builder().uri(uri);
         if let Some(a) = accept {
             req = req.header(header::ACCEPT_ENCODING, a);
         }
-        let res = viewer::<()>(dir)
+        let res = viewer::<()>(dir, public_url)
             .oneshot(req.body(Body::empty()).unwrap())
             .await
             .unwrap();
@@ -246,6 +265,28 @@ mod tests {
         assert_eq!(status, StatusCode::NOT_FOUND);
         let (_, h, _) = get(dir.path(), "/assets/missing.js", None).await;
         assert_eq!(h.cache, NO_CACHE);
+    }
+
+    #[tokio::test]
+    async fn with_a_public_url_the_preview_image_is_absolute() {
+        let dir = built();
+        let page = r#"<meta property="og:image" content="/static/og-bousai.png" />"#;
+        std::fs::write(dir.path().join("bousai.html"), page).unwrap();
+        let (status, h, body) = get_with(
+            dir.path(),
+            "/?mode=bousai",
+            Some("br"),
+            Some("https://map.example.jp"),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK);
+        assert_eq!(h.cache, NO_CACHE);
+        assert_eq!(
+            body,
+            r#"<meta property="og:image" content="https://map.example.jp/static/og-bousai.png" />"#
+        );
+        let (_, _, body) = get(dir.path(), "/?mode=bousai", None).await;
+        assert_eq!(body, page);
     }
 
     #[tokio::test]
