@@ -8,7 +8,9 @@
 // A benchmark, not a test: it prints numbers (docs/benchmarks.md has them with the command).
 //
 // Usage (after `cd web && npm run build`, with a built server binary):
-//   node bench/first_load.mjs [--runs 3] [--bin target/debug/kashimap]
+//   node bench/first_load.mjs [--runs 3] [--bin target/debug/kashimap] [--config FILE]
+// (--config is passed to `kashimap serve`, e.g. a `web_dir` without the .br/.gz copies to
+// measure the uncompressed "before")
 // The basemap is left out (?basemap=none): GSI's tiles come from the internet, and the
 // figures are about what this server sends.
 import { spawn, execFileSync } from 'node:child_process';
@@ -27,6 +29,7 @@ const { values: args } = parseArgs({
   options: {
     runs: { type: 'string', default: '3' },
     bin: { type: 'string', default: join(process.env.CARGO_TARGET_DIR ?? join(ROOT, 'target'), 'debug', 'kashimap') },
+    config: { type: 'string' },
   },
 });
 const RUNS = Number(args.runs);
@@ -46,7 +49,8 @@ async function freePort() {
 async function startServer() {
   const dataDir = mkdtempSync(join(tmpdir(), 'kashimap-bench-'));
   const port = await freePort();
-  const child = spawn(args.bin, ['serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], { cwd: ROOT, stdio: 'ignore' });
+  const config = args.config ? ['--config', resolve(args.config)] : [];
+  const child = spawn(args.bin, [...config, 'serve', '--addr', `127.0.0.1:${port}`, '--data-dir', dataDir], { cwd: ROOT, stdio: 'ignore' });
   const base = `http://127.0.0.1:${port}`;
   for (let i = 0; i < 300; i += 1) {
     try {
