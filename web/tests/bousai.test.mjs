@@ -101,7 +101,7 @@ test("in LINE's in-app browser, with location refused, a district or an address 
 });
 
 test('after a first visit, 防災モード opens offline from the device and says the data is a copy', async () => {
-  const page = await newPage(env, { viewport: VIEWPORTS.phone, geolocation: HERE, permissions: ['geolocation'] });
+  const page = await newPage(env, { viewport: VIEWPORTS.phone, geolocation: HERE, permissions: ['geolocation'], serviceWorkers: 'allow' });
   await page.goto(`${env.base}/?mode=bousai&hazard=flood`);
   await listed(page);
   // the worker is installed and has kept the page and the shelter list

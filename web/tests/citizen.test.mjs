@@ -263,3 +263,24 @@ test('the national hazard maps overlay from local fixture tiles, credited on the
   assert.equal(await page.evaluate(() => Boolean(window.kashimapMap.getLayer('gsi-hz-flood-0'))), false);
   await page.context().close();
 });
+
+test('search: each row says its kind, and 「さらに表示」 pages on', async () => {
+  const page = await newPage(env, { viewport: VIEWPORTS.phone });
+  await openApp(page, '#14/33.1031/130.0987');
+  await page.fill('#search-input', '高津原');
+  await page.press('#search-input', 'Enter');
+  await page.locator('#search-pane .result').first().waitFor();
+  const fc = await api(`/api/search?q=${encodeURIComponent('高津原')}&limit=20`);
+  assert.ok(fc.numberMatched > fc.features.length, 'the sample needs more than one page here');
+  const before = await page.locator('#search-pane .result').count();
+  assert.equal(before, fc.features.length);
+  assert.match(await page.locator('#search-pane .status').textContent(), new RegExp(`${fc.numberMatched}件`));
+  await page.click('#search-pane button.more');
+  await page.waitForFunction((n) => document.querySelectorAll('#search-pane .result').length > n, before);
+  // rows with one name differ in what they say about themselves
+  const rows = await page.locator('#search-pane .result').evaluateAll((bs) => bs.map((b) => b.textContent));
+  assert.equal(new Set(rows).size, rows.length, rows.join('\n'));
+  await screenshot(page, 'citizen-phone-search-more');
+  assert.deepEqual(await axe(page), []);
+  await page.context().close();
+});

@@ -45,6 +45,8 @@ async function results(q, fc, onSelect) {
   const wrap = h('div');
   let features = fc.features;
   const n = total(fc, features.length);
+  // the server says where the next page starts (`next`, null on the last)
+  let nextOffset = fc.next ?? features.length;
   const summary = h('p', 'status', n ? t('search.count', { q, n }) : t('search.none', { q }));
   summary.setAttribute('role', 'status');
   wrap.append(summary);
@@ -54,17 +56,19 @@ async function results(q, fc, onSelect) {
   };
   await add(features);
   wrap.append(ul);
-  if (n > features.length) {
+  if (fc.next != null || (fc.next === undefined && n > features.length)) {
     const more = h('button', { type: 'button', class: 'secondary more' }, t('search.more'));
     more.addEventListener('click', async () => {
       more.disabled = true;
       try {
-        const next = await search(q, { limit: PAGE, offset: features.length });
+        const next = await search(q, { limit: PAGE, offset: nextOffset });
         const first = ul.children.length;
         await add(next.features);
         features = [...features, ...next.features];
         ul.children[first]?.querySelector('button')?.focus();
-        if (features.length >= total(next, features.length) || next.features.length === 0) more.remove();
+        nextOffset = next.next ?? nextOffset + next.features.length;
+        const last = next.next === null || features.length >= total(next, features.length) || next.features.length === 0;
+        if (last) more.remove();
         else more.disabled = false;
       } catch (e) {
         more.replaceWith(errorBox(e.message));
@@ -83,11 +87,17 @@ async function resultButton(f, onSelect) {
   return b;
 }
 
-/** What the row is (layer and its kind: 種別, 地目) and where (住所, or what matched). */
+/**
+ * What the row is (layer and its kind: the server's `kind`, else 種別/地目) and where (住所,
+ * or what matched), so two rows with one name can be told apart.
+ */
 function resultMeta(f, info) {
   const p = f.properties ?? {};
-  const parts = [pick(info.title)];
-  for (const kind of ['種別', '地目', '区域区分']) if (p[kind]) parts.push(String(p[kind]));
+  const title = pick(f.layer_title ?? info.title);
+  const parts = [title];
+  const kinds = f.kind ? [f.kind] : ['種別', '地目', '区域区分'].map((k) => p[k]).filter(Boolean);
+  for (const kind of kinds) if (String(kind) !== title && !parts.includes(String(kind))) parts.push(String(kind));
+  if (f.kind && p['地目']) parts.push(String(p['地目']));
   const addr = p['住所'];
   if (addr) parts.push(addr);
   else if (f.matched && f.matched.value !== f.label) parts.push(f.matched.value);
