@@ -14,6 +14,7 @@ mod dosha;
 mod flood;
 mod geom;
 mod heritage;
+mod landmarks;
 mod ledger;
 mod oaza;
 mod parcels;
@@ -172,7 +173,15 @@ pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, 
     let flood = flood::build(&b);
     let dosha = dosha::build(&b, &oaza, seed);
     Ok(vec![
-        shelters, zoning, roads, heritage, pipes, chiban, flood, dosha,
+        shelters,
+        zoning,
+        roads,
+        heritage,
+        pipes,
+        chiban,
+        flood,
+        dosha,
+        landmarks::build(),
     ])
 }
 

@@ -22,7 +22,15 @@ fn layer_files_load_and_name_only_attributes_in_their_data() {
     assert_eq!(
         ids,
         [
-            "chiban", "dosha", "flood", "heritage", "pipes", "roads", "shelters", "zoning"
+            "chiban",
+            "dosha",
+            "flood",
+            "heritage",
+            "landmarks",
+            "pipes",
+            "roads",
+            "shelters",
+            "zoning"
         ]
     );
     for def in catalog.layers() {

@@ -18,6 +18,7 @@ mod mvt_fixtures;
 mod ogc;
 mod ops;
 mod search;
+mod search_citizens;
 mod security;
 mod spatial;
 mod synthetic;
