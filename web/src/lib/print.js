@@ -48,12 +48,37 @@ export function preparePrint(map, opts) {
   layout.id = 'km-print';
   layout.className = `km-print km-print-${paper}-${orientation}`;
   layout.lang = getLang();
+  const imgH = (imgW * cssH) / cssW;
   layout.replaceChildren(
     header(opts.title ?? t('print.title')),
-    mapFigure(withMarks(map, canvas, opts.marks ?? []), imgW, (imgW * cssH) / cssW, map.getBearing()),
+    mapFigure(withMarks(map, canvas, opts.marks ?? []), imgW, imgH, map.getBearing()),
     footer(map, imgW / cssW, opts),
   );
+  fitOnePage(layout, paper, orientation, imgH);
   return layout;
+}
+
+/**
+ * Keep the sheet on one page: a long legend (many visible layers) makes the footer taller than
+ * the FOOTER_MM set aside, and Chromium would then shrink the whole page (a 190 mm map printed
+ * 142 mm wide). The map keeps its width and centre and gives up height at the top and bottom.
+ */
+function fitOnePage(layout, paper, orientation, imgH) {
+  const [, pageH] = orientation === 'landscape' ? [...PAPER[paper]].reverse() : PAPER[paper];
+  const [boxW] = mapBox({ paper, orientation });
+  layout.classList.add('km-print-measure');
+  layout.style.width = `${boxW}mm`;
+  const mm = (el) => (el.getBoundingClientRect().height * 25.4) / 96;
+  const used = mm(layout.querySelector('.km-print-header')) + mm(layout.querySelector('.km-print-footer')) + 4;
+  layout.classList.remove('km-print-measure');
+  layout.style.width = '';
+  const room = pageH - 2 * MARGIN_MM - used;
+  if (room >= imgH || room <= 40) return;
+  const box = layout.querySelector('.km-print-map');
+  const img = box.querySelector('img');
+  box.style.height = `${room}mm`;
+  img.style.height = `${room}mm`;
+  img.style.objectFit = 'cover';
 }
 
 /**
