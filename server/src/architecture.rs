@@ -20,6 +20,7 @@ const FLOORS: &[&[&str]] = &[
     &["query"],
     &["metrics", "ingest", "gen"],
     &["publish"],
+    &["edit"],
     &["app"],
     &["admin"],
     &["http"],

@@ -9,8 +9,10 @@
 //! (EPSG:4326) only when a feature is built.
 
 mod boundary;
+mod farmland;
 mod geom;
 mod heritage;
+mod leaks;
 mod ledger;
 mod parcels;
 mod pipes;
@@ -101,7 +103,7 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Builds the five starting layers from the real inputs in `source_dir` and writes
+/// Builds the starting layers from the real inputs in `source_dir` and writes
 /// `out_dir/<id>.fgb` for each.
 pub fn samples(source_dir: &Path, out_dir: &Path) -> Result<Summary, GenError> {
     let layers = build_samples(source_dir, SAMPLE_SEED)?;
@@ -149,7 +151,7 @@ pub(crate) struct Layer {
     pub features: Vec<Feature>,
 }
 
-/// Builds all five sample layers in memory (the tests inspect them without files).
+/// Builds all sample layers in memory (the tests inspect them without files).
 pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, GenError> {
     let b = boundary::Boundary::load(&source_dir.join(BOUNDARY_FILE))?;
     let shelters = shelters::build(
@@ -161,7 +163,11 @@ pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, 
     let pipes = pipes::build(&b, &network, seed);
     let roads = ledger::layer(&b, &network);
     let heritage = heritage::build(&b, seed);
-    Ok(vec![shelters, zoning, roads, heritage, pipes])
+    let leaks = leaks::build(&pipes, seed);
+    let farmland = farmland::build(&b, seed);
+    Ok(vec![
+        shelters, zoning, roads, heritage, pipes, leaks, farmland,
+    ])
 }
 
 /// A schema from `(name, type)` pairs.
