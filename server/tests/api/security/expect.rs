@@ -1,15 +1,16 @@
 //! The expected policy, written out by hand from `layers/*.toml` and the issue (never derived
 //! by calling `decide`): for each role, which layers it sees and which attributes of each.
 //!
-//! | role       | shelters | zoning | roads  | heritage | pipes      |
-//! |------------|----------|--------|--------|----------|------------|
-//! | anonymous  | all      | all    | public | public   | —          |
-//! | staff      | all      | all    | public | public   | —          |
-//! | suido      | all      | all    | public | public   | all        |
-//! | kensetsu   | all      | all    | all    | public   | —          |
-//! | bunka      | all      | all    | public | all      | —          |
-//! | contractor | all      | all    | public | public   | no 土被り  |
-//! | admin      | all      | all    | all    | all      | all        |
+//! | role       | shelters | zoning | roads  | heritage | pipes      | leaks | farmland |
+//! |------------|----------|--------|--------|----------|------------|-------|----------|
+//! | anonymous  | all      | all    | public | public   | —          | —     | —        |
+//! | staff      | all      | all    | public | public   | —          | —     | —        |
+//! | suido      | all      | all    | public | public   | all        | all   | —        |
+//! | kensetsu   | all      | all    | all    | public   | —          | —     | —        |
+//! | bunka      | all      | all    | public | all      | —          | —     | —        |
+//! | contractor | all      | all    | public | public   | no 土被り  | all   | —        |
+//! | nougyou    | all      | all    | public | public   | —          | —     | all      |
+//! | admin      | all      | all    | all    | all      | all        | all   | all      |
 //!
 //! No starting layer has a row filter, so every role that sees a layer sees all its features.
 
@@ -25,17 +26,19 @@ pub enum Role {
     Kensetsu,
     Bunka,
     Contractor,
+    Nougyou,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Anonymous,
         Role::Staff,
         Role::Suido,
         Role::Kensetsu,
         Role::Bunka,
         Role::Contractor,
+        Role::Nougyou,
         Role::Admin,
     ];
 
@@ -48,13 +51,16 @@ impl Role {
             Role::Kensetsu => Some("kensetsu"),
             Role::Bunka => Some("bunka"),
             Role::Contractor => Some("contractor"),
+            Role::Nougyou => Some("nougyou"),
             Role::Admin => Some("admin"),
         }
     }
 }
 
 /// The sample layers, in the order of the table.
-pub const LAYERS: [&str; 5] = ["shelters", "zoning", "roads", "heritage", "pipes"];
+pub const LAYERS: [&str; 7] = [
+    "shelters", "zoning", "roads", "heritage", "pipes", "leaks", "farmland",
+];
 
 /// Every attribute of the sample data, per layer.
 const SHELTERS: &[&str] = &[
@@ -117,20 +123,33 @@ const PIPES: &[&str] = &[
     "延長",
 ];
 const PIPES_CONTRACTOR: &[&str] = &["管路番号", "管種", "口径", "布設年度", "用途", "延長"];
+const LEAKS: &[&str] = &[
+    "調査日",
+    "調査者",
+    "漏水有無",
+    "漏水量の目安",
+    "修繕状況",
+    "修繕日",
+    "管路番号",
+    "備考",
+    "写真",
+];
+const FARMLAND: &[&str] = &["調査日", "調査者", "状況", "地番", "備考", "写真"];
 
-type Row = [Option<&'static [&'static str]>; 5];
+type Row = [Option<&'static [&'static str]>; 7];
 
 /// The table above. `None`: the layer is hidden (the same 404 as a missing one).
 #[rustfmt::skip]
-const TABLE: [(Role, Row); 7] = [
-    //                  shelters        zoning        roads               heritage               pipes
-    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None]),
-    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None]),
-    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES)]),
-    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None]),
-    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None]),
-    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR)]),
-    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES)]),
+const TABLE: [(Role, Row); 8] = [
+    //                  shelters        zoning        roads               heritage               pipes                   leaks        farmland
+    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   None,        None]),
+    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   None,        None]),
+    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES),            Some(LEAKS), None]),
+    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None,                   None,        None]),
+    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None,                   None,        None]),
+    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR), Some(LEAKS), None]),
+    (Role::Nougyou,    [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   None,        Some(FARMLAND)]),
+    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES),            Some(LEAKS), Some(FARMLAND)]),
 ];
 
 fn column(layer: &str) -> usize {
@@ -205,6 +224,8 @@ pub fn title(layer: &str) -> &'static str {
         "roads" => "道路台帳",
         "heritage" => "埋蔵文化財包蔵地",
         "pipes" => "水道管路",
+        "leaks" => "漏水調査記録",
+        "farmland" => "農地パトロール",
         _ => panic!("not a sample layer: {layer}"),
     }
 }
@@ -215,7 +236,8 @@ fn the_table_says_what_the_issue_says() {
         visible(Role::Anonymous),
         ["shelters", "zoning", "roads", "heritage"]
     );
-    assert_eq!(hidden(Role::Staff), ["pipes"]);
+    assert_eq!(hidden(Role::Staff), ["pipes", "leaks", "farmland"]);
+    assert_eq!(hidden(Role::Nougyou), ["pipes", "leaks"]);
     assert_eq!(hidden_attributes(Role::Contractor, "pipes"), ["土被り"]);
     assert_eq!(hidden_attributes(Role::Suido, "pipes"), Vec::<&str>::new());
     assert!(never_named(Role::Anonymous).contains("土被り"));

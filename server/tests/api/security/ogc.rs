@@ -20,6 +20,8 @@ fn public_filter(layer: &str) -> &'static str {
         "roads" => "種別 = '市道'",
         "heritage" => "時代 LIKE '%弥生%'",
         "pipes" => "口径 >= 150",
+        "leaks" => "漏水有無 = '有'",
+        "farmland" => "状況 = '耕作中'",
         _ => panic!("{layer}"),
     }
 }
