@@ -155,6 +155,7 @@ impl App {
             store: Arc::clone(&self.store),
             audit: Arc::clone(&self.access.audit),
             dir: self.config.data_dir.join("edits"),
+            photos: self.config.data_dir.join("photos"),
             root: self.config.root.clone(),
             writable,
         })

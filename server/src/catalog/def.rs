@@ -110,6 +110,10 @@ pub struct FieldDef {
     /// user's name) or `today` (the date, `YYYY-MM-DD`, UTC+9).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fill: Option<String>,
+    /// The field holds a list of photo ids (`type = "json"`): uploaded to the layer's
+    /// photo store, served only to those who see the layer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub photos: bool,
 }
 
 /// Who an access rule is for.

@@ -14,6 +14,7 @@ mod apply;
 mod area;
 pub mod check;
 mod log;
+pub mod photo;
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
@@ -158,6 +159,7 @@ struct Inner {
     area: CityArea,
     states: BTreeMap<String, Mutex<LayerState>>,
     writable: bool,
+    photos: photo::Photos,
 }
 
 /// What the editor is built from.
@@ -169,6 +171,8 @@ pub struct Parts {
     pub audit: Arc<Audit>,
     /// `<store-dir>/edits`.
     pub dir: PathBuf,
+    /// `<store-dir>/photos`.
+    pub photos: PathBuf,
     /// The repository root (for the city boundary).
     pub root: PathBuf,
     /// False for `check` and `export-tiles`: edits are replayed in memory, nothing written.
@@ -212,6 +216,7 @@ impl Editor {
             area,
             states,
             writable: parts.writable,
+            photos: photo::Photos::new(parts.photos),
         });
         for layer in inner.states.keys() {
             apply::apply(&inner, layer, apply::Mode::Start)?;
@@ -403,7 +408,7 @@ impl Editor {
             })
             .collect();
         let visible = |name: &str| view.shows(name);
-        Ok(check::checked(
+        let state = check::checked(
             def,
             &view.layer.schema,
             &self.inner.area,
@@ -411,7 +416,34 @@ impl Editor {
             &visible,
             keep,
             &filled,
-        )?)
+        )?;
+        for (name, _) in def.fields.iter().filter(|(_, f)| f.photos) {
+            if let Some(v) = state.properties.get(name) {
+                let list = match v {
+                    Json::String(s) => serde_json::from_str(s).unwrap_or(Json::Null),
+                    other => other.clone(),
+                };
+                self.inner.photos.check_list(view.layer.id(), name, &list)?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Stores a photo for a record of the layer (the caller may edit it).
+    pub fn add_photo(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        bytes: &[u8],
+    ) -> Result<Result<photo::PhotoInfo, photo::PhotoRefusal>, EditError> {
+        self.allowed(who, view)?;
+        let by = who.user.clone().unwrap_or_default();
+        self.inner.photos.add(view.layer.id(), &by, bytes)
+    }
+
+    /// A photo of the layer (whoever sees the layer sees its photos).
+    pub fn photo(&self, view: &LayerView, id: &str, thumb: bool) -> Option<Vec<u8>> {
+        self.inner.photos.bytes(view.layer.id(), id, thumb)
     }
 
     /// The feature's newest state, if the view admits it and `If-Match` names it.

@@ -68,7 +68,7 @@ impl From<EditError> for ApiError {
 }
 
 /// The caller's view of an editable layer, with the 404/403 of the rules above.
-fn editable(app: &App, who: &Principal, layer: &str) -> Result<LayerView, ApiError> {
+pub(super) fn editable(app: &App, who: &Principal, layer: &str) -> Result<LayerView, ApiError> {
     let view = crate::http::layer_view(app, who, layer)?;
     if edit::may_edit(who, &view.layer.def) && view.layer.def.is_editable() {
         Ok(view)

@@ -7,6 +7,7 @@ mod docs;
 mod edit;
 mod openapi;
 mod params;
+mod photos;
 pub(super) mod respond;
 
 use std::sync::Arc;
@@ -49,6 +50,12 @@ pub fn routes() -> Router<Arc<App>> {
             "/ogc/collections/{layer}/items/{fid}/history",
             get(edit::history),
         )
+        .route(
+            "/ogc/collections/{layer}/photos",
+            axum::routing::post(photos::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(photos::BODY_LIMIT)),
+        )
+        .route("/ogc/collections/{layer}/photos/{id}", get(photos::get))
 }
 
 /// The caller's view of a layer, or the one 404 used for "missing" and "hidden" alike.

@@ -4,6 +4,7 @@
 
 mod crash;
 mod fuzz;
+mod photos;
 mod roles;
 mod verbs;
 
