@@ -317,3 +317,46 @@ pub async fn history(
     no_store(&mut res);
     Ok(res)
 }
+
+/// `GET …/schema`: what a form for the layer needs (OGC API – Features Part 5 names this
+/// resource): the geometry kind, whether the caller may edit, and each visible field with
+/// its type, whether it is required, its choices, what the server fills in, photo lists and
+/// links to other layers.
+pub async fn schema(
+    State(app): State<Arc<App>>,
+    who: Principal,
+    Path(layer): Path<String>,
+    p: Params,
+) -> Result<Response, ApiError> {
+    let view = crate::http::layer_view(&app, &who, &layer)?;
+    super::params::only(&p, &[])?;
+    let def = &view.layer.def;
+    let fields: Vec<Json> = view
+        .fields()
+        .map(|(_, f)| {
+            let rule = def.fields.get(&f.name).cloned().unwrap_or_default();
+            json!({
+                "name": f.name,
+                "en": rule.en,
+                "type": rule.field_type.unwrap_or(f.ty),
+                "unit": rule.unit,
+                "required": rule.required,
+                "choices": rule.choices,
+                "fill": rule.fill,
+                "photos": rule.photos,
+                "link": rule.link,
+            })
+        })
+        .collect();
+    let doc = json!({
+        "id": layer,
+        "title": def.title,
+        "geometry": def.geometry,
+        "editable": def.is_editable() && edit::may_edit(&who, def),
+        "label": def.label,
+        "fields": fields,
+    });
+    let mut res = respond::json(&doc, respond::JSON, respond::Caching::Private);
+    no_store(&mut res);
+    Ok(res)
+}

@@ -56,6 +56,7 @@ pub fn routes() -> Router<Arc<App>> {
                 .layer(axum::extract::DefaultBodyLimit::max(photos::BODY_LIMIT)),
         )
         .route("/ogc/collections/{layer}/photos/{id}", get(photos::get))
+        .route("/ogc/collections/{layer}/schema", get(edit::schema))
 }
 
 /// The caller's view of a layer, or the one 404 used for "missing" and "hidden" alike.
