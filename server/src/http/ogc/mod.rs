@@ -6,6 +6,7 @@
 mod docs;
 mod edit;
 mod openapi;
+mod openapi_edit;
 mod params;
 mod photos;
 pub(super) mod respond;

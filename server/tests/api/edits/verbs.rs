@@ -325,3 +325,43 @@ fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
     (x, y)
 }
+
+#[tokio::test]
+async fn the_api_document_and_conformance_describe_the_edits() {
+    let (app, c) = app_with(&[("tanaka", &["suido"], true)]).await;
+    let conf = app.get("/ogc/conformance").await.json();
+    let classes = conf["conformsTo"].as_array().unwrap();
+    assert!(classes.iter().any(|c| {
+        c.as_str()
+            .unwrap()
+            .ends_with("features-4/1.0/conf/create-replace-delete")
+    }));
+    let doc = app.get_as(&c[0], "/ogc/api").await.json();
+    let paths = &doc["paths"];
+    let item = &paths["/collections/leaks/items/{featureId}"];
+    assert_eq!(
+        paths["/collections/leaks/items"]["post"]["operationId"],
+        "create_leaks"
+    );
+    for verb in ["put", "patch", "delete"] {
+        let params = item[verb]["parameters"].as_array().unwrap();
+        assert!(params.iter().any(|p| p["name"] == "If-Match"), "{verb}");
+        assert!(item[verb]["responses"]["412"].is_object(), "{verb}");
+    }
+    assert!(paths["/collections/leaks/items/{featureId}/history"]["get"].is_object());
+    assert!(paths["/collections/leaks/photos"]["post"].is_object());
+    // A layer nobody edits has no edit operations.
+    assert!(paths["/collections/shelters/items"]["post"].is_null());
+    let schema = app
+        .get_as(&c[0], "/ogc/collections/leaks/schema")
+        .await
+        .json();
+    assert_eq!(schema["editable"], true);
+    let field = schema["fields"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["name"] == "修繕状況")
+        .unwrap();
+    assert_eq!(field["choices"], json!(["未着手", "修繕中", "修繕済"]));
+}
