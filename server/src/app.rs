@@ -13,6 +13,7 @@ use std::time::Instant;
 use crate::access::{Access, AccessError, Db, PublicViews};
 use crate::catalog::{Catalog, CatalogError};
 use crate::config::Config;
+use crate::edit::{self, EditError, Editor};
 use crate::ingest::{Limits, ZipLimits};
 use crate::layer::{Layers, LoadError};
 use crate::lock::{DataLock, LockError};
@@ -35,6 +36,8 @@ pub enum StartError {
     Access(#[from] AccessError),
     #[error(transparent)]
     Lock(#[from] LockError),
+    #[error(transparent)]
+    Edit(#[from] EditError),
 }
 
 /// Shared state of a running server.
@@ -50,7 +53,9 @@ pub struct App {
     /// Users, sessions, tokens, grants and the audit log (`<store-dir>/kashimap.sqlite3`).
     pub access: Arc<Access>,
     /// Staging, publish, rollback and imports.
-    pub publisher: Publisher,
+    pub publisher: Arc<Publisher>,
+    /// Single-feature edits and their log (set once every layer is loaded).
+    editor: Option<Editor>,
     /// One permit per core for CPU-bound request work on blocking threads (the rare very
     /// large tiles, see `tile::INLINE_TILE_FEATURES`). Requests beyond that wait in line
     /// (FIFO) instead of time-slicing, so a tile's latency is its queueing plus its own
@@ -74,11 +79,12 @@ impl App {
         let store = FsStore::open(&config.data_dir)?;
         store.recover()?;
         let access = Access::open(&config.data_dir, &config.auth)?;
-        let app = Self::assemble(config, Arc::new(store), access, Some(lock))?;
+        let mut app = Self::assemble(config, Arc::new(store), access, Some(lock))?;
         publish::recover(&app.publisher);
         publish::load_all(&app.publisher, true)?;
+        app.editor = Some(app.start_editor(true)?);
         app.log_loaded();
-        Ok(app)
+        Ok(Arc::new(app))
     }
 
     /// [`App::start_as`] for `kashimap serve`.
@@ -92,10 +98,11 @@ impl App {
     pub fn open_read_only(config: Config) -> Result<Arc<Self>, StartError> {
         let store = FsStore::open_read_only(&config.data_dir);
         let access = Access::with_db(Db::open_in_memory()?, &config.auth);
-        let app = Self::assemble(config, Arc::new(store), access, None)?;
+        let mut app = Self::assemble(config, Arc::new(store), access, None)?;
         publish::load_all(&app.publisher, false)?;
+        app.editor = Some(app.start_editor(false)?);
         app.log_loaded();
-        Ok(app)
+        Ok(Arc::new(app))
     }
 
     fn assemble(
@@ -103,20 +110,20 @@ impl App {
         store: Arc<dyn VersionStore>,
         access: Access,
         lock: Option<DataLock>,
-    ) -> Result<Arc<Self>, StartError> {
+    ) -> Result<Self, StartError> {
         let started = Instant::now();
         let catalog =
             Arc::new(Catalog::load(&config.layers_dir, &config.root).map_err(StartError::Catalog)?);
         let layers = Arc::new(Layers::new(&catalog));
         let access = Arc::new(access);
-        let publisher = Publisher::new(
+        let publisher = Arc::new(Publisher::new(
             Arc::clone(&store),
             Arc::clone(&layers),
             Arc::clone(&catalog),
             Arc::clone(&access.audit),
             publish_settings(&config),
-        );
-        Ok(Arc::new(Self {
+        ));
+        Ok(Self {
             access,
             layers,
             catalog,
@@ -135,7 +142,30 @@ impl App {
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             ),
             lock,
-        }))
+            editor: None,
+        })
+    }
+
+    /// Replays the edit logs (after every layer is loaded) and, when `writable`, starts
+    /// the applier.
+    fn start_editor(&self, writable: bool) -> Result<Editor, EditError> {
+        Editor::start(edit::Parts {
+            publisher: Arc::clone(&self.publisher),
+            layers: Arc::clone(&self.layers),
+            store: Arc::clone(&self.store),
+            audit: Arc::clone(&self.access.audit),
+            dir: self.config.data_dir.join("edits"),
+            photos: self.config.data_dir.join("photos"),
+            root: self.config.root.clone(),
+            writable,
+        })
+    }
+
+    /// The edit service.
+    pub fn editor(&self) -> &Editor {
+        self.editor
+            .as_ref()
+            .unwrap_or_else(|| unreachable!("App::start and open_read_only set the editor"))
     }
 
     fn log_loaded(&self) {

@@ -20,6 +20,7 @@ const FLOORS: &[&[&str]] = &[
     &["query"],
     &["metrics", "ingest", "gen", "line"],
     &["publish"],
+    &["edit"],
     &["app"],
     &["admin"],
     &["http"],

@@ -3,7 +3,7 @@
 //! One chain of floors, bottom to top (each module imports only from floors below it; the
 //! `architecture` test enforces it, docs/architecture.md draws it):
 //! `time`, `config`, `lock` → `model` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
-//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen` → `publish` → `app` →
+//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen` → `publish` → `edit` → `app` →
 //! `admin` → `http` (→ the `kashimap` binary).
 
 pub mod access;
@@ -14,6 +14,7 @@ mod architecture;
 pub mod catalog;
 pub mod config;
 pub mod cql2;
+pub mod edit;
 pub mod fgb;
 pub mod r#gen;
 pub mod http;

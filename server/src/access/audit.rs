@@ -37,10 +37,12 @@ pub enum AuditKind {
     TokenRevoke,
     UserAdd,
     UserChange,
+    /// A feature created, replaced, updated or deleted (`edit`), with before and after.
+    Edit,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Login,
         Self::LoginFailure,
         Self::Logout,
@@ -57,6 +59,7 @@ impl AuditKind {
         Self::TokenRevoke,
         Self::UserAdd,
         Self::UserChange,
+        Self::Edit,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl AuditKind {
             Self::TokenRevoke => "token_revoke",
             Self::UserAdd => "user_add",
             Self::UserChange => "user_change",
+            Self::Edit => "edit",
         }
     }
 

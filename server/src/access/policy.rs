@@ -160,7 +160,7 @@ impl Decision {
     }
 
     fn class_text(&self, layer: &LayerVersion) -> String {
-        let mut s = format!("{}@{}:a=", layer.def.id, layer.version());
+        let mut s = format!("{}@{}:a=", layer.def.id, layer.tag());
         match &self.attributes {
             None => s.push('*'),
             Some(names) => {

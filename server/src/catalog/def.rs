@@ -102,6 +102,18 @@ pub struct FieldDef {
     /// Other column names an uploaded file may use for this field, e.g. GSI's `施設・場所名`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub aliases: Vec<String>,
+    /// The layer whose features this field's values name by their label (e.g. a leak
+    /// record's `管路番号` names a main of `pipes`); forms and popups follow the link.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub link: Option<String>,
+    /// What the server fills in when an edit leaves the field empty: `user` (the signed-in
+    /// user's name) or `today` (the date, `YYYY-MM-DD`, UTC+9).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fill: Option<String>,
+    /// The field holds a list of photo ids (`type = "json"`): uploaded to the layer's
+    /// photo store, served only to those who see the layer.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub photos: bool,
 }
 
 /// Who an access rule is for.
@@ -186,6 +198,9 @@ pub struct AccessDef {
     pub view: ViewRule,
     /// Roles that may upload new versions.
     pub upload: Vec<Audience>,
+    /// Roles that may create, change and delete single features (OGC API – Features
+    /// Part 4). They must also see the layer; admins always may.
+    pub edit: Vec<Audience>,
     /// Who may approve access requests for this layer.
     pub approve: Vec<Audience>,
     /// Per-audience visible attributes. Empty: every viewer sees every attribute.
@@ -258,6 +273,8 @@ struct RawAccess {
     view: OneOrMany,
     #[serde(default)]
     upload: Vec<String>,
+    #[serde(default)]
+    edit: Vec<String>,
     #[serde(default)]
     approve: Vec<String>,
     #[serde(default)]
@@ -356,6 +373,11 @@ impl LayerDef {
         out
     }
 
+    /// True when some role may edit single features of this layer.
+    pub fn is_editable(&self) -> bool {
+        !self.access.edit.is_empty()
+    }
+
     /// True for a layer anyone may see (its tiles may be cached publicly).
     pub fn is_public(&self) -> bool {
         self.access.view == ViewRule::Public
@@ -447,6 +469,16 @@ fn validate_fields(fields: &BTreeMap<String, FieldDef>, p: &mut Problems<'_>) {
                 p.add(format!("{key}.choices"), format!("`{c}` is not an integer"));
             }
         }
+        if let Some(fill) = f
+            .fill
+            .as_deref()
+            .filter(|v| !matches!(*v, "user" | "today"))
+        {
+            p.add(
+                format!("{key}.fill"),
+                format!("`{fill}`: use \"user\" or \"today\""),
+            );
+        }
         for a in &f.aliases {
             if fields.contains_key(a) {
                 p.add(
@@ -490,6 +522,7 @@ fn validate_access(raw: RawAccess, p: &mut Problems<'_>) -> AccessDef {
         OneOrMany::Many(list) => ViewRule::Audiences(p.audiences("access.view", &list)),
     };
     let upload = p.audiences("access.upload", &raw.upload);
+    let edit = p.audiences("access.edit", &raw.edit);
     let approve = p.audiences("access.approve", &raw.approve);
     let mut attributes = BTreeMap::new();
     for (aud, rule) in raw.attributes {
@@ -526,6 +559,7 @@ fn validate_access(raw: RawAccess, p: &mut Problems<'_>) -> AccessDef {
     AccessDef {
         view,
         upload,
+        edit,
         approve,
         attributes,
         rows,

@@ -11,10 +11,12 @@
 mod boundary;
 mod chiban;
 mod dosha;
+mod farmland;
 mod flood;
 mod geom;
 mod heritage;
 mod landmarks;
+mod leaks;
 mod ledger;
 mod oaza;
 mod parcels;
@@ -108,7 +110,7 @@ impl fmt::Display for Summary {
     }
 }
 
-/// Builds the five starting layers from the real inputs in `source_dir` and writes
+/// Builds the starting layers from the real inputs in `source_dir` and writes
 /// `out_dir/<id>.fgb` for each.
 pub fn samples(source_dir: &Path, out_dir: &Path) -> Result<Summary, GenError> {
     let layers = build_samples(source_dir, SAMPLE_SEED)?;
@@ -156,7 +158,7 @@ pub(crate) struct Layer {
     pub features: Vec<Feature>,
 }
 
-/// Builds all five sample layers in memory (the tests inspect them without files).
+/// Builds all sample layers in memory (the tests inspect them without files).
 pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, GenError> {
     let b = boundary::Boundary::load(&source_dir.join(BOUNDARY_FILE))?;
     let shelters = shelters::build(
@@ -172,6 +174,8 @@ pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, 
     let chiban = chiban::build(&b, &oaza, seed)?;
     let flood = flood::build(&b);
     let dosha = dosha::build(&b, &oaza, seed);
+    let leaks = leaks::build(&pipes, seed);
+    let farmland = farmland::build(&b, seed);
     Ok(vec![
         shelters,
         zoning,
@@ -182,6 +186,8 @@ pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, 
         flood,
         dosha,
         landmarks::build(),
+        leaks,
+        farmland,
     ])
 }
 

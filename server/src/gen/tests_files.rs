@@ -24,9 +24,11 @@ fn layer_files_load_and_name_only_attributes_in_their_data() {
         [
             "chiban",
             "dosha",
+            "farmland",
             "flood",
             "heritage",
             "landmarks",
+            "leaks",
             "pipes",
             "roads",
             "shelters",

@@ -27,6 +27,10 @@ pub struct LayerVersion {
     tree: RTree<IndexEntry>,
     overviews: Overviews,
     search: SearchIndex,
+    /// 0 for a store version as stored; otherwise a number, unique and increasing over the
+    /// process's life and across restarts, naming this store version with single-feature
+    /// edits applied on top (see `edit`). Part of [`LayerVersion::tag`].
+    revision: u64,
 }
 
 impl LayerVersion {
@@ -76,6 +80,7 @@ impl LayerVersion {
             tree,
             overviews: Overviews::default(),
             search: SearchIndex::default(),
+            revision: 0,
         };
         let t = std::time::Instant::now();
         version.overviews = Overviews::build_on(&version, cores);
@@ -111,6 +116,28 @@ impl LayerVersion {
 
     pub fn version(&self) -> u64 {
         self.info.version
+    }
+
+    /// Marks this version as its store version with edits applied (see the field).
+    #[must_use]
+    pub fn with_revision(mut self, revision: u64) -> Self {
+        self.revision = revision;
+        self
+    }
+
+    /// The edit revision on top of the store version (0: none).
+    pub fn revision(&self) -> u64 {
+        self.revision
+    }
+
+    /// What names this exact content in cache keys, ETags and tile URLs: the store version,
+    /// and `e<revision>` when edits are applied on top (`12`, `12e1733212345678901`).
+    pub fn tag(&self) -> String {
+        if self.revision == 0 {
+            self.info.version.to_string()
+        } else {
+            format!("{}e{}", self.info.version, self.revision)
+        }
     }
 
     pub fn tree(&self) -> &RTree<IndexEntry> {

@@ -186,7 +186,7 @@ fn make_current(
 
 /// Keeps the newest `keep_versions` published versions; never removes the current version
 /// or one a staged upload is waiting to publish.
-fn prune(p: &Publisher, layer: &str) -> Result<Vec<u64>, PublishError> {
+pub(super) fn prune(p: &Publisher, layer: &str) -> Result<Vec<u64>, PublishError> {
     let keep = p.settings.keep_versions;
     let current = p.store.current(layer)?;
     let staged = staged_versions(p, layer);

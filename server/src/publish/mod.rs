@@ -79,6 +79,19 @@ impl Publisher {
         }
     }
 
+    /// The lock that serialises everything which switches a layer's version (staging,
+    /// publish, rollback, and the `edit` module's swaps and folds). Publishes only try it
+    /// (a held lock is a 409); the edit module waits for it.
+    pub fn layer_lock(&self, layer: &str) -> Arc<Mutex<()>> {
+        self.locks.lock_for(layer)
+    }
+
+    /// Keeps the newest `keep_versions` published versions (after an edit fold as after a
+    /// publish). Returns the versions removed.
+    pub fn prune_versions(&self, layer: &str) -> Result<Vec<u64>, PublishError> {
+        activate::prune(self, layer)
+    }
+
     fn staging_root(&self) -> &Path {
         &self.settings.staging_dir
     }

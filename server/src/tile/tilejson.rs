@@ -36,7 +36,7 @@ pub fn tilejson(views: &[LayerView], base: &str) -> TileJSON {
     let version_list = |sep: &str| {
         views
             .iter()
-            .map(|v| v.layer.version().to_string())
+            .map(|v| v.layer.tag())
             .collect::<Vec<_>>()
             .join(sep)
     };

@@ -11,6 +11,7 @@ mod access_requests;
 mod audit;
 mod auth;
 mod cli;
+mod edits;
 mod export;
 mod hazards;
 mod helpers;

@@ -12,6 +12,7 @@ import { createMap, onStyleReady } from '../lib/map.js';
 import { featureStack, featuresAt, withFullFeatures } from '../lib/popup.js';
 import { mountPrintForm } from '../lib/print-form.js';
 import { mountAccessRequests } from './access-requests.js';
+import { mountCapture } from './capture.js';
 import { mountSignIn, whoAmI } from './signin.js';
 import { mountUploads } from './uploads.js';
 
@@ -196,6 +197,11 @@ async function start() {
     if (!me) return;
     const print = mountPrint($('panel-print'), map, layers, me);
     onLangChange(() => print.render());
+    const capture = h('section', { class: 'panel', id: 'panel-capture', hidden: true });
+    $('panels').prepend(capture);
+    // The edit reaches the tiles a moment after its answer: redraw now and once more shortly.
+    const redraw = (layer) => [0, 800].forEach((ms) => setTimeout(() => refreshLayer(map, layer), ms));
+    mountCapture(capture, { me, map, onSaved: redraw });
   });
 }
 

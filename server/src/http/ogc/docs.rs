@@ -14,7 +14,7 @@ use crate::model::FieldType;
 use crate::query::geojson;
 use crate::query::items::{ItemsPage, ItemsQuery};
 
-/// The conformance classes implemented (OGC API – Features Parts 1 and 3, CQL2).
+/// The conformance classes implemented (OGC API – Features Parts 1, 3 and 4, CQL2).
 pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core",
     "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/geojson",
@@ -28,6 +28,12 @@ pub const CONFORMANCE: &[&str] = &[
     "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
     "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
     "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    // Part 4 (draft): POST, PUT, PATCH (JSON merge patch) and DELETE with optimistic locking
+    // (ETag / If-Match), on the collections that name edit roles.
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/create-replace-delete",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/optimistic-locking-etags",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/features",
 ];
 
 fn link(href: String, rel: &str, media: &str, title: &str) -> Json {

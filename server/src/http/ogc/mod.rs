@@ -4,8 +4,11 @@
 //! collection the caller may not see answers exactly like one that does not exist.
 
 mod docs;
+mod edit;
 mod openapi;
+mod openapi_edit;
 mod params;
+mod photos;
 pub(super) mod respond;
 
 use std::sync::Arc;
@@ -33,8 +36,28 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/ogc/collections", get(collections))
         .route("/ogc/collections/{layer}", get(collection))
         .route("/ogc/collections/{layer}/queryables", get(queryables))
-        .route("/ogc/collections/{layer}/items", get(items))
-        .route("/ogc/collections/{layer}/items/{fid}", get(item))
+        .route(
+            "/ogc/collections/{layer}/items",
+            get(items).post(edit::create),
+        )
+        .route(
+            "/ogc/collections/{layer}/items/{fid}",
+            get(item)
+                .put(edit::replace)
+                .patch(edit::update)
+                .delete(edit::remove),
+        )
+        .route(
+            "/ogc/collections/{layer}/items/{fid}/history",
+            get(edit::history),
+        )
+        .route(
+            "/ogc/collections/{layer}/photos",
+            axum::routing::post(photos::upload)
+                .layer(axum::extract::DefaultBodyLimit::max(photos::BODY_LIMIT)),
+        )
+        .route("/ogc/collections/{layer}/photos/{id}", get(photos::get))
+        .route("/ogc/collections/{layer}/schema", get(edit::schema))
 }
 
 /// The caller's view of a layer, or the one 404 used for "missing" and "hidden" alike.
@@ -168,6 +191,9 @@ async fn item(
 ) -> Result<Response, ApiError> {
     let view = view(&app, &who, &layer)?;
     params::only(&p, &[])?;
+    if view.layer.def.is_editable() {
+        return editable_item(&app, &base, &view, &fid, &headers);
+    }
     let feature = fid
         .parse::<u64>()
         .ok()
@@ -179,6 +205,29 @@ async fn item(
         return Ok(respond::unchanged(&etag, caching));
     }
     let mut res = respond::json(&docs::item(&base, &view, feature), GEOJSON, caching);
+    respond::with_etag(&mut res, &etag);
+    Ok(res)
+}
+
+/// One feature of an editable layer: its newest state (edits not yet applied included),
+/// with the ETag that `If-Match` is compared with.
+fn editable_item(
+    app: &App,
+    base: &str,
+    view: &LayerView,
+    fid: &str,
+    headers: &HeaderMap,
+) -> Result<Response, ApiError> {
+    let (feature, etag) = fid
+        .parse::<u64>()
+        .ok()
+        .and_then(|id| app.editor().current(view, id))
+        .ok_or_else(|| ApiError::not_found("no such feature"))?;
+    let caching = caching(app, view);
+    if respond::not_modified(headers, &etag) {
+        return Ok(respond::unchanged(&etag, caching));
+    }
+    let mut res = respond::json(&docs::item(base, view, &feature), GEOJSON, caching);
     respond::with_etag(&mut res, &etag);
     Ok(res)
 }

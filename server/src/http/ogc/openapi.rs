@@ -177,6 +177,9 @@ fn collection_paths(paths: &mut Map<String, Json>, view: &LayerView) {
             &["304", "404"],
         ),
     );
+    if view.layer.def.is_editable() {
+        super::openapi_edit::add(paths, view, &feature_schema(view, false));
+    }
 }
 
 /// The JSON Schema type of an `attr=value` parameter: the value is compared by the

@@ -186,7 +186,7 @@ async fn queryables_are_served_as_json_schema(#[case] accept: Option<&str>, #[ca
 #[case::post_landing("POST", "/ogc")]
 #[case::put_api("PUT", "/ogc/api")]
 #[case::delete_items("DELETE", "/ogc/collections/pts/items")]
-#[case::patch_feature("PATCH", "/ogc/collections/pts/items/1")]
+#[case::post_feature("POST", "/ogc/collections/pts/items/1")]
 #[case::post_queryables("POST", "/ogc/collections/pts/queryables")]
 #[tokio::test]
 async fn an_undeclared_method_gives_405_with_allow_and_the_error_body(

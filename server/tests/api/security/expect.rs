@@ -1,15 +1,16 @@
 //! The expected policy, written out by hand from `layers/*.toml` and the issue (never derived
 //! by calling `decide`): for each role, which layers it sees and which attributes of each.
 //!
-//! | role       | shelters | zoning | roads  | heritage | pipes      | chiban, flood, dosha, landmarks |
-//! |------------|----------|--------|--------|----------|------------|---------------------------------|
-//! | anonymous  | all      | all    | public | public   | —          | all                             |
-//! | staff      | all      | all    | public | public   | —          | all                             |
-//! | suido      | all      | all    | public | public   | all        | all                             |
-//! | kensetsu   | all      | all    | all    | public   | —          | all                             |
-//! | bunka      | all      | all    | public | all      | —          | all                             |
-//! | contractor | all      | all    | public | public   | no 土被り  | all                             |
-//! | admin      | all      | all    | all    | all      | all        | all                             |
+//! | role       | shelters | zoning | roads  | heritage | pipes      | chiban, flood, dosha, landmarks | leaks | farmland |
+//! |------------|----------|--------|--------|----------|------------|---------------------------------|-------|----------|
+//! | anonymous  | all      | all    | public | public   | —          | all                             | —     | —        |
+//! | staff      | all      | all    | public | public   | —          | all                             | —     | —        |
+//! | suido      | all      | all    | public | public   | all        | all                             | all   | —        |
+//! | kensetsu   | all      | all    | all    | public   | —          | all                             | —     | —        |
+//! | bunka      | all      | all    | public | all      | —          | all                             | —     | —        |
+//! | contractor | all      | all    | public | public   | no 土被り  | all                             | all   | —        |
+//! | nougyou    | all      | all    | public | public   | —          | all                             | —     | all      |
+//! | admin      | all      | all    | all    | all      | all        | all                             | all   | all      |
 //!
 //! No starting layer has a row filter, so every role that sees a layer sees all its features.
 
@@ -25,17 +26,19 @@ pub enum Role {
     Kensetsu,
     Bunka,
     Contractor,
+    Nougyou,
     Admin,
 }
 
 impl Role {
-    pub const ALL: [Role; 7] = [
+    pub const ALL: [Role; 8] = [
         Role::Anonymous,
         Role::Staff,
         Role::Suido,
         Role::Kensetsu,
         Role::Bunka,
         Role::Contractor,
+        Role::Nougyou,
         Role::Admin,
     ];
 
@@ -48,13 +51,14 @@ impl Role {
             Role::Kensetsu => Some("kensetsu"),
             Role::Bunka => Some("bunka"),
             Role::Contractor => Some("contractor"),
+            Role::Nougyou => Some("nougyou"),
             Role::Admin => Some("admin"),
         }
     }
 }
 
 /// The sample layers, in the order of the table.
-pub const LAYERS: [&str; 9] = [
+pub const LAYERS: [&str; 11] = [
     "shelters",
     "zoning",
     "roads",
@@ -64,6 +68,8 @@ pub const LAYERS: [&str; 9] = [
     "flood",
     "dosha",
     "landmarks",
+    "leaks",
+    "farmland",
 ];
 
 /// Every attribute of the sample data, per layer.
@@ -139,20 +145,33 @@ const DOSHA: &[&str] = &[
     "所在地",
     "公示日",
 ];
+const LEAKS: &[&str] = &[
+    "調査日",
+    "調査者",
+    "漏水有無",
+    "漏水量の目安",
+    "修繕状況",
+    "修繕日",
+    "管路番号",
+    "備考",
+    "写真",
+];
+const FARMLAND: &[&str] = &["調査日", "調査者", "状況", "地番", "備考", "写真"];
 
-type Row = [Option<&'static [&'static str]>; 9];
+type Row = [Option<&'static [&'static str]>; 11];
 
 /// The table above. `None`: the layer is hidden (the same 404 as a missing one).
 #[rustfmt::skip]
-const TABLE: [(Role, Row); 7] = [
-    //                  shelters        zoning        roads               heritage               pipes                   chiban        flood        dosha        landmarks
-    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
-    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
-    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES),            Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
-    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
-    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
-    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR), Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
-    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES),            Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+const TABLE: [(Role, Row); 8] = [
+    //                  shelters        zoning        roads               heritage               pipes                   chiban        flood        dosha        landmarks        leaks        farmland
+    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), None,        None]),
+    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), None,        None]),
+    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES),            Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), Some(LEAKS), None]),
+    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), None,        None]),
+    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), None,        None]),
+    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR), Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), Some(LEAKS), None]),
+    (Role::Nougyou,    [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), None,        Some(FARMLAND)]),
+    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES),            Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS), Some(LEAKS), Some(FARMLAND)]),
 ];
 
 fn column(layer: &str) -> usize {
@@ -231,6 +250,8 @@ pub fn title(layer: &str) -> &'static str {
         "flood" => "洪水浸水想定区域（想定最大規模）",
         "dosha" => "土砂災害警戒区域",
         "landmarks" => "主な施設",
+        "leaks" => "漏水調査記録",
+        "farmland" => "農地パトロール",
         _ => panic!("not a sample layer: {layer}"),
     }
 }
@@ -250,7 +271,8 @@ fn the_table_says_what_the_issue_says() {
             "landmarks"
         ]
     );
-    assert_eq!(hidden(Role::Staff), ["pipes"]);
+    assert_eq!(hidden(Role::Staff), ["pipes", "leaks", "farmland"]);
+    assert_eq!(hidden(Role::Nougyou), ["pipes", "leaks"]);
     assert_eq!(hidden_attributes(Role::Contractor, "pipes"), ["土被り"]);
     assert_eq!(hidden_attributes(Role::Suido, "pipes"), Vec::<&str>::new());
     assert!(never_named(Role::Anonymous).contains("土被り"));

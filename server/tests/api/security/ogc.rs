@@ -24,6 +24,8 @@ fn public_filter(layer: &str) -> &'static str {
         "flood" => "浸水深ランク >= 2",
         "dosha" => "区域区分 = '土砂災害特別警戒区域'",
         "landmarks" => "種別 = '駅'",
+        "leaks" => "漏水有無 = '有'",
+        "farmland" => "状況 = '耕作中'",
         _ => panic!("{layer}"),
     }
 }

@@ -1,0 +1,607 @@
+//! Single-feature edits (OGC API – Features Part 4): create, replace, update (JSON merge
+//! patch) and delete, for the roles a layer names in `[access] edit`.
+//!
+//! An edit is checked ([`check`]), appended to the layer's edit log and fsynced ([`log`])
+//! before it is answered, and recorded in the audit log with the attributes before and
+//! after. The applier thread ([`apply`]) then builds a new in-memory version of the layer
+//! with the edits on top — features, R-tree, tile overviews and search index, off the
+//! request path, as a publish does — and swaps it in, so tiles, searches and exports show
+//! the edit within a fraction of a second while readers never wait. Every so often it folds
+//! the log into a new store version (put, then a compare-and-swap `activate`) and empties
+//! the log. At start the log is replayed on top of the current store version.
+
+mod apply;
+mod area;
+pub mod check;
+mod log;
+pub mod photo;
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
+
+use serde_json::{Value as Json, json};
+
+pub use area::CityArea;
+pub use log::{Entry, Op, State};
+
+use crate::access::{Audit, AuditEntry, AuditEvent, AuditKind, LayerView, Principal};
+use crate::catalog::LayerDef;
+use crate::layer::{LayerVersion, Layers};
+use crate::model::Feature;
+use crate::publish::Publisher;
+use crate::store::{StoreError, VersionStore};
+
+/// Why an edit was refused or failed. Nothing changed when one is returned.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum EditError {
+    /// No such layer or feature, or the caller may not see it (the same 404).
+    #[error("no such feature")]
+    NotFound,
+    /// The caller sees the layer but may not edit it.
+    #[error("you may not edit this layer")]
+    Forbidden,
+    #[error("{}", .0.message)]
+    Refused(Refusal),
+    /// `If-Match` is required for a change or a delete.
+    #[error("send If-Match with the feature's ETag")]
+    PreconditionRequired,
+    /// `If-Match` names another state of the feature (or another feature).
+    #[error("the feature changed since you read it")]
+    Stale { feature: Box<Feature>, etag: String },
+    #[error("edits are not possible on a read-only store")]
+    ReadOnly,
+    #[error("edit log {path}: {source}")]
+    Io {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("edit log {path}, line {line}: cannot read: {message}")]
+    Damaged {
+        path: PathBuf,
+        line: usize,
+        message: String,
+    },
+    #[error("edit fold: {0}")]
+    Store(#[from] StoreError),
+    #[error("edit fold: {0}")]
+    Fold(String),
+}
+
+impl EditError {
+    pub(crate) fn io(path: &Path, source: std::io::Error) -> Self {
+        Self::Io {
+            path: path.to_path_buf(),
+            source,
+        }
+    }
+}
+
+/// A refused edit: what was wrong, where (`field`: an attribute name, `geometry`,
+/// `properties`, or `None` for the body as a whole), in English and Japanese.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Refusal {
+    pub field: Option<String>,
+    pub message: String,
+    pub message_ja: String,
+}
+
+impl Refusal {
+    pub fn field(field: &str, en: &str, ja: &str) -> Self {
+        Self {
+            field: Some(field.to_owned()),
+            message: format!("`{field}`: {en}"),
+            message_ja: format!("「{field}」: {ja}"),
+        }
+    }
+
+    pub fn body(en: &str, ja: &str) -> Self {
+        Self {
+            field: None,
+            message: format!("the body must be {en}"),
+            message_ja: format!("本文は{ja}でなければなりません"),
+        }
+    }
+}
+
+impl From<Refusal> for EditError {
+    fn from(r: Refusal) -> Self {
+        Self::Refused(r)
+    }
+}
+
+/// An edit as saved: the feature's new state (none after a delete) and its ETag.
+#[derive(Debug, Clone)]
+pub struct Saved {
+    pub id: u64,
+    pub feature: Option<Feature>,
+    pub etag: Option<String>,
+}
+
+/// True when `principal` may edit features of `def` (it must also see the layer).
+pub fn may_edit(principal: &Principal, def: &LayerDef) -> bool {
+    !principal.is_anonymous()
+        && (principal.is_admin() || def.access.edit.iter().any(|a| principal.has(a)))
+}
+
+/// The edit state of one layer.
+#[derive(Debug)]
+struct LayerState {
+    log: log::EditLog,
+    /// Entries not yet folded into a store version, oldest first.
+    entries: Vec<Entry>,
+    /// How many of `entries` the version in `served` holds.
+    applied: usize,
+    /// The version the applier last swapped in: if the slot holds another (a publish or
+    /// rollback replaced it), none of the entries is applied there.
+    served: Weak<LayerVersion>,
+    /// The newest state of every feature an entry touched (`None`: deleted).
+    latest: HashMap<u64, Option<State>>,
+    next_id: u64,
+    /// When the oldest unfolded entry was made.
+    oldest: Option<std::time::Instant>,
+}
+
+/// The edit service: one per running application.
+#[derive(Debug)]
+pub struct Editor {
+    inner: Arc<Inner>,
+    wake: Option<Mutex<mpsc::Sender<String>>>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    publisher: Arc<Publisher>,
+    layers: Arc<Layers>,
+    store: Arc<dyn VersionStore>,
+    audit: Arc<Audit>,
+    area: CityArea,
+    states: BTreeMap<String, Mutex<LayerState>>,
+    writable: bool,
+    photos: photo::Photos,
+}
+
+/// What the editor is built from.
+#[derive(Debug)]
+pub struct Parts {
+    pub publisher: Arc<Publisher>,
+    pub layers: Arc<Layers>,
+    pub store: Arc<dyn VersionStore>,
+    pub audit: Arc<Audit>,
+    /// `<store-dir>/edits`.
+    pub dir: PathBuf,
+    /// `<store-dir>/photos`.
+    pub photos: PathBuf,
+    /// The repository root (for the city boundary).
+    pub root: PathBuf,
+    /// False for `check` and `export-tiles`: edits are replayed in memory, nothing written.
+    pub writable: bool,
+}
+
+impl Editor {
+    /// Opens the edit log of every editable layer and replays it on top of the layer's
+    /// current version (call after every layer is loaded). A writable editor starts the
+    /// applier thread.
+    pub fn start(parts: Parts) -> Result<Self, EditError> {
+        let area = CityArea::load(&parts.root, &parts.layers.current_all());
+        let mut states = BTreeMap::new();
+        for slot in parts.layers.slots().filter(|s| s.def.is_editable()) {
+            let (log, entries) = log::EditLog::open(&parts.dir, &slot.def.id, parts.writable)?;
+            let max_id = slot
+                .current()
+                .and_then(|v| v.features.iter().map(|f| f.id).max())
+                .unwrap_or(0);
+            let mut latest = HashMap::new();
+            for e in &entries {
+                latest.insert(e.id, e.after.clone());
+            }
+            let next_id = entries.iter().map(|e| e.id).fold(max_id, u64::max) + 1;
+            let state = LayerState {
+                oldest: (!entries.is_empty()).then(std::time::Instant::now),
+                log,
+                entries,
+                applied: 0,
+                served: Weak::new(),
+                latest,
+                next_id,
+            };
+            states.insert(slot.def.id.clone(), Mutex::new(state));
+        }
+        let inner = Arc::new(Inner {
+            publisher: parts.publisher,
+            layers: parts.layers,
+            store: parts.store,
+            audit: parts.audit,
+            area,
+            states,
+            writable: parts.writable,
+            photos: photo::Photos::new(parts.photos),
+        });
+        for layer in inner.states.keys() {
+            apply::apply(&inner, layer, apply::Mode::Start)?;
+        }
+        let wake = parts.writable.then(|| {
+            let (tx, rx) = mpsc::channel();
+            apply::spawn(Arc::downgrade(&inner), rx);
+            Mutex::new(tx)
+        });
+        Ok(Self { inner, wake })
+    }
+
+    fn state(&self, layer: &str) -> Result<MutexGuard<'_, LayerState>, EditError> {
+        let m = self.inner.states.get(layer).ok_or(EditError::Forbidden)?;
+        Ok(m.lock().unwrap_or_else(PoisonError::into_inner))
+    }
+
+    /// Wakes the applier for a layer.
+    fn wake(&self, layer: &str) {
+        if let Some(w) = &self.wake {
+            let _ = w
+                .lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .send(layer.to_owned());
+        }
+    }
+
+    /// The newest state of a feature, edits not yet applied included, if the view admits it.
+    pub fn current(&self, view: &LayerView, id: u64) -> Option<(Feature, String)> {
+        let layer = view.layer.id();
+        let state = match self.inner.states.get(layer) {
+            Some(m) => {
+                let st = m.lock().unwrap_or_else(PoisonError::into_inner);
+                match st.latest.get(&id) {
+                    Some(s) => s.clone(),
+                    None => self.served_state(view, id),
+                }
+            }
+            None => self.served_state(view, id),
+        }?;
+        let feature = check::feature_of(&view.layer.schema, id, &state).ok()?;
+        view.admits(&feature)
+            .then(|| (feature, check::etag(layer, id, &state)))
+    }
+
+    fn served_state(&self, view: &LayerView, id: u64) -> Option<State> {
+        let current = self.inner.layers.get(view.layer.id())?;
+        let f = current.feature_by_id(id)?;
+        Some(check::state_of(&current.schema, f))
+    }
+
+    /// `POST …/items`: a new feature.
+    pub fn create(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        input: &Json,
+    ) -> Result<Saved, EditError> {
+        self.allowed(who, view)?;
+        let layer = view.layer.id();
+        let mut st = self.state(layer)?;
+        let after = self.checked(who, view, input, None)?;
+        let id = st.next_id;
+        let saved = self.commit(&mut st, who, view, Op::Create, id, None, Some(after))?;
+        st.next_id += 1;
+        Ok(saved)
+    }
+
+    /// `PUT …/items/{id}`: the whole feature replaced.
+    pub fn replace(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        id: u64,
+        if_match: Option<&str>,
+        input: &Json,
+    ) -> Result<Saved, EditError> {
+        self.allowed(who, view)?;
+        let mut st = self.state(view.layer.id())?;
+        let before = self.matching(&st, view, id, if_match)?;
+        if input.get("id").is_some_and(|given| !same_id(given, id)) {
+            return Err(Refusal::field(
+                "id",
+                "differs from the id in the path",
+                "パスの id と異なります",
+            )
+            .into());
+        }
+        let after = self.checked(who, view, input, Some(&before))?;
+        self.commit(
+            &mut st,
+            who,
+            view,
+            Op::Replace,
+            id,
+            Some(before),
+            Some(after),
+        )
+    }
+
+    /// `PATCH …/items/{id}`: a JSON merge patch (RFC 7396) of the feature's GeoJSON.
+    pub fn update(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        id: u64,
+        if_match: Option<&str>,
+        patch: &Json,
+    ) -> Result<Saved, EditError> {
+        self.allowed(who, view)?;
+        if !patch.is_object() {
+            return Err(Refusal::body(
+                "a JSON merge patch object",
+                "JSON マージパッチのオブジェクト",
+            )
+            .into());
+        }
+        let mut st = self.state(view.layer.id())?;
+        let before = self.matching(&st, view, id, if_match)?;
+        let mut doc = json!({
+            "type": "Feature",
+            "geometry": before.geometry,
+            "properties": visible_properties(view, &before),
+        });
+        check::merge_patch(&mut doc, patch);
+        if doc.get("id").is_some_and(|given| !same_id(given, id)) {
+            return Err(Refusal::field(
+                "id",
+                "a feature's id cannot change",
+                "地物の id は変更できません",
+            )
+            .into());
+        }
+        let after = self.checked(who, view, &doc, Some(&before))?;
+        self.commit(
+            &mut st,
+            who,
+            view,
+            Op::Update,
+            id,
+            Some(before),
+            Some(after),
+        )
+    }
+
+    /// `DELETE …/items/{id}`.
+    pub fn delete(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        id: u64,
+        if_match: Option<&str>,
+    ) -> Result<Saved, EditError> {
+        self.allowed(who, view)?;
+        let mut st = self.state(view.layer.id())?;
+        let before = self.matching(&st, view, id, if_match)?;
+        self.commit(&mut st, who, view, Op::Delete, id, Some(before), None)
+    }
+
+    fn allowed(&self, who: &Principal, view: &LayerView) -> Result<(), EditError> {
+        if !self.inner.writable {
+            return Err(EditError::ReadOnly);
+        }
+        if may_edit(who, &view.layer.def) && self.inner.states.contains_key(view.layer.id()) {
+            Ok(())
+        } else {
+            Err(EditError::Forbidden)
+        }
+    }
+
+    fn checked(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        input: &Json,
+        keep: Option<&State>,
+    ) -> Result<State, EditError> {
+        let def = &view.layer.def;
+        let filled: Vec<(String, Json)> = def
+            .fields
+            .iter()
+            .filter_map(|(name, f)| {
+                let v = match f.fill.as_deref()? {
+                    "user" => Json::from(who.user.clone()?),
+                    "today" => Json::from(today()),
+                    _ => return None,
+                };
+                Some((name.clone(), v))
+            })
+            .collect();
+        let visible = |name: &str| view.shows(name);
+        let state = check::checked(
+            def,
+            &view.layer.schema,
+            &self.inner.area,
+            input,
+            &visible,
+            keep,
+            &filled,
+        )?;
+        for (name, _) in def.fields.iter().filter(|(_, f)| f.photos) {
+            if let Some(v) = state.properties.get(name) {
+                let list = match v {
+                    Json::String(s) => serde_json::from_str(s).unwrap_or(Json::Null),
+                    other => other.clone(),
+                };
+                self.inner.photos.check_list(view.layer.id(), name, &list)?;
+            }
+        }
+        Ok(state)
+    }
+
+    /// Stores a photo for a record of the layer (the caller may edit it).
+    pub fn add_photo(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        bytes: &[u8],
+    ) -> Result<Result<photo::PhotoInfo, photo::PhotoRefusal>, EditError> {
+        self.allowed(who, view)?;
+        let by = who.user.clone().unwrap_or_default();
+        self.inner.photos.add(view.layer.id(), &by, bytes)
+    }
+
+    /// A photo of the layer (whoever sees the layer sees its photos).
+    pub fn photo(&self, view: &LayerView, id: &str, thumb: bool) -> Option<Vec<u8>> {
+        self.inner.photos.bytes(view.layer.id(), id, thumb)
+    }
+
+    /// The feature's newest state, if the view admits it and `If-Match` names it.
+    fn matching(
+        &self,
+        st: &LayerState,
+        view: &LayerView,
+        id: u64,
+        if_match: Option<&str>,
+    ) -> Result<State, EditError> {
+        let state = match st.latest.get(&id) {
+            Some(s) => s.clone(),
+            None => self.served_state(view, id),
+        }
+        .ok_or(EditError::NotFound)?;
+        let feature = check::feature_of(&view.layer.schema, id, &state)?;
+        if !view.admits(&feature) {
+            return Err(EditError::NotFound);
+        }
+        let etag = check::etag(view.layer.id(), id, &state);
+        let given = if_match.ok_or(EditError::PreconditionRequired)?;
+        let matches = given
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == etag || t == "*");
+        if matches {
+            Ok(state)
+        } else {
+            Err(EditError::Stale {
+                feature: Box::new(feature),
+                etag,
+            })
+        }
+    }
+
+    /// Logs (fsynced), remembers, audits and schedules one edit.
+    #[expect(
+        clippy::too_many_arguments,
+        reason = "one edit's parts, named at the call"
+    )]
+    fn commit(
+        &self,
+        st: &mut LayerState,
+        who: &Principal,
+        view: &LayerView,
+        op: Op,
+        id: u64,
+        before: Option<State>,
+        after: Option<State>,
+    ) -> Result<Saved, EditError> {
+        let layer = view.layer.id();
+        let entry = Entry {
+            seq: apply::next_revision(),
+            at: crate::time::unix_now(),
+            by: who.user.clone().unwrap_or_default(),
+            op,
+            id,
+            before,
+            after,
+        };
+        st.log.append(&entry)?;
+        st.latest.insert(id, entry.after.clone());
+        st.oldest.get_or_insert_with(std::time::Instant::now);
+        let etag = entry.after.as_ref().map(|s| check::etag(layer, id, s));
+        let event = AuditEvent::new(AuditKind::Edit)
+            .by(who)
+            .layer(layer)
+            .detail(json!({
+                "id": id,
+                "op": op.as_str(),
+                "seq": entry.seq,
+                "etag": etag,
+                "before": entry.before,
+                "after": entry.after,
+            }));
+        let feature = match &entry.after {
+            Some(s) => Some(check::feature_of(&view.layer.schema, id, s)?),
+            None => None,
+        };
+        st.entries.push(entry);
+        if let Err(e) = self.inner.audit.record_blocking(event) {
+            // The edit is on disk and stands; the log keeps its before and after.
+            tracing::error!(layer, id, error = %e, "cannot write an edit to the audit log");
+        }
+        self.wake(layer);
+        Ok(Saved { id, feature, etag })
+    }
+
+    /// Applies every logged edit of every layer and folds them into store versions now
+    /// (tests and benchmarks; the applier does the same in the background).
+    pub fn flush(&self) -> Result<(), EditError> {
+        for layer in self.inner.states.keys() {
+            apply::apply(&self.inner, layer, apply::Mode::Fold)?;
+        }
+        Ok(())
+    }
+
+    /// Edits logged but not yet folded into a store version, per layer.
+    pub fn pending(&self) -> BTreeMap<String, usize> {
+        self.inner
+            .states
+            .iter()
+            .map(|(k, m)| {
+                let n = m
+                    .lock()
+                    .unwrap_or_else(PoisonError::into_inner)
+                    .entries
+                    .len();
+                (k.clone(), n)
+            })
+            .collect()
+    }
+}
+
+fn same_id(given: &Json, id: u64) -> bool {
+    given.as_u64() == Some(id) || given.as_str() == Some(id.to_string().as_str())
+}
+
+/// Today in Japan (UTC+9), `YYYY-MM-DD`.
+fn today() -> String {
+    crate::time::rfc3339(crate::time::unix_now() + 9 * 3600)[..10].to_owned()
+}
+
+fn visible_properties(view: &LayerView, s: &State) -> serde_json::Map<String, Json> {
+    s.properties
+        .iter()
+        .filter(|(k, _)| view.shows(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect()
+}
+
+/// One version of a feature in its history, as the caller may see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct HistoryRow {
+    pub at: String,
+    pub by: Option<String>,
+    pub op: String,
+    pub etag: Option<String>,
+    pub before: Option<Json>,
+    pub after: Option<Json>,
+}
+
+/// A feature's history from the audit rows of its layer's edits (newest first), with only
+/// the attributes the view shows.
+pub fn history(view: &LayerView, id: u64, rows: &[AuditEntry]) -> Vec<HistoryRow> {
+    let shown = |s: &Json| -> Option<Json> {
+        let s: State = serde_json::from_value(s.clone()).ok()?;
+        Some(json!({ "geometry": s.geometry, "properties": visible_properties(view, &s) }))
+    };
+    rows.iter()
+        .filter(|r| r.detail["id"].as_u64() == Some(id))
+        .map(|r| HistoryRow {
+            at: crate::time::rfc3339(r.at),
+            by: r.user.clone(),
+            op: r.detail["op"].as_str().unwrap_or_default().to_owned(),
+            etag: r.detail["etag"].as_str().map(str::to_owned),
+            before: shown(&r.detail["before"]),
+            after: shown(&r.detail["after"]),
+        })
+        .collect()
+}

@@ -1,0 +1,162 @@
+//! `kill -9` right after a 201: every answered edit is there after a restart, with the same
+//! ETag. Drives the real binary over TCP.
+
+use std::io::{BufRead, BufReader, Read, Write};
+use std::net::TcpStream;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+const BIN: &str = env!("CARGO_BIN_EXE_kashimap");
+
+fn kashimap(root: &Path, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.current_dir(root)
+        .args(["--data-dir", "var", "--layers-dir", "layers"])
+        .args(args)
+        .env("RUST_LOG", "warn")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    c
+}
+
+fn serve(root: &Path) -> (Child, String) {
+    let mut child = kashimap(root, &["--addr", "127.0.0.1:0", "serve"])
+        .env("RUST_LOG", "info")
+        .spawn()
+        .unwrap();
+    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
+    let deadline = Instant::now() + Duration::from_secs(120);
+    while Instant::now() < deadline {
+        let Some(Ok(line)) = lines.next() else { break };
+        if let Some(i) = line.find("listening on http://") {
+            let addr: String = line[i + "listening on http://".len()..]
+                .chars()
+                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
+                .collect();
+            std::thread::spawn(move || lines.for_each(drop));
+            return (child, addr);
+        }
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    panic!("the server did not start");
+}
+
+/// One HTTP/1.1 request; returns the status, the ETag and the body.
+fn request(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String, String) {
+    let mut s = TcpStream::connect(addr).unwrap();
+    write!(
+        s,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nAuthorization: Bearer {token}\r\nContent-Type: application/geo+json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        body.len()
+    )
+    .unwrap();
+    let mut text = String::new();
+    s.read_to_string(&mut text).unwrap();
+    let (head, body) = text.split_once("\r\n\r\n").unwrap_or((&text, ""));
+    let status = head.split_whitespace().nth(1).unwrap().parse().unwrap();
+    let etag = head
+        .lines()
+        .find_map(|l| {
+            l.to_ascii_lowercase()
+                .starts_with("etag:")
+                .then(|| l[5..].trim().to_owned())
+        })
+        .unwrap_or_default();
+    (status, etag, body.to_owned())
+}
+
+fn setup(root: &Path) {
+    let repo = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    for dir in ["layers", "data/source"] {
+        std::fs::create_dir_all(root.join(dir)).unwrap();
+    }
+    for f in [
+        "layers/leaks.toml",
+        "data/leaks.fgb",
+        "data/source/kashima_boundary_41207_s0010.geojson",
+    ] {
+        std::fs::copy(repo.join(f), root.join(f)).unwrap();
+    }
+}
+
+#[test]
+fn kill_9_right_after_a_201_loses_no_edit() {
+    let dir = tempfile::tempdir().unwrap();
+    let root = dir.path();
+    setup(root);
+    let mut add = kashimap(
+        root,
+        &[
+            "user",
+            "add",
+            "tanaka",
+            "--role",
+            "suido",
+            "--password-stdin",
+        ],
+    )
+    .stdin(Stdio::piped())
+    .spawn()
+    .unwrap();
+    add.stdin
+        .take()
+        .unwrap()
+        .write_all(b"correct horse battery\n")
+        .unwrap();
+    assert!(add.wait().unwrap().success());
+    let out = kashimap(root, &["token", "create", "tanaka", "--expires", "30"])
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let token = String::from_utf8(out.stdout).unwrap().trim().to_owned();
+
+    let (mut server, addr) = serve(root);
+    let mut made = Vec::new();
+    for i in 0..20 {
+        let body = format!(
+            r#"{{"type":"Feature","geometry":{{"type":"Point","coordinates":[130.1085,33.0744]}},"properties":{{"漏水有無":"無","備考":"kill-9 記録 {i}"}}}}"#
+        );
+        let (status, etag, text) =
+            request(&addr, "POST", "/ogc/collections/leaks/items", &token, &body);
+        assert_eq!(status, 201, "{text}");
+        let id = serde_json::from_str::<serde_json::Value>(&text).unwrap()["id"]
+            .as_u64()
+            .unwrap();
+        made.push((id, etag, i));
+    }
+    // A change too, answered just before the kill.
+    let (id0, tag0, _) = made[0].clone();
+    let (status, tag, text) = request(
+        &addr,
+        "PATCH",
+        &format!("/ogc/collections/leaks/items/{id0}"),
+        &format!("{token}\r\nIf-Match: {tag0}"),
+        r#"{"properties":{"修繕状況":"修繕済"}}"#,
+    );
+    assert_eq!(status, 200, "{text}");
+    made[0].1 = tag;
+    server.kill().unwrap(); // SIGKILL
+    server.wait().unwrap();
+
+    let (mut server, addr) = serve(root);
+    for (id, etag, i) in &made {
+        let (status, got, text) = request(
+            &addr,
+            "GET",
+            &format!("/ogc/collections/leaks/items/{id}"),
+            &token,
+            "",
+        );
+        assert_eq!(status, 200, "record {i} after restart: {text}");
+        assert_eq!(&got, etag, "record {i} is as answered");
+        assert!(text.contains(&format!("kill-9 記録 {i}")));
+    }
+    let _ = server.kill();
+    let _ = server.wait();
+}

@@ -1,0 +1,290 @@
+// 「記録を追加」: field records on a phone. A form made from the layer's schema (types,
+// choices, required), the current location or a tapped point, photos from the camera, editing
+// a picked record with its ETag (a 412 shows both versions to choose from), the record's
+// history, and the outbox for when there is no signal.
+import { h } from '../lib/dom.js';
+import { addStrings, getLang, t } from '../lib/i18n.js';
+import { enqueue, flush, pending } from './outbox.js';
+
+const enc = encodeURIComponent;
+
+addStrings({
+  ja: {
+    'capture.heading': '記録を追加',
+    'capture.layer': '記録の種類',
+    'capture.here': '現在地で追加',
+    'capture.tap': '地図をタップして追加',
+    'capture.tapHint': '記録する場所を地図上でタップしてください。',
+    'capture.locating': '現在地を取得しています…',
+    'capture.noLocation': '現在地を取得できません。地図をタップして場所を指定してください。',
+    'capture.photos': '写真（カメラ）',
+    'capture.save': '保存',
+    'capture.saved': '保存しました（記録 {id}）。',
+    'capture.offline': '電波がないため端末に保存しました。接続が戻ると送信します。',
+    'capture.queued': '送信待ち {n} 件',
+    'capture.sent': '送信待ちの記録 {n} 件を送信しました。',
+    'capture.picked': '記録 {id} を選択しました。',
+    'capture.edit': 'この記録を編集',
+    'capture.history': '履歴',
+    'capture.conflict': '他の人がこの記録を変更しました。どちらの内容にするか選んでください。',
+    'capture.mine': 'あなたの入力',
+    'capture.theirs': 'サーバーの内容',
+    'capture.keepMine': 'あなたの入力で上書き',
+    'capture.takeTheirs': 'サーバーの内容を使う',
+    'capture.op.create': '作成',
+    'capture.op.replace': '置換',
+    'capture.op.update': '更新',
+    'capture.op.delete': '削除',
+  },
+  en: {
+    'capture.heading': 'Add a record',
+    'capture.layer': 'Record type',
+    'capture.here': 'Add at my location',
+    'capture.tap': 'Add by tapping the map',
+    'capture.tapHint': 'Tap the place of the record on the map.',
+    'capture.locating': 'Finding your location…',
+    'capture.noLocation': 'Your location is not available. Tap the map to choose the place.',
+    'capture.photos': 'Photos (camera)',
+    'capture.save': 'Save',
+    'capture.saved': 'Saved (record {id}).',
+    'capture.offline': 'No signal: saved on this device. It will be sent when the connection returns.',
+    'capture.queued': '{n} waiting to be sent',
+    'capture.sent': 'Sent {n} waiting record(s).',
+    'capture.picked': 'Record {id} selected.',
+    'capture.edit': 'Edit this record',
+    'capture.history': 'History',
+    'capture.conflict': 'Someone else changed this record. Choose which version to keep.',
+    'capture.mine': 'Your entry',
+    'capture.theirs': 'On the server',
+    'capture.keepMine': 'Keep your entry',
+    'capture.takeTheirs': 'Use the server’s version',
+    'capture.op.create': 'created',
+    'capture.op.replace': 'replaced',
+    'capture.op.update': 'updated',
+    'capture.op.delete': 'deleted',
+  },
+});
+
+/** A fetch that says what went wrong in the current language. */
+async function send(url, { method = 'GET', body, headers = {} } = {}) {
+  const res = await fetch(url, { method, body, headers, credentials: 'same-origin' });
+  const json = res.status === 204 ? null : await res.json().catch(() => null);
+  if (!res.ok) {
+    const err = new Error((getLang() === 'ja' ? json?.message_ja : json?.message) ?? `HTTP ${res.status}`);
+    err.status = res.status;
+    err.body = json;
+    err.etag = res.headers.get('ETag');
+    throw err;
+  }
+  return { json, etag: res.headers.get('ETag') };
+}
+
+const offline = (e) => navigator.onLine === false || e instanceof TypeError;
+
+async function uploadPhotos(layer, blobs) {
+  const ids = [];
+  for (const b of blobs) {
+    const { json } = await send(`/ogc/collections/${enc(layer)}/photos`, { method: 'POST', body: b });
+    ids.push(json.id);
+  }
+  return ids;
+}
+
+/** Sends one record (photos first). Throws when it could not. */
+async function sendRecord({ layer, feature, photos, photoField }) {
+  const f = structuredClone(feature);
+  if (photoField && photos?.length) f.properties[photoField] = await uploadPhotos(layer, photos);
+  return send(`/ogc/collections/${enc(layer)}/items`, {
+    method: 'POST',
+    body: JSON.stringify(f),
+    headers: { 'Content-Type': 'application/geo+json' },
+  });
+}
+
+function input(field, value) {
+  const id = `cap-${field.name}`;
+  const label = h('label', { for: id }, getLang() === 'ja' ? field.name : field.en || field.name);
+  let el;
+  if (field.choices?.length) {
+    el = h('select', { id, name: field.name }, h('option', { value: '' }, '—'), ...field.choices.map((c) => h('option', { value: c }, c)));
+  } else if (field.type === 'date') {
+    el = h('input', { id, name: field.name, type: 'date' });
+  } else if (field.type === 'int' || field.type === 'float') {
+    el = h('input', { id, name: field.name, type: 'number', step: field.type === 'int' ? '1' : 'any' });
+  } else {
+    el = h('input', { id, name: field.name, type: 'text' });
+  }
+  if (value != null) el.value = value;
+  if (field.type === 'date' && value == null && field.fill === 'today') el.value = new Date(Date.now() + 9 * 3600e3).toISOString().slice(0, 10);
+  el.required = Boolean(field.required);
+  return h('div', 'field', label, el);
+}
+
+function readForm(form, schema) {
+  const props = {};
+  for (const f of schema.fields) {
+    const el = form.elements.namedItem(f.name);
+    if (!el || f.photos) continue;
+    const v = el.value.trim();
+    props[f.name] = v === '' ? null : f.type === 'int' ? parseInt(v, 10) : f.type === 'float' ? Number(v) : v;
+  }
+  return props;
+}
+
+/**
+ * Mounts the capture panel. `me` is the signed-in user, `map` the MapLibre map,
+ * `onSaved(layer)` redraws a layer.
+ */
+export async function mountCapture(el, { me, map, onSaved }) {
+  const schemas = {};
+  for (const id of Object.keys(me.layers ?? {})) {
+    try {
+      const { json } = await send(`/ogc/collections/${enc(id)}/schema`);
+      if (json.editable) schemas[id] = json;
+    } catch {
+      // not editable for us
+    }
+  }
+  if (!Object.keys(schemas).length) return;
+  el.hidden = false;
+  const status = h('p', { class: 'hint', role: 'status', id: 'capture-status' });
+  const queued = h('p', { class: 'hint', id: 'capture-queue' });
+  const body = h('div');
+  const layerSel = h('select', { id: 'capture-layer' }, ...Object.values(schemas).map((s) => h('option', { value: s.id }, getLang() === 'ja' ? s.title.ja : s.title.en)));
+  let picked = null; // { layer, id } of a record picked on the map
+  let tapping = false;
+
+  const showQueue = async () => {
+    const n = (await pending().catch(() => [])).length;
+    queued.textContent = n ? t('capture.queued', { n }) : '';
+  };
+  const sendQueued = async () => {
+    try {
+      const n = await flush(sendRecord);
+      if (n) {
+        status.textContent = t('capture.sent', { n });
+        for (const s of Object.keys(schemas)) onSaved(s);
+      }
+    } catch {
+      // still offline: the outbox keeps them
+    }
+    showQueue();
+  };
+  window.addEventListener('online', sendQueued);
+
+  const form = (schema, { at, feature, etag } = {}) => {
+    const fields = schema.fields.filter((f) => f.fill !== 'user');
+    const photoField = schema.fields.find((f) => f.photos)?.name;
+    const photos = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, id: 'capture-photos' });
+    const f = h(
+      'form',
+      { class: 'capture-form' },
+      ...fields.filter((x) => !x.photos).map((x) => input(x, feature?.properties?.[x.name])),
+      photoField ? h('div', 'field', h('label', { for: 'capture-photos' }, t('capture.photos')), photos) : null,
+      h('button', { type: 'submit' }, t('capture.save')),
+    );
+    f.addEventListener('submit', async (ev) => {
+      ev.preventDefault();
+      const props = readForm(f, schema);
+      const blobs = [...photos.files];
+      if (feature) return saveEdit(schema, feature, etag, props, blobs, photoField);
+      const record = { layer: schema.id, feature: { type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: props }, photos: blobs, photoField };
+      try {
+        if (navigator.onLine === false) throw new TypeError('offline');
+        const { json } = await sendRecord(record);
+        status.textContent = t('capture.saved', { id: json.id });
+        picked = { layer: schema.id, id: json.id };
+        onSaved(schema.id);
+        body.replaceChildren(historyButton());
+      } catch (e) {
+        if (!offline(e)) return void (status.textContent = e.message);
+        await enqueue(record);
+        status.textContent = t('capture.offline');
+        body.replaceChildren();
+        showQueue();
+      }
+    });
+    body.replaceChildren(f);
+  };
+
+  const saveEdit = async (schema, feature, etag, props, blobs, photoField, force = false) => {
+    const url = `/ogc/collections/${enc(schema.id)}/items/${feature.id}`;
+    try {
+      const patch = { properties: props };
+      if (photoField && blobs.length) patch.properties[photoField] = [...(feature.properties[photoField] ?? []), ...(await uploadPhotos(schema.id, blobs))];
+      const res = await send(url, { method: 'PATCH', body: JSON.stringify(patch), headers: { 'Content-Type': 'application/merge-patch+json', 'If-Match': etag } });
+      status.textContent = t('capture.saved', { id: feature.id });
+      onSaved(schema.id);
+      body.replaceChildren(historyButton());
+      return res;
+    } catch (e) {
+      if (e.status !== 412 || force) return void (status.textContent = e.message);
+      conflict(schema, feature, props, e, photoField);
+    }
+  };
+
+  /** A 412: both versions side by side; keep mine (sent again against theirs) or take theirs. */
+  const conflict = (schema, feature, mine, e, photoField) => {
+    const theirs = e.body?.details?.find((d) => d.current)?.current;
+    const table = h('table', { class: 'conflict' }, h('tr', null, h('th', null, ''), h('th', null, t('capture.mine')), h('th', null, t('capture.theirs'))),
+      ...Object.keys(mine).map((k) => h('tr', null, h('th', null, k), h('td', null, String(mine[k] ?? '')), h('td', null, String(theirs?.properties?.[k] ?? '')))));
+    const keep = h('button', { type: 'button', onclick: () => saveEdit(schema, theirs, e.etag, mine, [], photoField, true) }, t('capture.keepMine'));
+    const take = h('button', { type: 'button', onclick: () => form(schema, { feature: theirs, etag: e.etag }) }, t('capture.takeTheirs'));
+    status.textContent = t('capture.conflict');
+    body.replaceChildren(table, keep, take);
+  };
+
+  const historyButton = () => h('button', { type: 'button', id: 'capture-history', onclick: showHistory }, t('capture.history'));
+  const showHistory = async () => {
+    if (!picked) return;
+    const { json } = await send(`/ogc/collections/${enc(picked.layer)}/items/${picked.id}/history`);
+    const rows = json.versions.map((v) => h('li', null, `${v.at.replace('T', ' ').replace('Z', ' UTC')} ${v.by ?? ''} ${t(`capture.op.${v.op}`)}`));
+    body.replaceChildren(h('h3', null, t('capture.history')), h('ol', { class: 'history' }, ...rows), editButton());
+  };
+  const editButton = () => h('button', { type: 'button', onclick: editPicked }, t('capture.edit'));
+  const editPicked = async () => {
+    if (!picked) return;
+    const { json, etag } = await send(`/ogc/collections/${enc(picked.layer)}/items/${picked.id}`);
+    form(schemas[picked.layer], { feature: json, etag });
+  };
+
+  const here = h('button', { type: 'button', id: 'capture-here' }, t('capture.here'));
+  here.addEventListener('click', () => {
+    status.textContent = t('capture.locating');
+    navigator.geolocation.getCurrentPosition(
+      (p) => {
+        status.textContent = '';
+        form(schemas[layerSel.value], { at: [p.coords.longitude, p.coords.latitude] });
+      },
+      () => (status.textContent = t('capture.noLocation')),
+      { enableHighAccuracy: true, timeout: 15_000 },
+    );
+  });
+  const tap = h('button', { type: 'button', id: 'capture-tap' }, t('capture.tap'));
+  tap.addEventListener('click', () => {
+    tapping = true;
+    status.textContent = t('capture.tapHint');
+  });
+  map.on('click', (ev) => {
+    if (tapping) {
+      tapping = false;
+      return form(schemas[layerSel.value], { at: [ev.lngLat.lng, ev.lngLat.lat] });
+    }
+    const hit = map.queryRenderedFeatures(ev.point).find((f) => schemas[f.source] && f.id != null);
+    if (!hit) return;
+    picked = { layer: hit.source, id: hit.id };
+    status.textContent = t('capture.picked', { id: hit.id });
+    body.replaceChildren(editButton(), historyButton());
+  });
+
+  el.replaceChildren(
+    h('h2', null, t('capture.heading')),
+    h('div', 'field', h('label', { for: 'capture-layer' }, t('capture.layer')), layerSel),
+    h('div', 'actions', here, tap),
+    status,
+    queued,
+    body,
+  );
+  showQueue();
+  if (navigator.onLine !== false) sendQueued();
+}

@@ -1,0 +1,97 @@
+// 「記録を追加」 on a phone (360×640): a leak record with a photo at the current location,
+// once online and once without signal (kept in IndexedDB, sent when the network returns);
+// each then on the map and in its history.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { VIEWPORTS, screenshot, start } from './harness.mjs';
+import { apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
+
+let env;
+before(async () => {
+  env = await start();
+});
+after(async () => env?.stop());
+
+/** 祐徳稲荷神社, inside the city. */
+const HERE = { longitude: 130.108483, latitude: 33.074408 };
+/** A 2×2 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+async function addRecord(page, note) {
+  await page.locator('#capture-here').click();
+  await page.getByLabel('漏水有無').selectOption('有');
+  await page.getByLabel('備考').fill(note);
+  await page.locator('#capture-photos').setInputFiles({ name: 'leak.jpg', mimeType: 'image/png', buffer: PNG });
+  await page.getByRole('button', { name: '保存' }).click();
+}
+
+async function record(cookie, note) {
+  const q = new URLSearchParams({ 備考: note, limit: '5' });
+  const items = await getJson(env, cookie, `/ogc/collections/leaks/items?${q}`);
+  return items.features[0];
+}
+
+/** Waits until the map draws a leak with this note. */
+async function onMap(page, note) {
+  await page.evaluate(({ longitude, latitude }) => window.kashimapMap.jumpTo({ center: [longitude, latitude], zoom: 17 }), HERE);
+  await page
+    .waitForFunction(
+      (n) => window.kashimapMap.querySourceFeatures('leaks', { sourceLayer: 'leaks' }).some((f) => f.properties['備考'] === n),
+      note,
+      { timeout: 30_000 },
+    )
+    .catch(async (e) => {
+      const info = await page.evaluate(() => ({
+        tiles: window.kashimapMap.getSource('leaks').tiles,
+        notes: window.kashimapMap.querySourceFeatures('leaks', { sourceLayer: 'leaks' }).map((f) => f.properties['備考']),
+      }));
+      console.log(JSON.stringify(info), page.requests.filter((u) => u.includes('leaks')).slice(-8));
+      throw e;
+    });
+}
+
+test('a surveyor adds a leak record with a photo on a phone, online and then offline', async () => {
+  const cookie = await apiCookie(env, 'suido');
+  const page = await openStaff(env, { viewport: VIEWPORTS.phone, geolocation: HERE, permissions: ['geolocation'] });
+  await signIn(page, 'suido');
+  await page.locator('#panel-capture').waitFor({ timeout: 30_000 });
+
+  await addRecord(page, 'ブラウザ記録（オンライン）');
+  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
+  const online = await record(cookie, 'ブラウザ記録（オンライン）');
+  assert.ok(online, 'the record is on the server');
+  assert.equal(online.properties['調査者'], 'suido');
+  assert.equal(online.properties['写真'].length, 1, 'with its photo');
+  assert.deepEqual(online.geometry.coordinates.map((c) => c.toFixed(5)), ['130.10848', '33.07441']);
+  const photo = await fetch(`${env.base}/ogc/collections/leaks/photos/${online.properties['写真'][0]}`, { headers: { Cookie: cookie } });
+  assert.equal(photo.status, 200);
+  assert.equal(photo.headers.get('content-type'), 'image/jpeg');
+  await onMap(page, 'ブラウザ記録（オンライン）');
+
+  await page.locator('#capture-history').click();
+  await page.locator('ol.history li', { hasText: '作成' }).waitFor();
+  await screenshot(page, 'staff-capture-online-phone');
+
+  // No signal: the record waits on the device, and goes when the network returns.
+  // A few metres away: points at one spot are thinned to one below the layer's top zoom.
+  const there = { longitude: HERE.longitude + 0.0004, latitude: HERE.latitude + 0.0003 };
+  await page.context().setGeolocation(there);
+  await page.context().setOffline(true);
+  await addRecord(page, 'ブラウザ記録（オフライン）');
+  await page.locator('#capture-queue', { hasText: '送信待ち 1 件' }).waitFor({ timeout: 30_000 });
+  assert.equal(await record(cookie, 'ブラウザ記録（オフライン）'), undefined, 'nothing reached the server');
+  await page.context().setOffline(false);
+  await page.locator('#capture-status', { hasText: '送信しました' }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#capture-queue').textContent(), '');
+  const sent = await record(cookie, 'ブラウザ記録（オフライン）');
+  assert.ok(sent, 'sent once back online');
+  assert.equal(sent.properties['写真'].length, 1);
+  await onMap(page, 'ブラウザ記録（オフライン）');
+  const history = await getJson(env, cookie, `/ogc/collections/leaks/items/${sent.id}/history`);
+  assert.deepEqual(history.versions.map((v) => v.op), ['create']);
+  assert.equal(history.versions[0].by, 'suido');
+  assert.deepEqual(page.offsite, []);
+});
