@@ -3,7 +3,7 @@
 //! One chain of floors, bottom to top (each module imports only from floors below it; the
 //! `architecture` test enforces it, docs/architecture.md draws it):
 //! `time`, `config`, `lock` → `model` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
-//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen` → `publish` → `app` →
+//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen`, `push` → `publish`, `replica` → `app` →
 //! `admin` → `http` (→ the `kashimap` binary).
 
 pub mod access;
@@ -24,7 +24,9 @@ pub mod metrics;
 pub mod model;
 pub mod mvt;
 pub mod publish;
+pub mod push;
 pub mod query;
+pub mod replica;
 pub mod store;
 pub mod tile;
 pub mod time;

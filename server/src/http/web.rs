@@ -19,10 +19,15 @@ const PLACEHOLDER: &str = include_str!("placeholder.html");
 pub fn routes(app: &App) -> Router<Arc<App>> {
     let dir = &app.config.web_dir;
     let index = dir.join("index.html");
+    // A public replica has no staff page.
+    let staff_page = app.replica.is_none();
     if !index.is_file() {
-        return Router::new()
-            .route("/", get(placeholder))
-            .route("/staff", get(placeholder));
+        let router = Router::new().route("/", get(placeholder));
+        return if staff_page {
+            router.route("/staff", get(placeholder))
+        } else {
+            router
+        };
     }
     let staff = dir.join("staff.html");
     let staff_file = if staff.is_file() {
@@ -31,9 +36,13 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         index.clone()
     };
     let assets = ServeDir::new(dir.join("assets")).append_index_html_on_directories(false);
-    Router::new()
-        .route_service("/", ServeFile::new(&index))
-        .route_service("/staff", ServeFile::new(staff_file))
+    let router = Router::new().route_service("/", ServeFile::new(&index));
+    let router = if staff_page {
+        router.route_service("/staff", ServeFile::new(staff_file))
+    } else {
+        router
+    };
+    router
         .nest_service("/assets", assets)
         .layer(SetResponseHeaderLayer::if_not_present(
             header::CACHE_CONTROL,
