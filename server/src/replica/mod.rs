@@ -10,6 +10,8 @@
 
 mod apply;
 mod def;
+#[cfg(test)]
+mod tests;
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
