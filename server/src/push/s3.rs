@@ -124,7 +124,7 @@ impl S3Target {
         op: &'static str,
         rel: &str,
         body: Option<&[u8]>,
-    ) -> Result<(u16, Vec<u8>), PushError> {
+    ) -> Result<(u16, Vec<u8>, Option<u64>), PushError> {
         let key = self.key(rel);
         let path = format!("{}/{}", self.base_path, uri_encode(&key, false));
         let url = format!("{}/{}", self.base, uri_encode(&key, false));
@@ -152,6 +152,11 @@ impl S3Target {
         };
         let mut res = result.map_err(|e| fail(e.to_string()))?;
         let status = res.status().as_u16();
+        let length = res
+            .headers()
+            .get("content-length")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<u64>().ok());
         let bytes = if op == "HEAD" {
             Vec::new()
         } else {
@@ -165,7 +170,7 @@ impl S3Target {
             let text = String::from_utf8_lossy(&bytes[..bytes.len().min(300)]).into_owned();
             return Err(fail(format!("HTTP {status}: {text}")));
         }
-        Ok((status, bytes))
+        Ok((status, bytes, length))
     }
 
     /// The `Authorization` header of AWS Signature Version 4 (host, date and payload hash
@@ -248,12 +253,13 @@ impl Target for S3Target {
     }
 
     fn get(&self, rel: &str) -> Result<Option<Vec<u8>>, PushError> {
-        let (status, bytes) = self.send("GET", rel, None)?;
+        let (status, bytes, _) = self.send("GET", rel, None)?;
         Ok((status != 404).then_some(bytes))
     }
 
-    fn has(&self, rel: &str) -> Result<bool, PushError> {
-        Ok(self.send("HEAD", rel, None)?.0 != 404)
+    fn has(&self, rel: &str, size: u64) -> Result<bool, PushError> {
+        let (status, _, length) = self.send("HEAD", rel, None)?;
+        Ok(status != 404 && length == Some(size))
     }
 
     fn describe(&self) -> String {

@@ -13,8 +13,9 @@ pub trait Target: Send + Sync + std::fmt::Debug {
     fn put(&self, path: &str, bytes: &[u8]) -> Result<(), PushError>;
     /// Reads a whole file; `None` when it does not exist.
     fn get(&self, path: &str) -> Result<Option<Vec<u8>>, PushError>;
-    /// True if the file exists (content-addressed files are not written twice).
-    fn has(&self, path: &str) -> Result<bool, PushError>;
+    /// True if the file exists with this size (content-addressed files are not written
+    /// twice; one cut short is written again).
+    fn has(&self, path: &str, size: u64) -> Result<bool, PushError>;
     /// The target as an operator wrote it, for logs.
     fn describe(&self) -> String;
 }
@@ -99,8 +100,8 @@ impl Target for FileTarget {
         }
     }
 
-    fn has(&self, rel: &str) -> Result<bool, PushError> {
-        Ok(self.path(rel).is_file())
+    fn has(&self, rel: &str, size: u64) -> Result<bool, PushError> {
+        Ok(std::fs::metadata(self.path(rel)).is_ok_and(|m| m.is_file() && m.len() == size))
     }
 
     fn describe(&self) -> String {
@@ -121,7 +122,11 @@ mod tests {
         t.put("objects/a", b"one").unwrap();
         t.put("objects/a", b"two").unwrap();
         assert_eq!(t.get("objects/a").unwrap().unwrap(), b"two");
-        assert!(t.has("objects/a").unwrap());
+        assert!(t.has("objects/a", 3).unwrap());
+        assert!(
+            !t.has("objects/a", 4).unwrap(),
+            "a file cut short is written again"
+        );
         let names: Vec<_> = std::fs::read_dir(dir.path().join("objects"))
             .unwrap()
             .map(|e| e.unwrap().file_name())

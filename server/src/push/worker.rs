@@ -118,7 +118,7 @@ impl Pusher {
         let snap = snapshot(layers, styles_dir)?;
         let mut written = 0u64;
         for (file, bytes) in &snap.files {
-            if !self.target.has(&file.path)? {
+            if !self.target.has(&file.path, file.size)? {
                 self.target.put(&file.path, bytes)?;
                 written += file.size;
             }
