@@ -9,7 +9,9 @@
 #   chromium  the browser tests (Playwright drives Debian's Chromium)
 #   node      npm and Node.js >= 20.19 (Vite): builds the viewer, runs the browser tests
 #   font      Japanese glyphs in the browser tests' screenshots and PDFs
-ALL_PREREQUISITES=(gdal proj venv chromium node font)
+#   scale     nginx (load balancer), curl and iproute2 (network namespaces) for
+#             scripts/test-scale; its S3 server is built by install_s3_server below
+ALL_PREREQUISITES=(gdal proj venv chromium node font scale)
 
 # Prints the Debian packages missing for the given prerequisites (default: all), one a line.
 missing_packages() {
@@ -27,6 +29,11 @@ missing_packages() {
       font)
         command -v fc-list >/dev/null || echo fontconfig
         fc-list 2>/dev/null | grep -qi 'IPAGothic\|Noto Sans CJK' || echo fonts-ipafont-gothic
+        ;;
+      scale)
+        command -v nginx >/dev/null || echo nginx
+        command -v curl >/dev/null || echo curl
+        command -v ip >/dev/null || echo iproute2
         ;;
       *) echo "scripts/lib.sh: unknown prerequisite '$need'" >&2; return 2 ;;
     esac
@@ -81,4 +88,19 @@ debug_binary() {
   cargo test --locked --no-run --test e2e_gdal >&2
   local target=${CARGO_TARGET_DIR:-target}
   echo "$(cd "$target" && pwd)/debug/kashimap"
+}
+
+# The S3-compatible server of scripts/test-scale: s3s-fs (crates.io, the s3s project), built
+# once with cargo into $KASHIMAP_TOOLS (default ~/.cache/kashimap/tools) and reused by every
+# later run; prints its path. docs/deployment.md says why this one.
+S3S_FS_VERSION=0.14.1
+install_s3_server() {
+  local root=${KASHIMAP_TOOLS:-$HOME/.cache/kashimap/tools}
+  local bin=$root/bin/s3s-fs
+  if [ ! -x "$bin" ] || ! "$bin" --version 2>/dev/null | grep -q "$S3S_FS_VERSION"; then
+    echo "building the S3 test server s3s-fs $S3S_FS_VERSION once into $root" >&2
+    cargo install --locked --quiet --root "$root" s3s-fs --version "$S3S_FS_VERSION" \
+      --features binary >&2
+  fi
+  echo "$bin"
 }

@@ -5,7 +5,9 @@
 //! takes the folder's lock, removes what an interrupted run provably abandoned, imports each
 //! layer's sample data on first start and loads every layer with all its derived indexes.
 //! [`App::open_read_only`] is for `check` and `export-tiles`: no lock, and nothing in the
-//! folder is created, cleaned, imported or migrated.
+//! folder is created, cleaned, imported or migrated. [`App::start_replica`] is the public
+//! replica: its layers come from a push target, it has no store, no accounts and no
+//! database file (an empty in-memory identity store stands in, as for `check`).
 
 use std::sync::Arc;
 use std::time::Instant;
@@ -19,6 +21,8 @@ use crate::layer::{Layers, LoadError};
 use crate::lock::{DataLock, LockError};
 use crate::metrics::Metrics;
 use crate::publish::{self, Publisher};
+use crate::push::{PushError, Pusher};
+use crate::replica::{self, Replica, ReplicaError};
 use crate::store::{FsStore, StoreError, VersionStore};
 use crate::tile::TileService;
 
@@ -38,6 +42,10 @@ pub enum StartError {
     Lock(#[from] LockError),
     #[error(transparent)]
     Edit(#[from] EditError),
+    #[error("public push: {0}")]
+    Push(#[from] PushError),
+    #[error("replica: {0}")]
+    Replica(#[from] ReplicaError),
 }
 
 /// Shared state of a running server.
@@ -66,6 +74,10 @@ pub struct App {
     /// `Cache-Control` of responses anyone may see (`public, max-age=…` from the config),
     /// made once as header-safe bytes.
     pub public_cache_control: bytes::Bytes,
+    /// The public push of a primary (`public_push`), if configured.
+    pub pusher: Option<Arc<Pusher>>,
+    /// Set when this process is a public replica (`replica_of`).
+    pub replica: Option<Arc<Replica>>,
     /// The data folder's lock, held for the process's life (`None` when read-only).
     lock: Option<DataLock>,
 }
@@ -79,7 +91,8 @@ impl App {
         let store = FsStore::open(&config.data_dir)?;
         store.recover()?;
         let access = Access::open(&config.data_dir, &config.auth)?;
-        let mut app = Self::assemble(config, Arc::new(store), access, Some(lock))?;
+        let catalog = load_catalog(&config)?;
+        let mut app = Self::assemble(config, catalog, Arc::new(store), access, Some(lock), None)?;
         publish::recover(&app.publisher);
         publish::load_all(&app.publisher, true)?;
         app.editor = Some(app.start_editor(true)?);
@@ -87,9 +100,58 @@ impl App {
         Ok(Arc::new(app))
     }
 
-    /// [`App::start_as`] for `kashimap serve`.
+    /// [`App::start_as`] for `kashimap serve`; with `public_push` set, pushes the public view
+    /// now and after every publish or rollback, on its own thread.
     pub fn start(config: Config) -> Result<Arc<Self>, StartError> {
-        Self::start_as(config, "serve")
+        let app = Self::start_as(config, "serve")?;
+        if let Some(pusher) = &app.pusher {
+            let p = Arc::clone(pusher);
+            app.publisher
+                .on_change(publish::Listener(Box::new(move |_layer| p.request())));
+            pusher.spawn(Arc::clone(&app.layers), app.config.styles_dir.clone());
+            pusher.request();
+            tracing::info!(target_url = %pusher.target(), "public push on");
+        }
+        Ok(app)
+    }
+
+    /// The public replica: waits for the first good manifest of `replica_of`, builds every
+    /// layer it names, and keeps following the target on its own thread.
+    pub fn start_replica(config: Config) -> Result<Arc<Self>, StartError> {
+        let (Some(target), Some(key)) = (config.replica_of.clone(), config.replica_key.clone())
+        else {
+            return Err(StartError::Replica(ReplicaError::Push(PushError::Url {
+                url: String::new(),
+                message: "replica_of and replica_key are both needed".into(),
+            })));
+        };
+        let options = replica::Options {
+            target,
+            key,
+            poll: std::time::Duration::from_secs(config.replica_poll_secs.get()),
+        };
+        let replica = Arc::new(Replica::open(&options, &config.data_dir)?);
+        let initial = replica.initial();
+        let store = FsStore::open_read_only(&config.data_dir);
+        let access = Access::with_db(Db::open_in_memory()?, &config.auth);
+        let mut app = Self::assemble(
+            config,
+            Arc::new(initial.catalog),
+            Arc::new(store),
+            access,
+            None,
+            Some(Arc::clone(&replica)),
+        )?;
+        for v in initial.versions {
+            if let Some(slot) = app.layers.slot(v.id()) {
+                slot.swap(v);
+            }
+        }
+        // Read-only: a replica has no edit log and answers no edits.
+        app.editor = Some(app.start_editor(false)?);
+        replica.attach(Arc::clone(&app.layers));
+        app.log_loaded();
+        Ok(Arc::new(app))
     }
 
     /// Opens the data folder for reading only: layers without a stored version are read from
@@ -98,7 +160,8 @@ impl App {
     pub fn open_read_only(config: Config) -> Result<Arc<Self>, StartError> {
         let store = FsStore::open_read_only(&config.data_dir);
         let access = Access::with_db(Db::open_in_memory()?, &config.auth);
-        let mut app = Self::assemble(config, Arc::new(store), access, None)?;
+        let catalog = load_catalog(&config)?;
+        let mut app = Self::assemble(config, catalog, Arc::new(store), access, None, None)?;
         publish::load_all(&app.publisher, false)?;
         app.editor = Some(app.start_editor(false)?);
         app.log_loaded();
@@ -107,13 +170,21 @@ impl App {
 
     fn assemble(
         config: Config,
+        catalog: Arc<Catalog>,
         store: Arc<dyn VersionStore>,
         access: Access,
         lock: Option<DataLock>,
+        replica: Option<Arc<Replica>>,
     ) -> Result<Self, StartError> {
         let started = Instant::now();
-        let catalog =
-            Arc::new(Catalog::load(&config.layers_dir, &config.root).map_err(StartError::Catalog)?);
+        let pusher = match (&config.public_push, &config.push_key, lock.is_some()) {
+            (Some(url), Some(key), true) => Some(Arc::new(Pusher::new(
+                crate::push::open_target(url)?,
+                crate::push::read_signing_key(key).map_err(PushError::from)?,
+                &config.data_dir,
+            ))),
+            _ => None,
+        };
         let layers = Arc::new(Layers::new(&catalog));
         let access = Arc::new(access);
         let publisher = Arc::new(Publisher::new(
@@ -141,6 +212,8 @@ impl App {
             cpu_slots: tokio::sync::Semaphore::new(
                 std::thread::available_parallelism().map_or(2, std::num::NonZero::get),
             ),
+            pusher,
+            replica,
             lock,
             editor: None,
         })
@@ -165,7 +238,7 @@ impl App {
     pub fn editor(&self) -> &Editor {
         self.editor
             .as_ref()
-            .unwrap_or_else(|| unreachable!("App::start and open_read_only set the editor"))
+            .unwrap_or_else(|| unreachable!("every App constructor sets the editor"))
     }
 
     fn log_loaded(&self) {
@@ -176,6 +249,12 @@ impl App {
             "all layers loaded"
         );
     }
+}
+
+fn load_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
+    Ok(Arc::new(
+        Catalog::load(&config.layers_dir, &config.root).map_err(StartError::Catalog)?,
+    ))
 }
 
 /// The publisher's settings from the configuration.

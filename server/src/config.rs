@@ -60,6 +60,18 @@ pub struct Config {
     pub ingest: IngestConfig,
     /// The LINE official account's webhook (`[line]`; secrets from the environment only).
     pub line: LineConfig,
+    /// Where the public view of every layer is pushed after each publish, rollback and
+    /// start (`file:///folder` or `s3://bucket/prefix`); see docs/deployment.md. Default:
+    /// none. Needs `push_key`.
+    pub public_push: Option<String>,
+    /// The Ed25519 private key that signs pushes (`kashimap keygen`). Default: none.
+    pub push_key: Option<PathBuf>,
+    /// Serve as a public replica of this push target instead of a store. Default: none.
+    pub replica_of: Option<String>,
+    /// The primary's public key (`PREFIX.pub`) a replica checks manifests with.
+    pub replica_key: Option<PathBuf>,
+    /// Seconds between a replica's polls of its push target. Default 5.
+    pub replica_poll_secs: NonZeroU64,
 }
 
 /// The LINE webhook (`POST /integrations/line/webhook`, `server/src/line.rs`).
@@ -230,6 +242,11 @@ impl Default for Config {
             auth: AuthConfig::default(),
             ingest: IngestConfig::default(),
             line: LineConfig::default(),
+            public_push: None,
+            push_key: None,
+            replica_of: None,
+            replica_key: None,
+            replica_poll_secs: NonZeroU64::new(5).unwrap_or(NonZeroU64::MIN),
         }
     }
 }
@@ -270,11 +287,39 @@ impl Config {
                 message: format!("must be at least {MIN_AUDIT_RETENTION_DAYS}"),
             });
         }
-        if !self.layers_dir.is_dir() {
+        self.validate_push()?;
+        // A replica takes its layers from its push target, not from layer files.
+        if self.replica_of.is_none() && !self.layers_dir.is_dir() {
             return Err(ConfigError::Invalid {
                 key: "layers_dir",
                 message: format!("{} is not a directory", self.layers_dir.display()),
             });
+        }
+        Ok(())
+    }
+}
+
+impl Config {
+    /// The push and replica settings go together: a target with its key, and a server is a
+    /// primary that pushes or a replica, not both.
+    fn validate_push(&self) -> Result<(), ConfigError> {
+        let invalid = |key, message: &str| {
+            Err(ConfigError::Invalid {
+                key,
+                message: message.to_owned(),
+            })
+        };
+        if self.public_push.is_some() && self.push_key.is_none() {
+            return invalid("push_key", "public_push needs push_key (kashimap keygen)");
+        }
+        if self.replica_of.is_some() && self.replica_key.is_none() {
+            return invalid(
+                "replica_key",
+                "replica_of needs the primary's public key file",
+            );
+        }
+        if self.replica_of.is_some() && self.public_push.is_some() {
+            return invalid("public_push", "a replica does not push; set one of the two");
         }
         Ok(())
     }
@@ -307,5 +352,20 @@ mod tests {
         let c: Config = toml::from_str("[auth]\naudit_retention_days = 7").unwrap();
         let e = c.validate().unwrap_err().to_string();
         assert!(e.contains("auth.audit_retention_days"), "{e}");
+    }
+
+    #[test]
+    fn push_and_replica_settings_need_their_keys() {
+        let c: Config = toml::from_str("public_push = \"file:///tmp/x\"").unwrap();
+        assert!(c.validate().unwrap_err().to_string().contains("push_key"));
+        let c: Config = toml::from_str("replica_of = \"file:///tmp/x\"").unwrap();
+        assert!(
+            c.validate()
+                .unwrap_err()
+                .to_string()
+                .contains("replica_key")
+        );
+        let c: Config = toml::from_str("replica_poll_secs = 2").unwrap();
+        assert_eq!(c.replica_poll_secs.get(), 2);
     }
 }

@@ -3,7 +3,8 @@
 //! One chain of floors, bottom to top (each module imports only from floors below it; the
 //! `architecture` test enforces it, docs/architecture.md draws it):
 //! `time`, `config`, `lock` → `model` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
-//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen` → `publish` → `edit` → `app` →
+//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen`, `push`, `line` →
+//! `publish`, `replica` → `edit` → `app` →
 //! `admin` → `http` (→ the `kashimap` binary).
 
 pub mod access;
@@ -26,7 +27,9 @@ pub mod metrics;
 pub mod model;
 pub mod mvt;
 pub mod publish;
+pub mod push;
 pub mod query;
+pub mod replica;
 pub mod store;
 pub mod tile;
 pub mod time;

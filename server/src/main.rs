@@ -52,7 +52,7 @@ struct Global {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Serve the map, the APIs and the viewer (the default).
-    Serve,
+    Serve(ServeArgs),
     /// Validate the layer files and their data, and print a report.
     Check,
     /// Regenerate the sample data (deterministic), or a large benchmark layer.
@@ -74,6 +74,63 @@ enum Command {
     },
     /// Import a file into a layer, as an upload does, and print the validation report.
     Import(ImportArgs),
+    /// Write a new Ed25519 key pair for the public push: PREFIX.key (private, 0600) and
+    /// PREFIX.pub (for the replicas).
+    Keygen {
+        /// Path prefix of the two files.
+        #[arg(long)]
+        out: PathBuf,
+    },
+    /// Push the public view of every layer to a target once (e.g. for a transfer carried
+    /// by hand), signed with the push key.
+    PushPublic {
+        /// file:///folder or s3://bucket/prefix[?endpoint=URL].
+        #[arg(long)]
+        to: String,
+        /// The private key [default: push_key of kashimap.toml].
+        #[arg(long)]
+        push_key: Option<PathBuf>,
+    },
+}
+
+/// `kashimap serve`: a primary (optionally pushing its public view) or a public replica.
+#[derive(Debug, Args, Default)]
+struct ServeArgs {
+    /// Push the public view after every publish to file:///folder or s3://bucket/prefix.
+    #[arg(long, env = "KASHIMAP_PUBLIC_PUSH")]
+    public_push: Option<String>,
+    /// The private key that signs the public push (kashimap keygen).
+    #[arg(long, env = "KASHIMAP_PUSH_KEY")]
+    push_key: Option<PathBuf>,
+    /// Serve as a public replica of this push target (no store, no accounts).
+    #[arg(long, env = "KASHIMAP_REPLICA_OF")]
+    replica_of: Option<String>,
+    /// The primary's public key file (PREFIX.pub).
+    #[arg(long, env = "KASHIMAP_REPLICA_KEY")]
+    replica_key: Option<PathBuf>,
+    /// Seconds between polls of the push target [default: 5].
+    #[arg(long)]
+    replica_poll_secs: Option<std::num::NonZeroU64>,
+}
+
+impl ServeArgs {
+    fn apply(self, config: &mut Config) {
+        if self.public_push.is_some() {
+            config.public_push = self.public_push;
+        }
+        if self.push_key.is_some() {
+            config.push_key = self.push_key;
+        }
+        if self.replica_of.is_some() {
+            config.replica_of = self.replica_of;
+        }
+        if self.replica_key.is_some() {
+            config.replica_key = self.replica_key;
+        }
+        if let Some(s) = self.replica_poll_secs {
+            config.replica_poll_secs = s;
+        }
+    }
 }
 
 #[derive(Debug, Args)]
@@ -160,11 +217,28 @@ fn init_tracing() {
 }
 
 fn run(cli: Cli) -> anyhow::Result<ExitCode> {
-    let config = load_config(&cli.global)?;
-    match cli.command.unwrap_or(Command::Serve) {
-        Command::Serve => {
+    let mut config = load_config(&cli.global)?;
+    match cli
+        .command
+        .unwrap_or_else(|| Command::Serve(ServeArgs::default()))
+    {
+        Command::Serve(args) => {
+            args.apply(&mut config);
             config.validate()?;
             serve(config)
+        }
+        Command::Keygen { out } => {
+            let (key, public) = kashimap::push::keygen(&out)?;
+            eprintln!(
+                "wrote {} (private: keep it on the primary only) and {} (give it to the replicas)",
+                key.display(),
+                public.display()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::PushPublic { to, push_key } => {
+            config.validate()?;
+            push_public(config, &to, push_key)
         }
         Command::Check => {
             config.validate()?;
@@ -280,9 +354,34 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     Ok(config)
 }
 
+/// `kashimap push-public --to URL`: the public view of the layers as the store holds them.
+fn push_public(config: Config, to: &str, key: Option<PathBuf>) -> anyhow::Result<ExitCode> {
+    let key = key
+        .or_else(|| config.push_key.clone())
+        .context("give --push-key PREFIX.key (or push_key in kashimap.toml)")?;
+    let key = kashimap::push::read_signing_key(&key)?;
+    let target = kashimap::push::open_target(to)?;
+    let data_dir = config.data_dir.clone();
+    let styles = config.styles_dir.clone();
+    let app = App::open_read_only(config).context("cannot load the layers")?;
+    let pusher = kashimap::push::Pusher::new(target, key, &data_dir);
+    let m = pusher.push(&app.layers, &styles)?;
+    eprintln!(
+        "pushed sequence {} to {to}: {} public layers, {} styles",
+        m.sequence,
+        m.layers.len(),
+        m.styles.len()
+    );
+    Ok(ExitCode::SUCCESS)
+}
+
 fn serve(config: Config) -> anyhow::Result<ExitCode> {
     let addr = config.addr;
-    let app = App::start(config).context("cannot start")?;
+    let app = if config.replica_of.is_some() {
+        App::start_replica(config).context("cannot start the replica")?
+    } else {
+        App::start(config).context("cannot start")?
+    };
     let access = Arc::clone(&app.access);
     let rt = tokio::runtime::Runtime::new().context("cannot start the async runtime")?;
     rt.block_on(async move {

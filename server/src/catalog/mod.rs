@@ -11,8 +11,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use def::{
-    AccessDef, AttributeRule, Audience, FieldDef, GeometryKind, I18n, LayerDef, RowRule, ViewRule,
-    ZoomRange, valid_role,
+    AccessDef, AttributeRule, Audience, FieldDef, GeometryKind, I18n, LayerDef, RowRule,
+    TileOptions, ViewRule, ZoomRange, valid_role,
 };
 pub use error::CatalogError;
 

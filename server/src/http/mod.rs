@@ -99,6 +99,9 @@ impl Future for ServerFuture {
 
 /// The router with its middleware.
 fn app(state: Arc<App>) -> Router {
+    if state.replica.is_some() {
+        return replica_app(state);
+    }
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
     let max_body =
         usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
@@ -132,6 +135,38 @@ fn app(state: Arc<App>) -> Router {
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(middleware::from_fn(request_log::middleware))
         .with_state(state)
+}
+
+/// A public replica's router: only what anonymous callers use. Everything that needs an
+/// account (sign-in, staff page, uploads, access requests, audit) is absent, so it answers
+/// the same 404 as any unknown path, and every request is anonymous.
+fn replica_app(state: Arc<App>) -> Router {
+    let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
+    Router::new()
+        .merge(ops::routes())
+        .merge(api::routes())
+        .merge(export::routes())
+        .merge(ogc::routes())
+        .merge(styles::routes())
+        .merge(tiles::routes())
+        .merge(web::routes(&state))
+        .fallback(fallback)
+        .layer(TimeoutLayer::with_status_code(
+            axum::http::StatusCode::SERVICE_UNAVAILABLE,
+            timeout,
+        ))
+        .method_not_allowed_fallback(method_not_allowed)
+        .layer(middleware::from_fn(anonymous))
+        .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
+        .layer(middleware::from_fn(request_log::middleware))
+        .with_state(state)
+}
+
+/// On a replica nobody signs in: cookies and tokens are not looked at.
+async fn anonymous(mut req: Request, next: Next) -> Response {
+    req.extensions_mut()
+        .insert(crate::access::Principal::anonymous());
+    next.run(req).await
 }
 
 async fn fallback() -> ApiError {

@@ -44,17 +44,19 @@ async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> Response {
                 .then(|| (s.def.id.clone(), json!(null))),
         })
         .collect();
-    let ready = app.layers.all_loaded();
+    // A replica started from a good manifest and keeps serving the last good one: it stays
+    // ready, and says how old its data is.
+    let ready = app.replica.is_some() || app.layers.all_loaded();
     let status = if ready {
         StatusCode::OK
     } else {
         StatusCode::SERVICE_UNAVAILABLE
     };
-    let mut res = (
-        status,
-        axum::Json(json!({ "ready": ready, "layers": layers })),
-    )
-        .into_response();
+    let mut body = json!({ "ready": ready, "layers": layers });
+    if let Some(r) = &app.replica {
+        body["replica"] = r.status();
+    }
+    let mut res = (status, axum::Json(body)).into_response();
     cache_headers(res.headers_mut(), false, &app);
     res
 }
@@ -89,6 +91,12 @@ async fn metrics(State(app): State<Arc<App>>, principal: Principal) -> Response 
             escape(v.id()),
             v.version()
         );
+    }
+    if let Some(p) = &app.pusher {
+        p.render_metrics(&mut out);
+    }
+    if let Some(r) = &app.replica {
+        r.render_metrics(&mut out);
     }
     let _ = writeln!(
         out,

@@ -37,18 +37,30 @@ const NO_CACHE: &str = "no-cache";
 const STATIC: &str = "public, max-age=86400";
 
 pub fn routes(app: &App) -> Router<Arc<App>> {
-    viewer(&app.config.web_dir, app.config.public_url.as_deref())
+    // A public replica has no staff page.
+    viewer(
+        &app.config.web_dir,
+        app.config.public_url.as_deref(),
+        app.replica.is_none(),
+    )
 }
 
 /// The viewer's routes for a built `dir` (`web/dist`), or the placeholder page. With a
 /// `public_url`, the link-preview image paths of `/` and `/?mode=bousai` become absolute URLs
 /// (LINE and other crawlers want `og:image` absolute).
-fn viewer<S: Clone + Send + Sync + 'static>(dir: &Path, public_url: Option<&str>) -> Router<S> {
+fn viewer<S: Clone + Send + Sync + 'static>(
+    dir: &Path,
+    public_url: Option<&str>,
+    staff_page: bool,
+) -> Router<S> {
     let index = dir.join("index.html");
     if !index.is_file() {
-        return Router::new()
-            .route("/", get(placeholder))
-            .route("/staff", get(placeholder));
+        let router = Router::new().route("/", get(placeholder));
+        return if staff_page {
+            router.route("/staff", get(placeholder))
+        } else {
+            router
+        };
     }
     // A page missing from an older build falls back to the map.
     let page = |name: &str| {
@@ -63,12 +75,16 @@ fn viewer<S: Clone + Send + Sync + 'static>(dir: &Path, public_url: Option<&str>
     let html = |path: PathBuf| cache(NO_CACHE).layer(file(path));
     let assets = cache(IMMUTABLE).layer(files(&dir.join("assets")));
     let statics = cache(STATIC).layer(files(&dir.join("static")));
-    Router::new()
-        .route(
-            "/",
-            get(move |q: Query<RootQuery>, req: Request| root(Arc::clone(&pages), q, req)),
-        )
-        .route_service("/staff", html(page("staff.html")))
+    let router = Router::new().route(
+        "/",
+        get(move |q: Query<RootQuery>, req: Request| root(Arc::clone(&pages), q, req)),
+    );
+    let router = if staff_page {
+        router.route_service("/staff", html(page("staff.html")))
+    } else {
+        router
+    };
+    router
         .route_service("/timeline", html(page("timeline.html")))
         .route_service("/help", html(page("help.html")))
         .route_service("/sw.js", html(dir.join("sw.js")))
@@ -192,7 +208,7 @@ mod tests {
         if let Some(a) = accept {
             req = req.header(header::ACCEPT_ENCODING, a);
         }
-        let res = viewer::<()>(dir, public_url)
+        let res = viewer::<()>(dir, public_url, true)
             .oneshot(req.body(Body::empty()).unwrap())
             .await
             .unwrap();

@@ -25,6 +25,12 @@ impl LayerSlot {
     pub fn swap(&self, version: Arc<LayerVersion>) -> Option<Arc<LayerVersion>> {
         self.current.swap(Some(version))
     }
+
+    /// Stops serving the layer (a replica whose primary no longer shows it to the public);
+    /// returns the version it served.
+    pub fn clear(&self) -> Option<Arc<LayerVersion>> {
+        self.current.swap(None)
+    }
 }
 
 /// Every layer in the catalog, by id, in a fixed order.

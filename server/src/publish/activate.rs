@@ -178,6 +178,7 @@ fn make_current(
     if let Some(old) = p.layers.slot(layer).and_then(|slot| slot.swap(loaded)) {
         layer::retire(old);
     }
+    p.changed(layer);
     if let Err(e) = prune(p, layer) {
         tracing::warn!(layer, error = %e, "pruning old versions failed");
     }

@@ -59,6 +59,18 @@ pub struct Publisher {
     audit: Arc<Audit>,
     settings: Settings,
     locks: LayerLocks,
+    /// Told after every publish or rollback (the public push), off the request path: it
+    /// only asks for work and returns.
+    listener: std::sync::OnceLock<Listener>,
+}
+
+/// A function called after a layer's current version changed.
+pub struct Listener(pub Box<dyn Fn(&str) + Send + Sync>);
+
+impl std::fmt::Debug for Listener {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Listener")
+    }
 }
 
 impl Publisher {
@@ -76,6 +88,18 @@ impl Publisher {
             audit,
             settings,
             locks: LayerLocks::default(),
+            listener: std::sync::OnceLock::new(),
+        }
+    }
+
+    /// Sets the one function told after every publish or rollback (`false` if one is set).
+    pub fn on_change(&self, listener: Listener) -> bool {
+        self.listener.set(listener).is_ok()
+    }
+
+    fn changed(&self, layer: &str) {
+        if let Some(l) = self.listener.get() {
+            (l.0)(layer);
         }
     }
 

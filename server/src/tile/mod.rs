@@ -13,6 +13,7 @@ mod service;
 mod snapshot;
 #[doc(hidden)]
 pub mod stages;
+mod style;
 #[cfg(test)]
 mod tests;
 #[cfg(test)]
@@ -28,4 +29,5 @@ pub use crate::mvt::{EXTENT, GeomType, MAX_ZOOM, THIN_CELL, TileCoord, TileError
 pub use export::{ExportError, ExportSummary, export_pmtiles, tiles_covering};
 pub use render::{RenderOptions, TileLayerInput, render};
 pub use service::{RenderedTile, TileMetrics, TileService, gzip};
+pub use style::cut_to_view;
 pub use tilejson::tilejson;
