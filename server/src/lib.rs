@@ -3,8 +3,8 @@
 //! One chain of floors, bottom to top (each module imports only from floors below it; the
 //! `architecture` test enforces it, docs/architecture.md draws it):
 //! `time`, `config`, `lock` → `model` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
-//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen` → `publish` → `app` →
-//! `admin` → `http` (→ the `kashimap` binary).
+//! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen`, `line` → `publish` →
+//! `app` → `admin` → `http` (→ the `kashimap` binary).
 
 pub mod access;
 pub mod admin;
