@@ -197,3 +197,38 @@ fn the_shrine_slope_is_a_steep_slope_zone() {
         "{here:?}"
     );
 }
+
+#[test]
+fn debris_flow_fans_widen_downhill_towards_the_sea() {
+    let l = layer("dosha");
+    let coast = (130.14, 33.095);
+    let d = |a: (f64, f64), b: (f64, f64)| (a.0 - b.0).hypot(a.1 - b.1);
+    let mut fans = 0;
+    for f in &l.features {
+        if text(l, f, "現象の種類") != "土石流" || text(l, f, "区域区分") != dosha::WARNING
+        {
+            continue;
+        }
+        let Geometry::Polygon(p) = &f.geometry else {
+            unreachable!()
+        };
+        // One side of the fan, then the other reversed (open ring of 2 × 9 points).
+        let ring: Vec<(f64, f64)> = p.exterior().0.iter().map(|c| (c.x, c.y)).collect();
+        let n = (ring.len() - 1) / 2;
+        let (first, second) = (&ring[..n], &ring[n..2 * n]);
+        let (apex, end) = ((first[0], second[n - 1]), (first[n - 1], second[0]));
+        let width = |(a, b): ((f64, f64), (f64, f64))| d(a, b);
+        let (narrow, wide) = if width(apex) < width(end) {
+            (apex, end)
+        } else {
+            (end, apex)
+        };
+        assert!(
+            d(wide.0, coast) < d(narrow.0, coast),
+            "fan {} widens uphill",
+            f.id
+        );
+        fans += 1;
+    }
+    assert!(fans > 10, "{fans}");
+}

@@ -283,3 +283,59 @@ async fn a_signed_body_that_is_not_a_webhook_is_400() {
     assert_eq!(res.status, 400, "{}", res.text());
     assert!(received.try_recv().is_err());
 }
+
+/// The first and the link line of the one reply text the stub received.
+fn header_and_link(received: &Receiver<Recorded>) -> (String, String) {
+    let got = received.try_recv().expect("a reply was sent");
+    let text = got.body["messages"][0]["text"].as_str().unwrap().to_owned();
+    let first = text.lines().next().unwrap().to_owned();
+    let link = text
+        .lines()
+        .find(|l| l.starts_with("地図と道順: "))
+        .unwrap()
+        .to_owned();
+    (first, link)
+}
+
+#[tokio::test]
+async fn the_configured_hazard_wins_and_a_safe_place_gets_any_nearest_shelters() {
+    // Outside every hazard area: the nearest shelters of any kind, no hazard in the link.
+    let (api, received) = stub();
+    let app = app_with(&api, Some(SECRET));
+    let hills = (130.0600, 33.0600);
+    let body = webhook(&[location_event("reply-token-6", hills)]);
+    assert_eq!(
+        post(&app, &body, Some(&kashimap::line::sign(SECRET, &body)))
+            .await
+            .status,
+        200
+    );
+    let (first, link) = header_and_link(&received);
+    assert_eq!(first, "近くの避難所");
+    assert_eq!(
+        link,
+        format!("地図と道順: {BASE}/?mode=bousai&lon=130.060000&lat=33.060000")
+    );
+    // A city that sets the current hazard (a landslide warning) gets its shelters anywhere.
+    let (api, received) = stub();
+    let app = TestApp::sample_with(move |c| {
+        c.public_url = Some(BASE.to_owned());
+        c.line.channel_secret = Some(SECRET.to_owned());
+        c.line.channel_token = Some(TOKEN.to_owned());
+        c.line.api_base = api;
+        c.line.hazard = Some("dosha".to_owned());
+    });
+    let body = webhook(&[location_event("reply-token-7", LOT_1248_2)]);
+    assert_eq!(
+        post(&app, &body, Some(&kashimap::line::sign(SECRET, &body)))
+            .await
+            .status,
+        200
+    );
+    let (first, link) = header_and_link(&received);
+    assert_eq!(first, "近くの避難所（土砂災害）");
+    assert!(
+        link.contains("?mode=bousai&hazard=dosha&lon=130.095000&lat=33.101500"),
+        "{link}"
+    );
+}
