@@ -13,6 +13,7 @@ mod auth;
 mod cli;
 mod export;
 mod helpers;
+mod lockout;
 mod mvt_fixtures;
 mod ogc;
 mod ops;
