@@ -9,6 +9,7 @@ mod encoding;
 mod error;
 mod export;
 pub mod extract;
+pub mod headers;
 mod login;
 mod ogc;
 mod ops;
@@ -88,10 +89,17 @@ impl Future for ServerFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
-            Self::Answered(res) => Poll::Ready(Ok(res
-                .take()
-                .unwrap_or_else(|| ApiError::internal("response polled twice").into_response()))),
-            Self::Routed(f) => Pin::new(f).poll(cx),
+            Self::Answered(res) => {
+                let mut res = res
+                    .take()
+                    .unwrap_or_else(|| ApiError::internal("response polled twice").into_response());
+                headers::secure(res.headers_mut());
+                Poll::Ready(Ok(res))
+            }
+            Self::Routed(f) => Pin::new(f).poll(cx).map_ok(|mut res| {
+                headers::secure(res.headers_mut());
+                res
+            }),
         }
     }
 }

@@ -41,6 +41,15 @@ pub fn routes(app: &App) -> Router<Arc<App>> {
         ))
 }
 
+/// The text of the placeholder page's `<style>` block (the security policy allows it by
+/// its hash).
+pub fn placeholder_style() -> &'static str {
+    PLACEHOLDER
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(style, _)| style)
+}
+
 async fn placeholder() -> Response {
     ([(header::CACHE_CONTROL, "no-cache")], Html(PLACEHOLDER)).into_response()
 }
