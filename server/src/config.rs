@@ -145,6 +145,21 @@ pub struct Limits {
     pub max_body_mb: NonZeroU64,
     /// Longest accepted query string in bytes. Default 8192.
     pub max_query_bytes: NonZeroUsize,
+    /// A request's head must arrive within this many seconds; also the longest a
+    /// keep-alive connection waits for its next request. Default 10.
+    pub header_timeout_secs: NonZeroU64,
+    /// A connection with no request in flight and no bytes moving is closed after this
+    /// many seconds. Default 60.
+    pub idle_timeout_secs: NonZeroU64,
+    /// Most open connections; more are answered 503 and closed at once. Held under the
+    /// open-file limit (`LimitNOFILE`) less 128. Default 4096.
+    pub max_connections: NonZeroUsize,
+    /// Most open connections from one address (set it high when many users share one
+    /// address without `auth.trust_forwarded_for`). Default 256.
+    pub max_connections_per_client: NonZeroUsize,
+    /// A request body must average at least this many bytes per second after a grace of
+    /// `header_timeout_secs`; 0 turns the check off. Default 8192.
+    pub min_body_bytes_per_sec: u64,
 }
 
 impl Default for Limits {
@@ -153,6 +168,11 @@ impl Default for Limits {
             request_timeout_secs: NonZeroU64::new(30).unwrap_or(NonZeroU64::MIN),
             max_body_mb: NonZeroU64::new(512).unwrap_or(NonZeroU64::MIN),
             max_query_bytes: NonZeroUsize::new(8192).unwrap_or(NonZeroUsize::MIN),
+            header_timeout_secs: NonZeroU64::new(10).unwrap_or(NonZeroU64::MIN),
+            idle_timeout_secs: NonZeroU64::new(60).unwrap_or(NonZeroU64::MIN),
+            max_connections: NonZeroUsize::new(4096).unwrap_or(NonZeroUsize::MIN),
+            max_connections_per_client: NonZeroUsize::new(256).unwrap_or(NonZeroUsize::MIN),
+            min_body_bytes_per_sec: 8192,
         }
     }
 }

@@ -239,13 +239,17 @@ async fn save(
 
 fn multipart_error(app: &App, e: &axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        let mb = app.config.limits.max_body_mb.get();
+        return super::too_large(app.config.limits.max_body_mb.get());
+    }
+    // The body stopped: the client went away, or sent too slowly. That is the client's
+    // doing, never a server error (and the answer is only logged: no one reads it).
+    if e.status().is_server_error() {
         return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the upload is larger than the limit of {mb} MiB"),
+            StatusCode::BAD_REQUEST,
+            "incomplete_upload",
+            format!("the upload stopped before its end: {}", e.body_text()),
         )
-        .ja(format!("ファイルが大きすぎます (上限 {mb} MB)"));
+        .ja("アップロードが途中で止まりました（接続が切れたか、送信が遅すぎます）");
     }
     ApiError::new(e.status(), "invalid_multipart", e.body_text())
         .ja("アップロードの形式が正しくありません (multipart/form-data)")

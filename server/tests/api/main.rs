@@ -11,6 +11,7 @@ mod access_requests;
 mod audit;
 mod auth;
 mod cli;
+mod connections;
 mod export;
 mod helpers;
 mod lockout;
