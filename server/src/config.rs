@@ -74,6 +74,22 @@ pub struct IngestConfig {
     pub far_warning_km: f64,
     /// Time limit of an upload request (transfer and validation), seconds. Default 1800.
     pub upload_timeout_secs: NonZeroU64,
+    /// Time limit of one conversion (after the transfer), seconds. Default 600.
+    pub max_conversion_secs: NonZeroU64,
+    /// Most features in one upload. Default 5000000.
+    pub max_features: NonZeroU64,
+    /// Most attribute columns in one upload. Default 1000.
+    pub max_columns: NonZeroUsize,
+    /// Most vertices in one geometry. Default 5000000.
+    pub max_vertices: NonZeroUsize,
+    /// Largest single attribute value (text, or a blob as hex), KiB. Default 1024.
+    pub max_value_kb: NonZeroU64,
+    /// Most bytes one conversion may write to its staging folder (zip entries and
+    /// converted features), MiB. Default 4096.
+    pub max_written_mb: NonZeroU64,
+    /// Most bytes all conversions together may have unpacked from zips at once, MiB.
+    /// Default 8192.
+    pub max_inflating_mb: NonZeroU64,
 }
 
 impl Default for IngestConfig {
@@ -84,6 +100,13 @@ impl Default for IngestConfig {
             max_zip_ratio: NonZeroU64::new(200).unwrap_or(NonZeroU64::MIN),
             far_warning_km: 20.0,
             upload_timeout_secs: NonZeroU64::new(1800).unwrap_or(NonZeroU64::MIN),
+            max_conversion_secs: NonZeroU64::new(600).unwrap_or(NonZeroU64::MIN),
+            max_features: NonZeroU64::new(5_000_000).unwrap_or(NonZeroU64::MIN),
+            max_columns: NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),
+            max_vertices: NonZeroUsize::new(5_000_000).unwrap_or(NonZeroUsize::MIN),
+            max_value_kb: NonZeroU64::new(1024).unwrap_or(NonZeroU64::MIN),
+            max_written_mb: NonZeroU64::new(4096).unwrap_or(NonZeroU64::MIN),
+            max_inflating_mb: NonZeroU64::new(8192).unwrap_or(NonZeroU64::MIN),
         }
     }
 }

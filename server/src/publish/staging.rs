@@ -21,6 +21,8 @@ use crate::store::NewVersion;
 pub struct Upload {
     pub id: String,
     pub dir: PathBuf,
+    /// Set to stop the conversion (the HTTP edge sets it when the client goes away).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Upload {
@@ -29,7 +31,11 @@ impl Upload {
         let id = record::new_id();
         let dir = p.staging_root().join(&id);
         fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
-        Ok(Self { id, dir })
+        Ok(Self {
+            id,
+            dir,
+            stop: std::sync::Arc::default(),
+        })
     }
 
     /// Where an HTTP upload is streamed to.
@@ -97,6 +103,7 @@ fn stage_inner(
         path: source,
         file,
         work_dir: &work,
+        stop: &upload.stop,
     };
     let report = convert(input, opts, p.settings.limits, target, &out)?;
     if !report.accepted {

@@ -60,6 +60,7 @@ fn start(dir: &Path, keep: usize) -> Publisher {
                 max_ratio: 100,
             },
             far_km: 50.0,
+            budget: crate::ingest::BudgetLimits::default(),
         },
     };
     let p = Publisher::new(Arc::new(store), layers, catalog, audit, settings);
