@@ -14,6 +14,8 @@ mod detect;
 mod encoding;
 mod error;
 mod fgbfile;
+#[cfg(test)]
+mod fuzz;
 mod geojson;
 mod gpkg;
 mod infer;
