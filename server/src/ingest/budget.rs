@@ -127,20 +127,25 @@ impl Budget {
         let mut bytes = vertices as u64 * 16 + f.properties.len() as u64 * 8;
         for v in &f.properties {
             let size = v.as_str().map_or(0, str::len);
-            let max = self.limits.max_value_bytes;
-            if size > max {
-                return Err(over(
-                    format!(
-                        "{n} 件目の属性値が {size} バイトあり、上限 {max} バイトを超えています"
-                    ),
-                    format!(
-                        "feature {n} has an attribute value of {size} bytes, over the limit of {max}"
-                    ),
-                ));
-            }
+            self.value(n, size)?;
             bytes += size as u64;
         }
         self.wrote(bytes)
+    }
+
+    /// Checks one attribute value's size (of feature or row `n`); readers call it before
+    /// converting a value where they can.
+    pub fn value(&self, n: u64, size: usize) -> Result<(), IngestError> {
+        let max = self.limits.max_value_bytes;
+        if size > max {
+            return Err(over(
+                format!("{n} 件目の属性値が {size} バイトあり、上限 {max} バイトを超えています"),
+                format!(
+                    "feature {n} has an attribute value of {size} bytes, over the limit of {max}"
+                ),
+            ));
+        }
+        Ok(())
     }
 
     /// Counts bytes written to the staging folder.

@@ -71,6 +71,10 @@ pub fn open(
         .map_err(|e| csv_error(&e, label))?
     {
         budget.alive()?;
+        let row = record.position().map_or(0, csv::Position::record);
+        for cell in &record {
+            budget.value(row, cell.len())?;
+        }
         for (i, s) in stats.iter_mut().enumerate() {
             s.text_value(&encoding::decode(choice.encoding, record.get(i).unwrap_or(b"")).0);
         }

@@ -44,17 +44,54 @@ pub fn settings(salt: u64) -> (Duration, u64) {
         .ok()
         .and_then(|s| s.parse().ok())
         .unwrap_or(0x5EED_F022);
-    (Duration::from_secs(secs), seed ^ salt.wrapping_mul(0x9E37_79B9))
+    (
+        Duration::from_secs(secs),
+        seed ^ salt.wrapping_mul(0x9E37_79B9),
+    )
 }
 
 const TOKENS: &[&[u8]] = &[
-    b"\"", b",", b"\n", b"\r\n", b"[", b"]", b"{", b"}", b":", b"null", b"1e309", b"-0",
-    b"NaN", b"\"coordinates\"", b"\"type\"", b"\"Polygon\"", b"\"MultiPolygon\"",
-    b"\"GeometryCollection\"", b"\xef\xbb\xbf", b"\xff\xfe", b"\x82\xa0", b"99999999999999999999",
-    b"PK\x03\x04", b"PK\x01\x02", b"..", b"/", b"\\", b"\0",
+    b"\"",
+    b",",
+    b"\n",
+    b"\r\n",
+    b"[",
+    b"]",
+    b"{",
+    b"}",
+    b":",
+    b"null",
+    b"1e309",
+    b"-0",
+    b"NaN",
+    b"\"coordinates\"",
+    b"\"type\"",
+    b"\"Polygon\"",
+    b"\"MultiPolygon\"",
+    b"\"GeometryCollection\"",
+    b"\xef\xbb\xbf",
+    b"\xff\xfe",
+    b"\x82\xa0",
+    b"99999999999999999999",
+    b"PK\x03\x04",
+    b"PK\x01\x02",
+    b"..",
+    b"/",
+    b"\\",
+    b"\0",
 ];
 
-const INTERESTING: &[u32] = &[0, 1, 0x7F, 0x80, 0xFF, 0xFFFF, 0x7FFF_FFFF, 0x8000_0000, 0xFFFF_FFFF];
+const INTERESTING: &[u32] = &[
+    0,
+    1,
+    0x7F,
+    0x80,
+    0xFF,
+    0xFFFF,
+    0x7FFF_FFFF,
+    0x8000_0000,
+    0xFFFF_FFFF,
+];
 
 fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
     for _ in 0..=rng.below(6) {
@@ -66,7 +103,11 @@ fn mutate(rng: &mut Rng, input: &mut Vec<u8>) {
             2 if len >= 4 => {
                 let at = at.min(len - 4);
                 let v = INTERESTING[rng.below(INTERESTING.len())];
-                let bytes = if rng.below(2) == 0 { v.to_le_bytes() } else { v.to_be_bytes() };
+                let bytes = if rng.below(2) == 0 {
+                    v.to_le_bytes()
+                } else {
+                    v.to_be_bytes()
+                };
                 input[at..at + 4].copy_from_slice(&bytes);
             }
             3 => {
@@ -100,8 +141,10 @@ fn corpus_dir() -> PathBuf {
 }
 
 fn failures_dir() -> PathBuf {
-    let target = std::env::var("CARGO_TARGET_DIR")
-        .map_or_else(|_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"), PathBuf::from);
+    let target = std::env::var("CARGO_TARGET_DIR").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../target"),
+        PathBuf::from,
+    );
     target.join("fuzz-failures")
 }
 
@@ -156,7 +199,10 @@ pub fn fuzz(target: &str, ext: &str, salt: u64) -> u64 {
             let out = failures_dir().join(format!("{target}-{seed:x}-{tried}{ext}"));
             let _ = std::fs::create_dir_all(failures_dir());
             let _ = std::fs::write(&out, &input);
-            panic!("{target}: input {tried} panicked; saved as {}", out.display());
+            panic!(
+                "{target}: input {tried} panicked; saved as {}",
+                out.display()
+            );
         }
         tried += 1;
     }
