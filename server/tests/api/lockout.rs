@@ -93,11 +93,11 @@ async fn guesses_from_elsewhere_do_not_lock_the_user_out_of_their_usual_address(
         .map(|i| ("suido".to_owned(), format!("198.51.100.{i}")))
         .collect();
     let statuses = burst(&app, tries).await;
-    assert!(count(&statuses, 401) <= 5, "{statuses:?}");
-    // A new address waits (the name is slowed down)…
-    let elsewhere = login_from(&app, "suido", PASSWORD, "203.0.113.50").await;
-    assert_eq!(elsewhere.status, 429);
-    // …the user's usual place does not.
+    // Five at once, then one more each time the doubling delay runs out while the burst
+    // lasts (a few seconds on a loaded machine); the timing itself is tested in the limiter.
+    assert!(count(&statuses, 401) <= 10, "{statuses:?}");
+    assert!(count(&statuses, 429) >= 90, "{statuses:?}");
+    // The user's usual place is not held up.
     let usual = login_from(&app, "suido", PASSWORD, "192.0.2.10").await;
     assert_eq!(usual.status, 200, "{}", usual.text());
 }
