@@ -257,6 +257,21 @@ fn load_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
     ))
 }
 
+/// The work one conversion may do, from `[ingest]`.
+fn budget_limits(c: &crate::config::IngestConfig) -> crate::ingest::BudgetLimits {
+    let mb = |n: u64| n.saturating_mul(1 << 20);
+    crate::ingest::BudgetLimits {
+        max_time: std::time::Duration::from_secs(c.max_conversion_secs.get()),
+        max_features: c.max_features.get(),
+        max_columns: c.max_columns.get(),
+        max_vertices: c.max_vertices.get(),
+        max_value_bytes: usize::try_from(c.max_value_kb.get().saturating_mul(1024))
+            .unwrap_or(usize::MAX),
+        max_written: mb(c.max_written_mb.get()),
+        max_inflating: mb(c.max_inflating_mb.get()),
+    }
+}
+
 /// The publisher's settings from the configuration.
 fn publish_settings(config: &Config) -> publish::Settings {
     let c = &config.ingest;
@@ -271,6 +286,7 @@ fn publish_settings(config: &Config) -> publish::Settings {
                 max_ratio: c.max_zip_ratio.get(),
             },
             far_km: c.far_warning_km,
+            budget: budget_limits(c),
         },
     }
 }

@@ -141,6 +141,22 @@ pub struct IngestConfig {
     pub far_warning_km: f64,
     /// Time limit of an upload request (transfer and validation), seconds. Default 1800.
     pub upload_timeout_secs: NonZeroU64,
+    /// Time limit of one conversion (after the transfer), seconds. Default 600.
+    pub max_conversion_secs: NonZeroU64,
+    /// Most features in one upload. Default 5000000.
+    pub max_features: NonZeroU64,
+    /// Most attribute columns in one upload. Default 1000.
+    pub max_columns: NonZeroUsize,
+    /// Most vertices in one geometry. Default 5000000.
+    pub max_vertices: NonZeroUsize,
+    /// Largest single attribute value (text, or a blob as hex), KiB. Default 1024.
+    pub max_value_kb: NonZeroU64,
+    /// Most bytes one conversion may write to its staging folder (zip entries and
+    /// converted features), MiB. Default 4096.
+    pub max_written_mb: NonZeroU64,
+    /// Most bytes all conversions together may have unpacked from zips at once, MiB.
+    /// Default 8192.
+    pub max_inflating_mb: NonZeroU64,
 }
 
 impl Default for IngestConfig {
@@ -151,6 +167,13 @@ impl Default for IngestConfig {
             max_zip_ratio: NonZeroU64::new(200).unwrap_or(NonZeroU64::MIN),
             far_warning_km: 20.0,
             upload_timeout_secs: NonZeroU64::new(1800).unwrap_or(NonZeroU64::MIN),
+            max_conversion_secs: NonZeroU64::new(600).unwrap_or(NonZeroU64::MIN),
+            max_features: NonZeroU64::new(5_000_000).unwrap_or(NonZeroU64::MIN),
+            max_columns: NonZeroUsize::new(1000).unwrap_or(NonZeroUsize::MIN),
+            max_vertices: NonZeroUsize::new(5_000_000).unwrap_or(NonZeroUsize::MIN),
+            max_value_kb: NonZeroU64::new(1024).unwrap_or(NonZeroU64::MIN),
+            max_written_mb: NonZeroU64::new(4096).unwrap_or(NonZeroU64::MIN),
+            max_inflating_mb: NonZeroU64::new(8192).unwrap_or(NonZeroU64::MIN),
         }
     }
 }
@@ -212,6 +235,21 @@ pub struct Limits {
     pub max_body_mb: NonZeroU64,
     /// Longest accepted query string in bytes. Default 8192.
     pub max_query_bytes: NonZeroUsize,
+    /// A request's head must arrive within this many seconds; also the longest a
+    /// keep-alive connection waits for its next request. Default 10.
+    pub header_timeout_secs: NonZeroU64,
+    /// A connection with no request in flight and no bytes moving is closed after this
+    /// many seconds. Default 60.
+    pub idle_timeout_secs: NonZeroU64,
+    /// Most open connections; more are answered 503 and closed at once. Held under the
+    /// open-file limit (`LimitNOFILE`) less 128. Default 4096.
+    pub max_connections: NonZeroUsize,
+    /// Most open connections from one address (set it high when many users share one
+    /// address without `auth.trust_forwarded_for`). Default 256.
+    pub max_connections_per_client: NonZeroUsize,
+    /// A request body must average at least this many bytes per second after a grace of
+    /// `header_timeout_secs`; 0 turns the check off. Default 8192.
+    pub min_body_bytes_per_sec: u64,
 }
 
 impl Default for Limits {
@@ -220,6 +258,11 @@ impl Default for Limits {
             request_timeout_secs: NonZeroU64::new(30).unwrap_or(NonZeroU64::MIN),
             max_body_mb: NonZeroU64::new(512).unwrap_or(NonZeroU64::MIN),
             max_query_bytes: NonZeroUsize::new(8192).unwrap_or(NonZeroUsize::MIN),
+            header_timeout_secs: NonZeroU64::new(10).unwrap_or(NonZeroU64::MIN),
+            idle_timeout_secs: NonZeroU64::new(60).unwrap_or(NonZeroU64::MIN),
+            max_connections: NonZeroUsize::new(4096).unwrap_or(NonZeroUsize::MIN),
+            max_connections_per_client: NonZeroUsize::new(256).unwrap_or(NonZeroUsize::MIN),
+            min_body_bytes_per_sec: 8192,
         }
     }
 }

@@ -6,7 +6,6 @@ use std::process::ExitCode;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use axum::ServiceExt as _;
 use clap::{Args, Parser, Subcommand};
 use kashimap::access::Access;
 use kashimap::admin;
@@ -390,12 +389,10 @@ fn serve(config: Config) -> anyhow::Result<ExitCode> {
             .with_context(|| format!("cannot listen on {addr}"))?;
         tracing::info!("listening on http://{}", listener.local_addr()?);
         tokio::spawn(kashimap::access::maintenance(Arc::clone(&app.access)));
-        let service = kashimap::http::server(app)
-            .into_make_service_with_connect_info::<std::net::SocketAddr>();
-        axum::serve(listener, service)
-            .with_graceful_shutdown(shutdown_signal())
-            .await
-            .context("server error")
+        let limits = kashimap::http::listener::ConnLimits::new(&app.config.limits);
+        let service = kashimap::http::server(app);
+        kashimap::http::listener::serve(listener, service, limits, shutdown_signal()).await;
+        anyhow::Ok(())
     })?;
     access.shutdown();
     tracing::info!("stopped");

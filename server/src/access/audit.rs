@@ -274,6 +274,11 @@ impl Audit {
         self.db.run(move |db| db.query_audit(&filter)).await
     }
 
+    /// Rows matching a filter, newest first. Blocking.
+    pub fn query_blocking(&self, filter: &AuditFilter) -> Result<Vec<AuditEntry>, AccessError> {
+        self.db.query_audit(filter)
+    }
+
     /// Deletes rows older than the retention period. Returns how many.
     pub fn prune(&self, retention_days: u32) -> Result<usize, AccessError> {
         self.db

@@ -17,6 +17,10 @@ use crate::config::AuthConfig;
 /// milliseconds, so unbounded concurrency would let a flood of sign-ins exhaust memory.
 const CONCURRENT_VERIFICATIONS: usize = 4;
 
+/// At most this many sign-ins may wait for or hold a verification; more are refused at once
+/// (429 with `Retry-After`) without hashing, so a flood queues neither memory nor time.
+const QUEUED_VERIFICATIONS: usize = 16;
+
 /// The result of a sign-in attempt.
 #[derive(Debug)]
 #[non_exhaustive]
@@ -31,6 +35,8 @@ pub enum LoginOutcome {
     Refused,
     /// Too many failures for this user name or client: try again after this many seconds.
     Locked { retry_after_secs: i64 },
+    /// Too many sign-ins are being checked at once; nothing was checked or counted.
+    Busy { retry_after_secs: i64 },
 }
 
 /// Identities, sessions, tokens, grants and the audit log.
@@ -41,6 +47,7 @@ pub struct Access {
     pub clock: Arc<Clock>,
     limiter: SignInLimiter,
     verifications: Semaphore,
+    queued: Semaphore,
     settings: AuthConfig,
 }
 
@@ -58,6 +65,7 @@ impl Access {
             clock,
             limiter: SignInLimiter::new(settings),
             verifications: Semaphore::new(CONCURRENT_VERIFICATIONS),
+            queued: Semaphore::new(QUEUED_VERIFICATIONS),
             settings: settings.clone(),
         }
     }
@@ -88,18 +96,27 @@ impl Access {
                 .ip(Some(client))
                 .detail(serde_json::json!({ "reason": reason }))
         };
-        if let Some(wait) = self.limiter.locked(name, client, now) {
-            self.audit.record(failure("locked")).await?;
-            return Ok(LoginOutcome::Locked {
-                retry_after_secs: wait,
+        let attempt = match self.limiter.admit(name, client, now) {
+            Ok(attempt) => attempt,
+            Err(wait) => {
+                self.audit.record(failure("locked")).await?;
+                return Ok(LoginOutcome::Locked {
+                    retry_after_secs: wait,
+                });
+            }
+        };
+        let Ok(_queued) = self.queued.try_acquire() else {
+            self.limiter.withdrawn(attempt);
+            return Ok(LoginOutcome::Busy {
+                retry_after_secs: 1,
             });
-        }
+        };
         let Some(user) = self.verify(name, password).await? else {
-            self.limiter.failed(name, client, now);
+            self.limiter.failed(attempt);
             self.audit.record(failure("credentials")).await?;
             return Ok(LoginOutcome::Refused);
         };
-        self.limiter.succeeded(name);
+        self.limiter.succeeded(attempt, now);
         let secret = secret::random_hex()?;
         let (hash, ip) = (digest(&secret), client.to_owned());
         let (expires, idle) = (now + self.session_secs(), self.idle_secs());

@@ -100,6 +100,9 @@ fn principal_of(identity: Option<&Identity>) -> Principal {
 /// The signed-in identity of a request (`None`: anonymous), and whether it carried a
 /// cookie that is no longer valid.
 async fn resolve(app: &App, headers: &HeaderMap) -> Result<(Option<Identity>, bool), ApiError> {
+    if bearer_header(headers) == BearerHeader::Malformed {
+        return Err(invalid_token());
+    }
     if let Some(token) = bearer(headers) {
         let found = app.access.bearer(token).await.map_err(ApiError::internal)?;
         return match found {
@@ -140,20 +143,47 @@ pub fn unauthenticated() -> ApiError {
         .ja("ログインしてください")
 }
 
-/// The token of an `Authorization: Bearer …` header.
-pub fn bearer(headers: &HeaderMap) -> Option<&str> {
-    let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
-    let (scheme, token) = value.split_once(' ')?;
-    scheme
-        .eq_ignore_ascii_case("bearer")
-        .then(|| token.trim())
-        .filter(|t| !t.is_empty())
+/// What a request's `Authorization` header says about a bearer token.
+#[derive(Debug, PartialEq, Eq)]
+pub enum BearerHeader<'a> {
+    /// No header, or another scheme (e.g. `Basic`).
+    Absent,
+    Token(&'a str),
+    /// `Bearer` with nothing after it, or with bytes no token has: a 401, never anonymity.
+    Malformed,
 }
 
-/// True when a request carries neither a bearer token nor a session cookie: [`authenticate`]
-/// makes it the anonymous principal without looking anything up.
+/// Reads the `Authorization` header's bearer token, if it has the `Bearer` scheme.
+pub fn bearer_header(headers: &HeaderMap) -> BearerHeader<'_> {
+    let Some(value) = headers.get(header::AUTHORIZATION) else {
+        return BearerHeader::Absent;
+    };
+    let bytes = value.as_bytes();
+    let scheme = bytes
+        .get(..6)
+        .is_some_and(|s| s.eq_ignore_ascii_case(b"bearer"));
+    if !scheme || bytes.get(6).is_some_and(|b| !b.is_ascii_whitespace()) {
+        return BearerHeader::Absent;
+    }
+    let token = bytes.get(6..).unwrap_or_default().trim_ascii();
+    match std::str::from_utf8(token) {
+        Ok(t) if !t.is_empty() && t.bytes().all(|b| b.is_ascii_graphic()) => BearerHeader::Token(t),
+        _ => BearerHeader::Malformed,
+    }
+}
+
+/// The token of a well-formed `Authorization: Bearer …` header.
+pub fn bearer(headers: &HeaderMap) -> Option<&str> {
+    match bearer_header(headers) {
+        BearerHeader::Token(t) => Some(t),
+        BearerHeader::Absent | BearerHeader::Malformed => None,
+    }
+}
+
+/// True when a request carries neither a bearer token (good or bad) nor a session cookie:
+/// [`authenticate`] makes it the anonymous principal without looking anything up.
 pub fn is_anonymous(headers: &HeaderMap) -> bool {
-    bearer(headers).is_none() && cookie(headers, SESSION_COOKIE).is_none()
+    bearer_header(headers) == BearerHeader::Absent && cookie(headers, SESSION_COOKIE).is_none()
 }
 
 /// The first value of a cookie.

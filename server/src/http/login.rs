@@ -57,6 +57,15 @@ async fn login(
             ))
         }
         LoginOutcome::Locked { retry_after_secs } => Ok(locked(retry_after_secs)),
+        LoginOutcome::Busy { retry_after_secs } => Ok(retry_after(
+            ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                "busy",
+                "too many sign-ins at once; try again in a moment",
+            )
+            .ja("ログインが混み合っています。しばらくしてから再度お試しください"),
+            retry_after_secs,
+        )),
         _ => Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "invalid_credentials",
@@ -67,16 +76,25 @@ async fn login(
 }
 
 fn locked(retry_after_secs: i64) -> Response {
-    let minutes = (retry_after_secs + 59) / 60;
-    let mut res = ApiError::new(
+    let (n, en, ja) = if retry_after_secs < 60 {
+        (retry_after_secs, "seconds", "秒")
+    } else {
+        ((retry_after_secs + 59) / 60, "minutes", "分")
+    };
+    let e = ApiError::new(
         StatusCode::TOO_MANY_REQUESTS,
         "locked_out",
-        format!("too many failed sign-ins; try again in {minutes} minutes"),
+        format!("too many failed sign-ins; try again in {n} {en}"),
     )
     .ja(format!(
-        "ログインの失敗が続いたため、{minutes}分間ロックされています"
-    ))
-    .into_response();
+        "ログインの失敗が続いたため、{n}{ja}間ロックされています"
+    ));
+    retry_after(e, retry_after_secs)
+}
+
+/// The error as a response with `Retry-After`.
+fn retry_after(e: ApiError, retry_after_secs: i64) -> Response {
+    let mut res = e.into_response();
     if let Ok(v) = HeaderValue::from_str(&retry_after_secs.to_string()) {
         res.headers_mut().insert(header::RETRY_AFTER, v);
     }

@@ -5,11 +5,14 @@ mod api;
 mod audit;
 pub mod auth;
 mod blocking;
+mod body_rate;
 mod encoding;
 mod error;
 mod export;
 pub mod extract;
+pub mod headers;
 pub mod line;
+pub mod listener;
 mod login;
 mod ogc;
 mod ops;
@@ -66,6 +69,10 @@ impl tower::Service<Request> for Server {
 
     fn call(&mut self, req: Request) -> ServerFuture {
         let t = Instant::now();
+        if let Some(res) = declared_too_large(&self.app, &req) {
+            request_log::log(req.method(), req.uri(), res.status(), t.elapsed());
+            return ServerFuture::Answered(Some(res));
+        }
         if let Some(res) = tiles::public_lane(&self.app, &req) {
             let elapsed = t.elapsed();
             self.app
@@ -76,6 +83,36 @@ impl tower::Service<Request> for Server {
         }
         ServerFuture::Routed(tower::Service::call(&mut self.router, req))
     }
+}
+
+/// A body whose `Content-Length` is over `limits.max_body_mb` is refused before a byte of
+/// it is read.
+fn declared_too_large(app: &App, req: &Request) -> Option<Response> {
+    let declared: u64 = req
+        .headers()
+        .get(header::CONTENT_LENGTH)?
+        .to_str()
+        .ok()?
+        .parse()
+        .ok()?;
+    let mb = app.config.limits.max_body_mb.get();
+    (declared > mb << 20).then(|| {
+        let mut res = too_large(mb).into_response();
+        // The body is not read: the connection cannot carry another request.
+        res.headers_mut()
+            .insert(header::CONNECTION, HeaderValue::from_static("close"));
+        res
+    })
+}
+
+/// 413 for a body over the limit of `mb` MiB.
+pub fn too_large(mb: u64) -> ApiError {
+    ApiError::new(
+        axum::http::StatusCode::PAYLOAD_TOO_LARGE,
+        "too_large",
+        format!("the upload is larger than the limit of {mb} MiB"),
+    )
+    .ja(format!("ファイルが大きすぎます (上限 {mb} MB)"))
 }
 
 /// The future of [`Server`]: an answer from the tile lane, or the router's.
@@ -89,10 +126,17 @@ impl Future for ServerFuture {
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         match self.get_mut() {
-            Self::Answered(res) => Poll::Ready(Ok(res
-                .take()
-                .unwrap_or_else(|| ApiError::internal("response polled twice").into_response()))),
-            Self::Routed(f) => Pin::new(f).poll(cx),
+            Self::Answered(res) => {
+                let mut res = res
+                    .take()
+                    .unwrap_or_else(|| ApiError::internal("response polled twice").into_response());
+                headers::secure(res.headers_mut());
+                Poll::Ready(Ok(res))
+            }
+            Self::Routed(f) => Pin::new(f).poll(cx).map_ok(|mut res| {
+                headers::secure(res.headers_mut());
+                res
+            }),
         }
     }
 }

@@ -91,6 +91,9 @@ async fn upload<P: Into<Principal>>(
     })?;
     let a = Arc::clone(&app);
     let up = blocking(move || Upload::create(&a.publisher).map_err(PublishError::from)).await?;
+    // Dropped with this handler, also when the client goes away mid-conversion: the
+    // conversion then stops and its staging folder is removed.
+    let _stop = StopOnDrop(Arc::clone(&up.stop));
     let received = receive(&app, &mut multipart, &up).await;
     let (file, opts) = match received {
         Ok(r) => r,
@@ -120,6 +123,15 @@ async fn upload<P: Into<Principal>>(
         }
         Err(PublishError::Refused(report)) => Ok(refused(&report)),
         Err(e) => Err(e.into()),
+    }
+}
+
+/// Sets an upload's stop flag when dropped.
+struct StopOnDrop(Arc<std::sync::atomic::AtomicBool>);
+
+impl Drop for StopOnDrop {
+    fn drop(&mut self) {
+        self.0.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 }
 
@@ -239,13 +251,17 @@ async fn save(
 
 fn multipart_error(app: &App, e: &axum::extract::multipart::MultipartError) -> ApiError {
     if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-        let mb = app.config.limits.max_body_mb.get();
+        return super::too_large(app.config.limits.max_body_mb.get());
+    }
+    // The body stopped: the client went away, or sent too slowly. That is the client's
+    // doing, never a server error (and the answer is only logged: no one reads it).
+    if e.status().is_server_error() {
         return ApiError::new(
-            StatusCode::PAYLOAD_TOO_LARGE,
-            "too_large",
-            format!("the upload is larger than the limit of {mb} MiB"),
+            StatusCode::BAD_REQUEST,
+            "incomplete_upload",
+            format!("the upload stopped before its end: {}", e.body_text()),
         )
-        .ja(format!("ファイルが大きすぎます (上限 {mb} MB)"));
+        .ja("アップロードが途中で止まりました（接続が切れたか、送信が遅すぎます）");
     }
     ApiError::new(e.status(), "invalid_multipart", e.body_text())
         .ja("アップロードの形式が正しくありません (multipart/form-data)")
@@ -355,6 +371,7 @@ fn ingest_error(e: IngestError) -> ApiError {
         IngestError::Choose { .. } => (StatusCode::UNPROCESSABLE_ENTITY, "choose_source_layer"),
         IngestError::Option { .. } => (StatusCode::BAD_REQUEST, "invalid_parameter"),
         IngestError::TooLarge { .. } => (StatusCode::PAYLOAD_TOO_LARGE, "too_large"),
+        IngestError::Cancelled => (StatusCode::BAD_REQUEST, "cancelled"),
         IngestError::DiskFull { .. } => {
             tracing::error!(error = %e, "disk full during an upload");
             (StatusCode::INSUFFICIENT_STORAGE, "insufficient_storage")

@@ -161,6 +161,15 @@ fn cache<B>(
     )
 }
 
+/// The text of the placeholder page's `<style>` block (the security policy allows it by
+/// its hash).
+pub fn placeholder_style() -> &'static str {
+    PLACEHOLDER
+        .split_once("<style>")
+        .and_then(|(_, rest)| rest.split_once("</style>"))
+        .map_or("", |(style, _)| style)
+}
+
 async fn placeholder() -> Response {
     ([(header::CACHE_CONTROL, NO_CACHE)], Html(PLACEHOLDER)).into_response()
 }

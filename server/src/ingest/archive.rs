@@ -1,15 +1,19 @@
 //! Zip uploads, opened defensively: every entry is checked before anything is extracted
-//! (no links, no paths leaving the archive, no encryption, declared sizes within the
-//! limits) and extraction counts the bytes it really writes, so an archive that lies
-//! about its sizes is stopped too.
+//! (no links, no absolute paths or paths leaving the archive, no encryption, declared sizes
+//! within the limits). Extraction trusts no declared size: the ratio is of the bytes really
+//! inflated to the compressed bytes really read, counted as they stream, and inflated bytes
+//! count against the conversion's budget (shared across concurrent uploads).
 
 use std::fs::File;
-use std::io::{BufWriter, Read, Write};
+use std::io::{BufWriter, Read, Seek, SeekFrom, Write};
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use zip::ZipArchive;
 
 use super::IngestError;
+use super::budget::Budget;
 use super::report::{Where, msg};
 
 /// Limits against zip bombs.
@@ -54,20 +58,51 @@ impl Entry {
     }
 }
 
+/// The archive file, counting the bytes read from it (the compressed bytes really used).
+struct Counted {
+    file: File,
+    read: Arc<AtomicU64>,
+}
+
+impl Read for Counted {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.file.read(buf)?;
+        self.read.fetch_add(n as u64, Ordering::Relaxed);
+        Ok(n)
+    }
+}
+
+impl Seek for Counted {
+    fn seek(&mut self, pos: SeekFrom) -> std::io::Result<u64> {
+        self.file.seek(pos)
+    }
+}
+
 /// An archive whose entries passed the checks.
-pub struct Archive {
-    zip: ZipArchive<File>,
+pub struct Archive<'b> {
+    zip: ZipArchive<Counted>,
+    read: Arc<AtomicU64>,
     pub entries: Vec<Entry>,
     label: String,
     limits: ZipLimits,
+    budget: &'b Budget,
     extracted: u64,
 }
 
-impl Archive {
+impl<'b> Archive<'b> {
     /// Opens and checks every entry.
-    pub fn open(path: &Path, label: &str, limits: ZipLimits) -> Result<Self, IngestError> {
+    pub fn open(
+        path: &Path,
+        label: &str,
+        (limits, budget): (ZipLimits, &'b Budget),
+    ) -> Result<Self, IngestError> {
         let file = File::open(path).map_err(|e| IngestError::io(path, e))?;
-        let mut zip = ZipArchive::new(file).map_err(|e| {
+        let read = Arc::new(AtomicU64::new(0));
+        let counted = Counted {
+            file,
+            read: Arc::clone(&read),
+        };
+        let mut zip = ZipArchive::new(counted).map_err(|e| {
             IngestError::malformed(
                 Where::file(label),
                 format!("zip ファイルとして読めません: {e}"),
@@ -88,9 +123,11 @@ impl Archive {
         }
         Ok(Self {
             zip,
+            read,
             entries,
             label: label.to_owned(),
             limits,
+            budget,
             extracted: 0,
         })
     }
@@ -98,6 +135,8 @@ impl Archive {
     /// Extracts one entry to `dest`, counting real bytes against the limits.
     pub fn extract(&mut self, entry: &Entry, dest: &Path) -> Result<(), IngestError> {
         let label = format!("{}:{}", self.label, entry.name);
+        // Compressed bytes are counted from here: the entry's own header and data.
+        let start = self.read.load(Ordering::Relaxed);
         let mut file = self.zip.by_index(entry.index).map_err(|e| {
             IngestError::malformed(
                 Where::file(&label),
@@ -105,7 +144,6 @@ impl Archive {
                 format!("cannot read the zip entry: {e}"),
             )
         })?;
-        let compressed = file.compressed_size().max(1);
         let out = File::create(dest).map_err(|e| IngestError::io(dest, e))?;
         let mut out = BufWriter::new(out);
         let mut buf = vec![0u8; 64 * 1024];
@@ -123,6 +161,7 @@ impl Archive {
             }
             written += n as u64;
             self.extracted += n as u64;
+            let compressed = (self.read.load(Ordering::Relaxed) - start).max(1);
             if written > RATIO_FLOOR && written / compressed > self.limits.max_ratio {
                 return Err(ratio_too_high(
                     &label,
@@ -130,6 +169,7 @@ impl Archive {
                     self.limits.max_ratio,
                 ));
             }
+            self.budget.inflated(n as u64)?;
             if self.extracted > self.limits.max_total {
                 return Err(too_large(
                     &self.label,
@@ -147,7 +187,7 @@ impl Archive {
 
 /// Checks one entry; `None` for folders.
 fn check_entry(
-    zip: &mut ZipArchive<File>,
+    zip: &mut ZipArchive<Counted>,
     index: usize,
     label: &str,
     limits: ZipLimits,
@@ -171,7 +211,7 @@ fn check_entry(
             ),
         });
     }
-    if f.enclosed_name().is_none() || name.split(['/', '\\']).any(|p| p == "..") {
+    if f.enclosed_name().is_none() || !is_relative_inside(&name) {
         return Err(IngestError::malformed(
             at(),
             format!(
@@ -206,6 +246,13 @@ fn check_entry(
         name: name.replace('\\', "/"),
         size: f.size(),
     }))
+}
+
+/// A path that stays inside the archive: not absolute (`/x`, `\\x`, `C:x`), and no `..`.
+fn is_relative_inside(name: &str) -> bool {
+    let absolute = name.starts_with(['/', '\\'])
+        || name.as_bytes().get(1) == Some(&b':') && name.as_bytes()[0].is_ascii_alphabetic();
+    !absolute && !name.split(['/', '\\']).any(|p| p == "..")
 }
 
 /// Zip names are UTF-8 when flagged, but Japanese Windows writes CP932 without the flag.

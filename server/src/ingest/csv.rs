@@ -3,6 +3,7 @@
 //! split into cells before decoding, which is safe for CP932: no Shift_JIS trail byte is a
 //! comma, quote or line end.
 
+use std::collections::{HashMap, HashSet};
 use std::fs::File;
 use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
@@ -12,6 +13,7 @@ use geo::{Coord, Geometry, Point};
 use unicode_normalization::UnicodeNormalization;
 
 use super::IngestError;
+use super::budget::Budget;
 use super::crs::{Crs, Datum};
 use super::encoding::{self, Choice, Reason};
 use super::infer::{self, ColumnStats};
@@ -53,12 +55,13 @@ pub fn open(
     label: &str,
     explicit: Option<&'static Encoding>,
     named: &Columns,
-    hints: Option<&Schema>,
+    (hints, budget): (Option<&Schema>, &Budget),
 ) -> Result<Opened, IngestError> {
     let choice = choose_encoding(path, explicit)?;
     let delimiter = sniff_delimiter(path)?;
     let mut rows = reader(path, delimiter)?;
     let header = read_header(&mut rows, choice.encoding, label)?;
+    budget.columns(header.len())?;
     let (x, y, geographic_names) = coordinate_columns(&header, named, label)?;
     let mut stats: Vec<ColumnStats> = header.iter().map(|h| ColumnStats::new(h)).collect();
     let mut first: Option<(f64, f64)> = None;
@@ -67,6 +70,11 @@ pub fn open(
         .read_byte_record(&mut record)
         .map_err(|e| csv_error(&e, label))?
     {
+        budget.alive()?;
+        let row = record.position().map_or(0, csv::Position::record);
+        for cell in &record {
+            budget.value(row, cell.len())?;
+        }
         for (i, s) in stats.iter_mut().enumerate() {
             s.text_value(&encoding::decode(choice.encoding, record.get(i).unwrap_or(b"")).0);
         }
@@ -178,24 +186,43 @@ fn read_header(
         .byte_headers()
         .map_err(|err| csv_error(&err, label))?
         .clone();
-    let mut names: Vec<String> = Vec::new();
-    for (i, cell) in raw.iter().enumerate() {
+    let names = raw.iter().enumerate().map(|(i, cell)| {
         let text = encoding::decode(e, cell)
             .0
             .trim_start_matches('\u{feff}')
             .trim()
             .to_owned();
-        let mut name = if text.is_empty() {
+        if text.is_empty() {
             format!("field_{}", i + 1)
         } else {
             text
-        };
-        while names.contains(&name) {
-            name.push_str("_2");
         }
-        names.push(name);
+    });
+    Ok(unique_names(names))
+}
+
+/// Makes repeated names unique (`a`, `a_2`, `a_3`…) in time linear in the names: each
+/// base name remembers the next suffix to try.
+fn unique_names(names: impl Iterator<Item = String>) -> Vec<String> {
+    let mut taken: HashSet<String> = HashSet::new();
+    let mut next: HashMap<String, usize> = HashMap::new();
+    let mut out = Vec::new();
+    for name in names {
+        let mut candidate = name.clone();
+        if taken.contains(&candidate) {
+            let n = next.entry(name.clone()).or_insert(2);
+            loop {
+                candidate = format!("{name}_{n}");
+                *n += 1;
+                if !taken.contains(&candidate) {
+                    break;
+                }
+            }
+        }
+        taken.insert(candidate.clone());
+        out.push(candidate);
     }
-    Ok(names)
+    out
 }
 
 fn key(name: &str) -> String {
@@ -336,5 +363,29 @@ impl FeatureSource for Features {
             sink(self.feature(&record))?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn repeated_names_get_numbered_suffixes_that_never_collide() {
+        let names = ["a", "a", "a_2", "a", "", "b"].map(String::from);
+        assert_eq!(
+            unique_names(names.into_iter()),
+            ["a", "a_2", "a_2_2", "a_3", "", "b"]
+        );
+    }
+
+    /// 200,000 copies of one name and 200,000 distinct ones: the old check of every new
+    /// name against every earlier one took minutes here; this is linear.
+    #[test]
+    fn a_huge_header_is_renamed_in_linear_time() {
+        let same = unique_names((0..200_000).map(|_| "列".to_owned()));
+        assert_eq!(same[199_999], "列_200000");
+        let distinct = unique_names((0..200_000).map(|i| format!("c{i}")));
+        assert_eq!(distinct.len(), 200_000);
     }
 }

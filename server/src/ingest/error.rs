@@ -25,6 +25,9 @@ pub enum IngestError {
     /// Over a size limit (upload size, uncompressed size, compression ratio).
     #[error("{}", .message.en)]
     TooLarge { message: Msg },
+    /// The client went away; the conversion stopped and nothing was kept.
+    #[error("the upload was cancelled: the client went away")]
+    Cancelled,
     /// The disk filled up; nothing was changed.
     #[error("the disk is full while writing {path}; nothing was changed")]
     DiskFull { path: PathBuf },
@@ -69,6 +72,10 @@ impl IngestError {
             Self::DiskFull { .. } => msg(
                 "サーバーのディスクが一杯です。現在の版はそのまま公開されています。管理者に連絡してください。",
                 "the server's disk is full; the current version keeps serving. Contact the administrator.",
+            ),
+            Self::Cancelled => msg(
+                "アップロードは取り消されました（接続が切れました）",
+                "the upload was cancelled: the connection closed",
             ),
             Self::Io { .. } => msg(
                 "ファイルの読み書きでエラーが発生しました",

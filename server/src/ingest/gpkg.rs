@@ -2,8 +2,11 @@
 //! as WKB, the CRS from `gpkg_spatial_ref_sys` by the column's `srs_id`.
 //!
 //! The database is untrusted: it is opened read-only in SQLite's defensive mode with
-//! `trusted_schema` off (so views and triggers cannot call risky functions), checked with
-//! `quick_check`, and only plain SELECTs with quoted identifiers are run.
+//! `trusted_schema` off, views and triggers disabled (a view can compute rows without end:
+//! a recursive CTE, `zeroblob`), no extension loading (rusqlite is built without it, and
+//! SQLite's `load_extension()` is off), checked with `quick_check`, and only plain SELECTs
+//! with quoted identifiers are run. A feature table must be a real table without
+//! generated columns (computed on every read).
 
 use std::path::Path;
 
@@ -35,6 +38,7 @@ pub fn open(path: &Path, label: &str, source_layer: Option<&str>) -> Result<Open
     let tables = feature_tables(&conn, label)?;
     let names: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
     let table = choose(tables, source_layer)?;
+    plain_table(&conn, &table.name, label)?;
     let (fields, columns) = attribute_columns(&conn, &table, label)?;
     let crs = srs(&conn, table.srs_id);
     Ok(Opened {
@@ -71,8 +75,15 @@ fn sql_error(label: &str, e: &rusqlite::Error) -> IngestError {
 fn connect(path: &Path, label: &str) -> Result<Connection, IngestError> {
     let flags = OpenFlags::SQLITE_OPEN_READ_ONLY | OpenFlags::SQLITE_OPEN_NO_MUTEX;
     let conn = Connection::open_with_flags(path, flags).map_err(|e| sql_error(label, &e))?;
-    conn.set_db_config(DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true)
-        .map_err(|e| sql_error(label, &e))?;
+    for (setting, on) in [
+        (DbConfig::SQLITE_DBCONFIG_DEFENSIVE, true),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_VIEW, false),
+        (DbConfig::SQLITE_DBCONFIG_ENABLE_TRIGGER, false),
+        (DbConfig::SQLITE_DBCONFIG_TRUSTED_SCHEMA, false),
+    ] {
+        conn.set_db_config(setting, on)
+            .map_err(|e| sql_error(label, &e))?;
+    }
     for (k, v) in [
         ("trusted_schema", "OFF"),
         ("cell_size_check", "ON"),
@@ -163,6 +174,49 @@ fn choose(mut tables: Vec<Table>, wanted: Option<&str>) -> Result<Table, IngestE
             options: names,
         }),
     }
+}
+
+/// Refuses a feature "table" that is a view, a virtual table or has generated columns:
+/// each computes its rows on reading, without bound.
+fn plain_table(conn: &Connection, name: &str, label: &str) -> Result<(), IngestError> {
+    let sql: Option<String> = conn
+        .query_row(
+            "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?1",
+            [name],
+            |r| r.get(0),
+        )
+        .ok();
+    let generated = || -> Result<bool, rusqlite::Error> {
+        let sql = format!(
+            "SELECT count(*) FROM pragma_table_xinfo({}) WHERE hidden <> 0",
+            literal(name)
+        );
+        conn.query_row(&sql, [], |r| r.get::<_, i64>(0))
+            .map(|n| n > 0)
+    };
+    let virtual_table = sql.as_deref().is_some_and(|s| {
+        s.trim_start()
+            .to_ascii_uppercase()
+            .starts_with("CREATE VIRTUAL")
+    });
+    if sql.is_none() || virtual_table || generated().map_err(|e| sql_error(label, &e))? {
+        return Err(IngestError::Unsupported {
+            message: msg(
+                format!(
+                    "GeoPackage のレイヤー「{name}」は通常のテーブルではありません（ビュー・仮想テーブル・生成列）。テーブルとして書き出してください"
+                ),
+                format!(
+                    "the GeoPackage layer `{name}` is not a plain table (a view, virtual table or generated columns); export it as a table"
+                ),
+            ),
+        });
+    }
+    Ok(())
+}
+
+/// An SQL string literal.
+fn literal(s: &str) -> String {
+    format!("'{}'", s.replace('\'', "''"))
 }
 
 pub(crate) fn quote(name: &str) -> String {
@@ -421,5 +475,47 @@ mod tests {
             assert!(message.ja.contains(ja), "{}", message.ja);
             assert_eq!(at.feature, Some(2));
         }
+    }
+
+    /// A feature "table" that is a view over a recursive CTE (2,000,000 rows from 116 KiB),
+    /// or a table with a generated column, is refused before a row is read.
+    #[rstest::rstest]
+    #[case::recursive_view(
+        "ALTER TABLE parcels RENAME TO base;
+         CREATE VIEW parcels AS WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n)
+           SELECT i AS fid, (SELECT geom FROM base) AS geom, 'x' AS name FROM n;"
+    )]
+    #[case::zeroblob_view(
+        "ALTER TABLE parcels RENAME TO base;
+         CREATE VIEW parcels AS SELECT fid, geom, zeroblob(900000000) AS name FROM base;"
+    )]
+    #[case::generated_column("ALTER TABLE parcels ADD COLUMN big BLOB AS (zeroblob(900000000));")]
+    fn tables_that_compute_their_rows_are_refused(#[case] sql: &str) {
+        let dir = tempfile::tempdir().unwrap();
+        let path = geopackage(dir.path(), &[blob(&square_wkb())]);
+        Connection::open(&path).unwrap().execute_batch(sql).unwrap();
+        let err = read(&path).expect_err("refused");
+        assert!(matches!(err, IngestError::Unsupported { .. }), "{err}");
+        assert!(err.to_string().contains("not a plain table"), "{err}");
+    }
+
+    #[test]
+    fn an_uploaded_database_cannot_load_extensions_or_use_views() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = geopackage(dir.path(), &[blob(&square_wkb())]);
+        let conn = connect(&path, "t.gpkg").unwrap();
+        let load = conn.query_row("SELECT load_extension('/tmp/nothing')", [], |r| {
+            r.get::<_, Option<String>>(0)
+        });
+        assert!(load.is_err());
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch("CREATE VIEW v AS SELECT 1")
+            .unwrap();
+        let conn = connect(&path, "t.gpkg").unwrap();
+        assert!(
+            conn.query_row("SELECT * FROM v", [], |r| r.get::<_, i64>(0))
+                .is_err()
+        );
     }
 }

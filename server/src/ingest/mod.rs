@@ -7,12 +7,15 @@
 //! memory, and converted features go straight to a FlatGeobuf writer that spools to disk.
 
 mod archive;
+mod budget;
 pub mod crs;
 mod csv;
 mod detect;
 mod encoding;
 mod error;
 mod fgbfile;
+#[cfg(test)]
+mod fuzz;
 mod geojson;
 mod gpkg;
 mod infer;
@@ -25,8 +28,11 @@ mod wkb;
 mod zipped;
 
 use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 pub use archive::ZipLimits;
+pub use budget::BudgetLimits;
 pub use error::IngestError;
 pub use report::{FileInfo, Msg, Report};
 
@@ -55,6 +61,8 @@ pub struct Limits {
     pub zip: ZipLimits,
     /// Warn when the upload is farther than this from the current version, km.
     pub far_km: f64,
+    /// The work one conversion may do.
+    pub budget: BudgetLimits,
 }
 
 /// The layer an upload is for, and its current version (for the schema diff and extent).
@@ -71,6 +79,8 @@ pub struct Input<'a> {
     pub file: &'a FileInfo,
     /// A private directory for extracted and transcoded files.
     pub work_dir: &'a Path,
+    /// Set when the conversion should stop (the client went away).
+    pub stop: &'a Arc<AtomicBool>,
 }
 
 /// Reads, checks and converts an upload. The FlatGeobuf at `out` is written only when the
@@ -89,16 +99,18 @@ pub fn convert(
         .transpose()?;
     let srs = opts.srs.as_deref().map(pipeline::parse_srs).transpose()?;
     let hints = target.current.map(|v| &v.schema);
+    let budget = budget::Budget::new(limits.budget, Arc::clone(input.stop));
     let opened = zipped::open_any(
         input.path,
         &input.file.name,
         input.work_dir,
         opts,
         explicit,
-        limits.zip,
+        (limits.zip, &budget),
         hints,
     )?;
     let settings = pipeline::Settings {
+        budget: &budget,
         srs,
         repair: opts.repair,
         far_km: limits.far_km,

@@ -6,6 +6,7 @@ use std::path::Path;
 use encoding_rs::Encoding;
 
 use super::archive::{Archive, Entry, ZipLimits};
+use super::budget::Budget;
 use super::detect::{self, Format};
 use super::report::msg;
 use super::shapefile::{self, ShapefileParts};
@@ -20,12 +21,12 @@ pub fn open_any(
     work: &Path,
     opts: &Options,
     explicit: Option<&'static Encoding>,
-    limits: ZipLimits,
+    limits: (ZipLimits, &Budget),
     hints: Option<&Schema>,
 ) -> Result<Opened, IngestError> {
     match detect::detect(path, name)? {
         Format::Zip => open_zip(path, name, work, opts, explicit, limits, hints),
-        other => open_plain(other, path, name, work, opts, explicit, hints),
+        other => open_plain(other, path, name, work, opts, explicit, (hints, limits.1)),
     }
 }
 
@@ -36,7 +37,7 @@ fn open_plain(
     work: &Path,
     opts: &Options,
     explicit: Option<&'static Encoding>,
-    hints: Option<&Schema>,
+    (hints, budget): (Option<&Schema>, &Budget),
 ) -> Result<Opened, IngestError> {
     match format {
         Format::GeoJson => geojson::open(path, name, explicit, work),
@@ -45,7 +46,7 @@ fn open_plain(
                 x: opts.x_column.clone(),
                 y: opts.y_column.clone(),
             };
-            csv::open(path, name, explicit, &cols, hints)
+            csv::open(path, name, explicit, &cols, (hints, budget))
         }
         Format::GeoPackage => gpkg::open(path, name, opts.source_layer.as_deref()),
         Format::FlatGeobuf => fgbfile::open(path, name),
@@ -74,7 +75,7 @@ fn open_zip(
     work: &Path,
     opts: &Options,
     explicit: Option<&'static Encoding>,
-    limits: ZipLimits,
+    limits: (ZipLimits, &Budget),
     hints: Option<&Schema>,
 ) -> Result<Opened, IngestError> {
     let mut zip = Archive::open(path, name, limits)?;
@@ -129,7 +130,15 @@ fn open_zip(
     zip.extract(chosen, &inner)?;
     let label = format!("{name}:{}", chosen.name);
     let format = detect::detect(&inner, &chosen.name)?;
-    open_plain(format, &inner, &label, work, opts, explicit, hints)
+    open_plain(
+        format,
+        &inner,
+        &label,
+        work,
+        opts,
+        explicit,
+        (hints, limits.1),
+    )
 }
 
 /// One entry chosen by `source_layer` (layer name or path), or the only one.

@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use serde::Serialize;
 
+use super::intent::{self, Switch};
 use super::record::{self, Record, valid_id};
 use super::staging::{audit, sweep};
 use super::{PublishError, Publisher};
@@ -90,7 +91,10 @@ pub fn publish(
     if rec.expires_unix <= crate::time::unix_now() {
         return Err(PublishError::Expired { id: id.to_owned() });
     }
-    let info = make_current(p, def, rec.version)?;
+    let switch = Switch::Publish { upload: id };
+    intent::begin(p, switch, who, layer, rec.version)?;
+    let info = make_current(p, def, rec.version)
+        .inspect_err(|_| intent::abandoned(p, switch, who, layer, rec.version))?;
     let _ = fs::remove_dir_all(&dir);
     audit(
         p,
@@ -118,7 +122,9 @@ pub fn activate(
             layer: layer.to_owned(),
         });
     };
-    let info = make_current(p, def, version)?;
+    intent::begin(p, Switch::Rollback, who, layer, version)?;
+    let info = make_current(p, def, version)
+        .inspect_err(|_| intent::abandoned(p, Switch::Rollback, who, layer, version))?;
     if let Some(rec) = staged_versions(p, layer).remove(&version) {
         let _ = fs::remove_dir_all(p.staging_root().join(&rec.id));
     }

@@ -14,6 +14,7 @@
 
 mod activate;
 pub mod cli;
+mod intent;
 mod record;
 mod staging;
 mod start;
@@ -171,6 +172,9 @@ pub enum PublishError {
     DiskFull { path: PathBuf },
     #[error(transparent)]
     Store(StoreError),
+    /// The audit log could not take the row that must precede the change.
+    #[error("the audit log cannot be written: {0}")]
+    Audit(String),
     #[error("layer `{layer}` version {version} cannot be loaded: {source}")]
     Load {
         layer: String,

@@ -21,6 +21,8 @@ use crate::store::NewVersion;
 pub struct Upload {
     pub id: String,
     pub dir: PathBuf,
+    /// Set to stop the conversion (the HTTP edge sets it when the client goes away).
+    pub stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
 }
 
 impl Upload {
@@ -29,7 +31,11 @@ impl Upload {
         let id = record::new_id();
         let dir = p.staging_root().join(&id);
         fs::create_dir_all(&dir).map_err(|e| IngestError::io(&dir, e))?;
-        Ok(Self { id, dir })
+        Ok(Self {
+            id,
+            dir,
+            stop: std::sync::Arc::default(),
+        })
     }
 
     /// Where an HTTP upload is streamed to.
@@ -97,6 +103,7 @@ fn stage_inner(
         path: source,
         file,
         work_dir: &work,
+        stop: &upload.stop,
     };
     let report = convert(input, opts, p.settings.limits, target, &out)?;
     if !report.accepted {
@@ -104,6 +111,12 @@ fn stage_inner(
         return Err(PublishError::Refused(Box::new(report)));
     }
     let version = write_version(p, layer, &out, file, who, report.feature_count)?;
+    // Names the store version this upload made, so that if the process dies before the
+    // record below is written, `recover` removes the version instead of leaving an orphan.
+    record::write_atomically(
+        &upload.dir.join(VERSION_MARK),
+        format!("{layer} {version}").as_bytes(),
+    )?;
     let rec = record_for(p, upload, layer, version, who, file, report.feature_count);
     let report_json = serde_json::to_vec_pretty(&report).unwrap_or_default();
     record::write_atomically(&upload.dir.join(record::REPORT), &report_json)?;
@@ -269,9 +282,11 @@ pub fn staged(
 /// At start: removes the leftovers of uploads interrupted by a crash (directories without
 /// a record; no upload of this process is running yet) and expired uploads.
 pub fn recover(p: &Publisher) {
+    super::intent::reconcile(p);
     for (dir, rec) in record::all(p.staging_root()) {
         if rec.is_none() {
             tracing::warn!(dir = %dir.display(), "removing an interrupted upload");
+            remove_unrecorded_version(p, &dir);
             let _ = fs::remove_dir_all(&dir);
         } else if rec
             .as_ref()
@@ -288,6 +303,32 @@ pub fn recover(p: &Publisher) {
         }
     }
     sweep(p);
+}
+
+/// The file naming the store version an upload wrote, before its record exists.
+const VERSION_MARK: &str = "version";
+
+/// An upload interrupted after writing its store version and before its record: the version
+/// is nobody's (never current, no staged record), so it goes.
+fn remove_unrecorded_version(p: &Publisher, dir: &Path) {
+    let mark = fs::read_to_string(dir.join(VERSION_MARK)).unwrap_or_default();
+    let Some((layer, version)) = mark
+        .split_once(' ')
+        .and_then(|(l, v)| Some((l, v.trim().parse::<u64>().ok()?)))
+    else {
+        return;
+    };
+    if p.store.current(layer).ok().flatten() == Some(version) {
+        return;
+    }
+    tracing::warn!(
+        layer,
+        version,
+        "removing the version of an interrupted upload"
+    );
+    if let Err(e) = p.store.remove(layer, version) {
+        tracing::error!(layer, version, error = %e, "cannot remove an interrupted upload's version");
+    }
 }
 
 /// Removes expired uploads (their store version too, unless it became current). A layer

@@ -60,6 +60,7 @@ fn start(dir: &Path, keep: usize) -> Publisher {
                 max_ratio: 100,
             },
             far_km: 50.0,
+            budget: crate::ingest::BudgetLimits::default(),
         },
     };
     let p = Publisher::new(Arc::new(store), layers, catalog, audit, settings);
@@ -233,4 +234,108 @@ fn a_publish_killed_before_removing_its_record_is_finished_at_start() {
     let p = start(dir.path(), 10);
     assert!(!rec_dir.exists());
     assert_eq!(p.layers.get("t").unwrap().version(), s.version);
+}
+
+/// The newest publish/rollback rows of layer `t`, newest first, as (action, user, recovered).
+fn switch_rows(p: &Publisher) -> Vec<(String, Option<String>, bool)> {
+    let mut rows = Vec::new();
+    for kind in ["publish", "rollback"] {
+        rows.extend(
+            p.audit
+                .query_blocking(&crate::access::AuditFilter {
+                    layer: Some("t".into()),
+                    kind: Some(kind.into()),
+                    limit: 100,
+                    ..Default::default()
+                })
+                .unwrap(),
+        );
+    }
+    rows.sort_by_key(|r| std::cmp::Reverse(r.id));
+    rows.into_iter()
+        .map(|r| {
+            (
+                r.detail["action"].as_str().unwrap_or_default().to_owned(),
+                r.user,
+                r.detail["recovered"] == true,
+            )
+        })
+        .collect()
+}
+
+/// Killed after the store switched and before the audit row: the start records the publish,
+/// under the user of the intent. Killed before the switch: the start records it abandoned.
+#[test]
+fn an_interrupted_switch_is_recorded_from_its_intent_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start(dir.path(), 10);
+    let s = stage_points(&p, 1);
+    intent::begin(
+        &p,
+        intent::Switch::Publish { upload: &s.id },
+        "tanaka",
+        "t",
+        s.version,
+    )
+    .unwrap();
+    p.store.activate("t", s.version, Some(1)).unwrap();
+    intent::reconcile(&p);
+    let rows = switch_rows(&p);
+    assert_eq!(
+        rows[0],
+        ("upload.published".into(), Some("tanaka".into()), true)
+    );
+    assert_eq!(rows[1].0, "upload.publishing");
+    intent::reconcile(&p);
+    assert_eq!(switch_rows(&p).len(), rows.len(), "reconciled once");
+
+    intent::begin(&p, intent::Switch::Rollback, "sato", "t", 1).unwrap();
+    intent::reconcile(&p);
+    let rows = switch_rows(&p);
+    assert_eq!(
+        rows[0],
+        (
+            "version.activate_abandoned".into(),
+            Some("sato".into()),
+            true
+        )
+    );
+}
+
+#[test]
+fn every_publish_and_rollback_has_its_intent_and_outcome() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start(dir.path(), 10);
+    let s = stage_points(&p, 1);
+    publish(&p, "x", "t", &s.id).unwrap();
+    activate(&p, "x", "t", 1).unwrap();
+    let actions: Vec<String> = switch_rows(&p).into_iter().map(|r| r.0).collect();
+    assert_eq!(
+        actions,
+        [
+            "version.activated",
+            "version.activating",
+            "upload.published",
+            "upload.publishing"
+        ]
+    );
+}
+
+/// Killed after the store version was written and before the upload's record: no orphan
+/// version survives the restart.
+#[test]
+fn a_version_written_by_an_upload_killed_before_its_record_is_removed_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let p = start(dir.path(), 10);
+    let s = stage_points(&p, 1);
+    let rec_dir = p.staging_root().join(&s.id);
+    fs::remove_file(rec_dir.join(record::RECORD)).unwrap();
+    assert!(p.store.info("t", s.version).is_ok());
+    recover(&p);
+    assert!(!rec_dir.exists());
+    assert!(
+        p.store.info("t", s.version).is_err(),
+        "the orphan version is gone"
+    );
+    assert_eq!(p.store.current("t").unwrap(), Some(1));
 }

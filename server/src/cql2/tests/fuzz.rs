@@ -288,3 +288,28 @@ fn random_characters_never_panic() {
         check(&input, &features);
     }
 }
+
+/// The time-bounded run for `scripts/test` and long runs: `KASHIMAP_FUZZ_SECS` seconds
+/// (default 2) from seed `KASHIMAP_FUZZ_SEED` (the same variables as the upload readers'
+/// fuzzer, `ingest/fuzz.rs`).
+#[test]
+fn fuzz_cql2_for_the_configured_time() {
+    let env = |k: &str| std::env::var(k).ok().and_then(|s| s.parse::<u64>().ok());
+    let time = std::time::Duration::from_secs(env("KASHIMAP_FUZZ_SECS").unwrap_or(2));
+    let seed = env("KASHIMAP_FUZZ_SEED").unwrap_or(0x5EED_F022) ^ 0xC0_12;
+    let features = features();
+    let mut rng = Rng(seed | 1);
+    let deadline = std::time::Instant::now() + time;
+    let (mut tried, mut parsed) = (0_u64, 0_u64);
+    while tried < 100 || std::time::Instant::now() < deadline {
+        let input = match tried % 3 {
+            0 => random_tokens(&mut rng),
+            1 => mutated(&mut rng),
+            _ => grammar(&mut rng, 5),
+        };
+        parsed += u64::from(check(&input, &features));
+        tried += 1;
+    }
+    eprintln!("fuzz cql2: {tried} inputs ({parsed} parsed) in {time:?} (seed {seed:#x})");
+    assert!(parsed > 0);
+}

@@ -25,6 +25,8 @@ pub use checks::parse_srs;
 
 /// How to run.
 pub struct Settings<'a> {
+    /// The conversion's budget of work.
+    pub budget: &'a super::budget::Budget,
     /// The `srs` option, overriding the file.
     pub srs: Option<Crs>,
     pub repair: bool,
@@ -58,6 +60,7 @@ pub fn run(
     for (severity, code, message, at) in opened.notes {
         report.add(severity, code, message, at);
     }
+    s.budget.columns(opened.schema.len())?;
     let crs = checks::resolve_crs(opened.crs, s.srs, &mut report)?;
     checks::schema(
         &opened.schema,
@@ -112,6 +115,7 @@ impl State<'_> {
     }
 
     fn feature(&mut self, f: SourceFeature) -> Result<(), IngestError> {
+        self.s.budget.feature(&f)?;
         self.report.features_read += 1;
         let n = self.report.features_read;
         let properties = self.properties(f.properties, &f.bad_fields, n, f.line);

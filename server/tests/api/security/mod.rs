@@ -6,6 +6,7 @@
 mod cache;
 mod client;
 mod expect;
+mod headers;
 mod ogc;
 mod ops;
 mod properties;

@@ -184,6 +184,7 @@ fn check_after_restart(root: &Path) -> u64 {
         "all {} features of version {served} serve:\n{metrics}",
         info.feature_count
     );
+    audit_matches_the_store(root, &store, served);
     let mut left = Vec::new();
     leftovers(&root.join("var"), &mut left);
     assert!(
@@ -202,6 +203,48 @@ fn check_after_restart(root: &Path) -> u64 {
         );
     }
     served
+}
+
+/// The audit log says how every version became current, and no version is nobody's: each
+/// stored version is the current one, waits in a staged upload, or was published before.
+fn audit_matches_the_store(root: &Path, store: &FsStore, served: u64) {
+    let access =
+        kashimap::access::Access::open(&root.join("var"), &kashimap::config::AuthConfig::default())
+            .unwrap();
+    let rows = access
+        .audit
+        .query_blocking(&kashimap::access::AuditFilter {
+            layer: Some("points".into()),
+            kind: Some("publish".into()),
+            limit: 10_000,
+            ..Default::default()
+        })
+        .unwrap();
+    let published: Vec<u64> = rows
+        .iter()
+        .filter(|r| r.detail["action"] == "upload.published")
+        .filter_map(|r| r.detail["version"].as_u64())
+        .collect();
+    if served > 1 {
+        assert!(
+            published.contains(&served),
+            "version {served} serves without a publish row: {published:?}"
+        );
+    }
+    let staged: Vec<u64> = std::fs::read_dir(root.join("var/staging"))
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter_map(|d| std::fs::read_to_string(d.path().join("record.json")).ok())
+        .filter_map(|t| serde_json::from_str::<serde_json::Value>(&t).ok()?["version"].as_u64())
+        .collect();
+    for v in store.list("points").unwrap() {
+        let v = v.version;
+        assert!(
+            v == 1 || v == served || staged.contains(&v) || published.contains(&v),
+            "version {v} is an orphan (served {served}, staged {staged:?}, published {published:?})"
+        );
+    }
 }
 
 #[test]

@@ -341,3 +341,86 @@ async fn option_fields_are_small_and_known() {
     assert_eq!(res.json()["error"], "missing_file");
     assert!(staging_is_empty(&t));
 }
+
+/// Sets every declared compressed size of a zip (local and central headers) to `size`.
+fn lie_about_compressed_size(zip: &mut [u8], size: u32) {
+    let mut i = 0;
+    while i + 24 <= zip.len() {
+        let field = match &zip[i..i + 4] {
+            b"PK\x03\x04" => Some(i + 18),
+            b"PK\x01\x02" => Some(i + 20),
+            _ => None,
+        };
+        if let Some(at) = field {
+            zip[at..at + 4].copy_from_slice(&size.to_le_bytes());
+        }
+        i += 1;
+    }
+}
+
+/// A bomb that declares a compressed size of 0xFFFFFF00 looks like a ratio below 1; only
+/// the bytes really read and inflated tell the truth.
+#[tokio::test]
+async fn a_zip_that_lies_about_its_compressed_size_is_refused_by_what_it_inflates() {
+    let t = app();
+    let r = router(&t, 64 << 20);
+    let mut z = zip(&[("bomb.geojson", vec![b' '; 40 << 20])]);
+    lie_about_compressed_size(&mut z, 0xFFFF_FF00);
+    let res = upload(&r, "shelters", &Form::file("liar.zip", z)).await;
+    assert_eq!(res.status, 413, "{}", res.text());
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("compressed"),
+        "{}",
+        res.text()
+    );
+    assert!(staging_is_empty(&t));
+}
+
+#[rstest::rstest]
+#[case::unix_absolute("/etc/cron.d/evil.shp")]
+#[case::windows_drive("C:/evil.shp")]
+#[case::windows_root("\\evil.shp")]
+#[tokio::test]
+async fn absolute_paths_in_a_zip_are_refused(#[case] name: &str) {
+    let t = app();
+    let r = router(&t, 1 << 20);
+    let z = zip(&[(name, b"x".to_vec())]);
+    let res = upload(&r, "shelters", &Form::file("evil.zip", z)).await;
+    assert_eq!(res.status, 422, "{name}: {}", res.text());
+    assert!(
+        res.json()["message"]
+            .as_str()
+            .unwrap()
+            .contains("path traversal")
+    );
+}
+
+/// Over the budget of columns or of bytes per value: 413 naming the limit, and the staging
+/// folder is gone.
+#[rstest::rstest]
+#[case::columns(
+    format!("lon,lat,{}\n130.1,33.1,{}\n",
+        (0..1001).map(|i| format!("c{i}")).collect::<Vec<_>>().join(","),
+        vec!["1"; 1001].join(",")),
+    "columns"
+)]
+#[case::value_bytes(format!("lon,lat,memo\n130.1,33.1,{}\n", "x".repeat(2 << 20)), "attribute value")]
+#[tokio::test]
+async fn an_upload_over_its_work_budget_is_refused_and_cleaned(
+    #[case] csv: String,
+    #[case] what: &str,
+) {
+    let t = app();
+    let r = router(&t, 64 << 20);
+    let res = upload(&r, "shelters", &Form::file("big.csv", csv.into_bytes())).await;
+    assert_eq!(res.status, 413, "{}", res.text());
+    assert!(
+        res.json()["message"].as_str().unwrap().contains(what),
+        "{}",
+        res.text()
+    );
+    assert!(staging_is_empty(&t));
+}
