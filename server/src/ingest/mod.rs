@@ -7,9 +7,11 @@
 //! memory, and converted features go straight to a FlatGeobuf writer that spools to disk.
 
 mod archive;
+pub mod columns;
 pub mod crs;
 mod csv;
 mod detect;
+pub mod diff;
 mod encoding;
 mod error;
 mod fgbfile;
@@ -27,6 +29,7 @@ mod zipped;
 use std::path::Path;
 
 pub use archive::ZipLimits;
+pub use columns::parse_mapping;
 pub use error::IngestError;
 pub use report::{FileInfo, Msg, Report};
 
@@ -47,6 +50,8 @@ pub struct Options {
     /// CSV coordinate column names, when not detected.
     pub x_column: Option<String>,
     pub y_column: Option<String>,
+    /// Layer field → file column, for columns whose names differ from the layer's.
+    pub mapping: std::collections::BTreeMap<String, String>,
 }
 
 /// Limits and thresholds.
@@ -88,7 +93,7 @@ pub fn convert(
         .map(encoding::parse_option)
         .transpose()?;
     let srs = opts.srs.as_deref().map(pipeline::parse_srs).transpose()?;
-    let hints = target.current.map(|v| &v.schema);
+    let hints = columns::hints(target, &opts.mapping);
     let opened = zipped::open_any(
         input.path,
         &input.file.name,
@@ -96,13 +101,14 @@ pub fn convert(
         opts,
         explicit,
         limits.zip,
-        hints,
+        Some(&hints),
     )?;
     let settings = pipeline::Settings {
         srs,
         repair: opts.repair,
         far_km: limits.far_km,
         target,
+        mapping: &opts.mapping,
     };
     pipeline::run(opened, &settings, input.file.clone(), out)
 }

@@ -304,6 +304,35 @@ pub fn sweep(p: &Publisher) {
 fn expire(p: &Publisher, dir: &Path, r: &Record) {
     let lock = p.locks.lock_for(&r.layer);
     let Ok(_guard) = lock.try_lock() else { return };
+    remove_staged(p, dir, r, "kashimap", "upload.expired");
+}
+
+/// Deletes an abandoned staged upload and its (not current) store version.
+pub fn discard(p: &Publisher, who: &str, layer: &str, id: &str) -> Result<(), PublishError> {
+    let missing = || PublishError::NoSuchUpload {
+        layer: layer.to_owned(),
+        id: id.to_owned(),
+    };
+    if !valid_id(id) {
+        return Err(missing());
+    }
+    let lock = p.locks.lock_for(layer);
+    let Ok(_guard) = lock.try_lock() else {
+        return Err(PublishError::Busy {
+            layer: layer.to_owned(),
+        });
+    };
+    let dir = p.staging_root().join(id);
+    let rec = record::read(&dir)
+        .filter(|r| r.layer == layer)
+        .ok_or_else(missing)?;
+    remove_staged(p, &dir, &rec, who, "upload.discarded");
+    Ok(())
+}
+
+/// Removes a staged upload's record, its store version (unless it became current) and its
+/// directory, and audits it as `action`. The caller holds the layer's lock.
+fn remove_staged(p: &Publisher, dir: &Path, r: &Record, who: &str, action: &str) {
     let _ = fs::remove_file(dir.join(record::RECORD));
     if p.store.current(&r.layer).ok().flatten() != Some(r.version)
         && let Err(e) = p.store.remove(&r.layer, r.version)
@@ -316,13 +345,5 @@ fn expire(p: &Publisher, dir: &Path, r: &Record) {
         size: 0,
         sha256: r.sha256.clone(),
     };
-    audit(
-        p,
-        "upload.expired",
-        "kashimap",
-        &r.layer,
-        Some(r.version),
-        &r.id,
-        &file,
-    );
+    audit(p, action, who, &r.layer, Some(r.version), &r.id, &file);
 }
