@@ -37,10 +37,12 @@ pub enum AuditKind {
     TokenRevoke,
     UserAdd,
     UserChange,
+    /// A printed map that shows a restricted layer (one row per such layer).
+    Print,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 16] = [
+    pub const ALL: [Self; 17] = [
         Self::Login,
         Self::LoginFailure,
         Self::Logout,
@@ -57,6 +59,7 @@ impl AuditKind {
         Self::TokenRevoke,
         Self::UserAdd,
         Self::UserChange,
+        Self::Print,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -77,6 +80,7 @@ impl AuditKind {
             Self::TokenRevoke => "token_revoke",
             Self::UserAdd => "user_add",
             Self::UserChange => "user_change",
+            Self::Print => "print",
         }
     }
 

@@ -141,7 +141,8 @@ impl Access {
         })
         .await
         .map_err(|e| AccessError::Task(e.to_string()))?;
-        Ok(user.filter(|u| ok && !u.disabled))
+        let now = self.clock.now();
+        Ok(user.filter(|u| ok && u.active(now)))
     }
 
     /// Ends the session with this cookie value, if any.

@@ -8,6 +8,7 @@
 
 mod access_fixture;
 mod access_requests;
+mod accounts;
 mod audit;
 mod auth;
 mod cli;
