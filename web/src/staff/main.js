@@ -3,7 +3,7 @@
 // with their validation report, and pipe-map printing through the shared print layout.
 import './strings.js';
 import './staff.css';
-import { getJson, layerInfo, onSessionExpired, publicFields } from '../lib/api.js';
+import { getJson, layerInfo, onSessionExpired, publicFields, request } from '../lib/api.js';
 import { watchNetwork } from '../lib/banner.js';
 import { h, icon } from '../lib/dom.js';
 import { getLang, initLang, onLangChange, setLang, t } from '../lib/i18n.js';
@@ -14,6 +14,7 @@ import { mountPrintForm } from '../lib/print-form.js';
 import { mountAccessRequests } from './access-requests.js';
 import { mountSignIn, whoAmI } from './signin.js';
 import { mountUploads } from './uploads.js';
+import { mountUsage, mountUsers } from './users.js';
 
 const EXPIRED = 'kashimap.expired';
 const $ = (id) => document.getElementById(id);
@@ -140,12 +141,29 @@ function mountPrint(el, map, layers, me) {
     notes: () => [t('staff.print.by', { user: who }), t('staff.print.note')],
     label: () => [icon('print'), ' ', t('staff.print.button')],
   });
+  // Every print (the button or the browser's own command) is recorded: the server keeps the
+  // prints that show a restricted layer (the 管路図) in the audit log.
+  window.addEventListener('beforeprint', () => recordPrint(map, layers, form.options()));
   return {
     render() {
       head.textContent = t('staff.print.heading');
       form.render();
     },
   };
+}
+
+/** Tells the server what is being printed: the visible layers and the extent. */
+function recordPrint(map, layers, opts) {
+  const b = map.getBounds();
+  const body = {
+    layers: layers.visible(),
+    bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => Math.round(v * 1e6) / 1e6),
+    paper: `${opts.paper} ${opts.orientation}`,
+  };
+  if (!body.layers.length) return;
+  request('/api/prints', { method: 'POST', json: body }).catch(() => {
+    // the print goes ahead; a lost record is logged by nobody but costs the user nothing
+  });
 }
 
 /** The panels that need a session and not the map's style: 閲覧申請, uploads. */
@@ -156,6 +174,8 @@ async function mountStaffPanels(map, me) {
     $('panel-requests').hidden = false;
     mountAccessRequests($('panel-requests'), { me, titles });
     mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer) });
+    mountUsers($('panel-users'), { me });
+    mountUsage($('panel-usage'), { me });
   };
   panels();
   onLangChange(panels);
