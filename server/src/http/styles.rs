@@ -109,6 +109,38 @@ mod tests {
     use super::*;
     use serde_json::json;
 
+    /// `["get", …]` values that a style uses without a default: a null 口径 once drew pipes
+    /// as 1 px hairlines (MapLibre: "found null … Falling back to 1").
+    fn gets_without_default(v: &Value, parent: Option<&str>, out: &mut Vec<String>) {
+        let Some(items) = v.as_array() else {
+            if let Some(o) = v.as_object() {
+                o.values().for_each(|c| gets_without_default(c, None, out));
+            }
+            return;
+        };
+        let op = items.first().and_then(Value::as_str);
+        if op == Some("get") && !matches!(parent, Some("match" | "coalesce" | "has" | "==" | "!="))
+        {
+            out.push(v.to_string());
+        }
+        for c in items.iter().skip(1) {
+            gets_without_default(c, op, out);
+        }
+    }
+
+    #[test]
+    fn every_data_driven_style_value_has_a_default() {
+        for name in ["public", "staff"] {
+            let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+                .join(format!("../styles/{name}.json"));
+            let style: Value =
+                serde_json::from_str(&std::fs::read_to_string(path).unwrap()).unwrap();
+            let mut found = Vec::new();
+            gets_without_default(&style["layers"], None, &mut found);
+            assert!(found.is_empty(), "{name}.json: {found:?}");
+        }
+    }
+
     #[test]
     fn hidden_sources_and_their_layers_are_removed() {
         let mut style = json!({

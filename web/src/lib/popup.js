@@ -16,6 +16,9 @@ export function formatValue(v, field = {}) {
   if (v == null || v === '') return t('popup.none');
   if (v === true) return t('popup.yes');
   if (v === false) return t('popup.no');
+  // Quantities (with a unit, or with decimals) get digit grouping; a bare integer is a year
+  // (布設年度 2013, never 「2,013」), a number or a code, and is shown as written.
+  if (typeof v === 'number' && !field.unit && Number.isInteger(v)) return String(v);
   if (typeof v === 'number') return `${v.toLocaleString(getLang() === 'en' ? 'en' : 'ja-JP')}${field.unit ? ` ${field.unit}` : ''}`;
   return `${v}${field.unit ? ` ${field.unit}` : ''}`;
 }

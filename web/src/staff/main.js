@@ -91,6 +91,20 @@ async function restrictedFields(me, layer) {
   return (name) => open != null && !open.has(name);
 }
 
+const SELECTION = 'km-selection';
+
+/** The selected features drawn on top of everything, in a colour no layer uses. */
+function showSelection(map, features) {
+  const data = { type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })) };
+  const src = map.getSource(SELECTION);
+  if (src) return src.setData(data);
+  map.addSource(SELECTION, { type: 'geojson', data });
+  const only = (types) => ['match', ['geometry-type'], types, true, false];
+  map.addLayer({ id: `${SELECTION}-halo`, type: 'line', source: SELECTION, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#ffffff', 'line-width': 9, 'line-opacity': 0.9 } });
+  map.addLayer({ id: `${SELECTION}-line`, type: 'line', source: SELECTION, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#e6007e', 'line-width': 5 } });
+  map.addLayer({ id: `${SELECTION}-point`, type: 'circle', source: SELECTION, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#e6007e', 'circle-stroke-width': 4 } });
+}
+
 /** 「選択した地物」: the features under a click, with the shared attribute lists. */
 function mountFeaturePanel(el, map, layers, me) {
   let shown = [];
@@ -99,7 +113,7 @@ function mountFeaturePanel(el, map, layers, me) {
     const run = ++seq;
     const head = h('h2', null, t('feature.heading'));
     if (!shown.length) return el.replaceChildren(head, h('p', 'hint', t('feature.hint')));
-    const close = h('button', { type: 'button', onclick: () => ((shown = []), render()) }, t('popup.close'));
+    const close = h('button', { type: 'button', onclick: () => ((shown = []), showSelection(map, []), render()) }, t('popup.close'));
     const parts = await Promise.all(
       shown.map(async ([layer, features]) => {
         const opts = { headingLevel: 'h3', isRestrictedField: await restrictedFields(me, layer) };
@@ -108,6 +122,8 @@ function mountFeaturePanel(el, map, layers, me) {
     );
     if (run !== seq) return;
     el.replaceChildren(head, ...parts.map((p) => p.section), close);
+    // The attributes where the eye is: the panel scrolls to the selection.
+    el.scrollIntoView({ block: 'start' });
     for (const { layer, features, opts, section } of parts) {
       withFullFeatures(layer, features, opts, (full) => run === seq && section.replaceWith(full));
     }
@@ -120,6 +136,7 @@ function mountFeaturePanel(el, map, layers, me) {
       shown.push([layer, features.slice(0, room)]);
       room -= features.length;
     }
+    showSelection(map, shown.flatMap(([, features]) => features));
     render();
   });
   render();

@@ -46,7 +46,7 @@ addStrings({
     'req.item.comment': 'コメント: {comment}',
     'req.item.until': '有効期限: {date}',
     'req.all': '全属性',
-    'req.layeronly': 'レイヤー',
+    'req.layeronly': 'レイヤーのみ（属性なし）',
     'status.pending': '決裁待ち',
     'status.approved': '承認',
     'status.rejected': '却下',
@@ -161,7 +161,7 @@ addStrings({
     'req.item.comment': 'Comment: {comment}',
     'req.item.until': 'Valid until: {date}',
     'req.all': 'all attributes',
-    'req.layeronly': 'layer',
+    'req.layeronly': 'layer only (no attributes)',
     'status.pending': 'Pending',
     'status.approved': 'Approved',
     'status.rejected': 'Rejected',
@@ -239,6 +239,7 @@ addStrings({
 // upload, and the administrators' pages (staff accounts, usage).
 addStrings({
   ja: {
+    'req.wholeAll': '{title}（レイヤー全体・全属性）',
     'map.heading': '列の対応',
     'map.hint': 'ファイルの列名がレイヤーの属性名と違うときは、属性ごとに読み込む列を選んで、もう一度アップロードしてください。「候補」は名前の似た列です。',
     'map.field': 'レイヤーの属性',
@@ -304,6 +305,7 @@ addStrings({
     'usage.none': '記録はありません。',
   },
   en: {
+    'req.wholeAll': '{title} (whole layer, every attribute)',
     'map.heading': 'Column mapping',
     'map.hint': 'When the file’s column names differ from the layer’s attributes, choose the column to read for each attribute and upload again. “Suggested” marks a column with a similar name.',
     'map.field': 'Layer attribute',
