@@ -3,7 +3,8 @@
 //! Sources whose URL is `/tiles/{layer}.json` are made absolute; a source for a layer the
 //! caller may not see is removed together with every style layer that draws it, so a public
 //! style never names a restricted layer. `?basemap=none` drops the raster basemap (offline
-//! tests and printing without the network).
+//! tests and printing without the network). A layer the style file does not draw gets the
+//! default style of its definition (`catalog::default_style`).
 
 use std::sync::Arc;
 
@@ -40,6 +41,17 @@ async fn style(
         .map_err(|_| ApiError::not_found("no such style"))?;
     let mut style: Value = serde_json::from_str(&text)
         .map_err(|e| ApiError::internal(format!("{}: {e}", path.display())))?;
+    // A layer without hand-written style layers is drawn with its definition's defaults; the
+    // public style only ever gets public layers.
+    let public = name == "public";
+    crate::catalog::add_defaults(
+        &mut style,
+        app.catalog
+            .layers()
+            .iter()
+            .filter(|d| !public || d.is_public())
+            .map(AsRef::as_ref),
+    );
     let keep_basemap = params.get("basemap") != Some("none");
     cut_to_view(&mut style, &base, keep_basemap, |layer| {
         app.layers

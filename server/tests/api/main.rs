@@ -12,6 +12,7 @@ mod accounts;
 mod audit;
 mod auth;
 mod cli;
+mod default_styles;
 mod export;
 mod helpers;
 mod mvt_fixtures;
