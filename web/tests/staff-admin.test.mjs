@@ -74,6 +74,10 @@ test('a file with other column names is mapped in the form, then a large drop ne
   const six = await page.locator('#panel-uploads .report').textContent();
   assert.match(six, /59件 → 6件（追加 0・削除 53・変更 0）/);
   assert.match(six, /90% 減ります/);
+  // The staged version can be looked at on the map before publishing.
+  await page.getByRole('button', { name: '地図で確認' }).click();
+  await page.locator('#panel-uploads .status', { hasText: '未公開の版（6件）' }).waitFor();
+  await page.waitForFunction(() => window.kashimapMap.getSource('km-preview')?._data?.features?.length === 6 || window.kashimapMap.querySourceFeatures('km-preview').length > 0);
   await page.locator('#panel-uploads .report').scrollIntoViewIfNeeded();
   await screenshot(page, 'staff-upload-drop');
   const before = dialogs.length;

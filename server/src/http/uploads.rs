@@ -2,7 +2,8 @@
 //! `POST /api/layers/{layer}/uploads` (multipart: `file`, optional `encoding`, `srs`,
 //! `source_layer`, `repair`, `x_column`, `y_column`, `mapping`), `GET …/uploads/{id}`,
 //! `POST …/uploads/{id}/publish` (`?confirm_drop=true` for a drop over the layer's limit),
-//! `DELETE …/uploads/{id}`, `GET /api/layers/{layer}/versions` and
+//! `DELETE …/uploads/{id}`, `GET …/uploads/{id}/preview` (GeoJSON of the staged version),
+//! `GET /api/layers/{layer}/versions` and
 //! `POST …/versions/{v}/activate`.
 //!
 //! The file is streamed to disk and hashed as it arrives; conversion, and every other step
@@ -52,6 +53,10 @@ where
         .route(
             "/api/layers/{layer}/uploads/{id}/publish",
             post(publish::<P>),
+        )
+        .route(
+            "/api/layers/{layer}/uploads/{id}/preview",
+            get(preview::<P>),
         )
         .route("/api/layers/{layer}/versions", get(versions::<P>))
         .route(
@@ -303,6 +308,17 @@ async fn publish<P: Into<Principal>>(
     let info = blocking(move || publish::publish_with(&app.publisher, &user, &layer, &id, confirm))
         .await?;
     Ok(Json(json!({ "published": info })).into_response())
+}
+
+/// The staged version as GeoJSON, to look at on the map before publishing.
+async fn preview<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path((layer, id)): Path<(String, String)>,
+    who: P,
+) -> Result<Response, ApiError> {
+    allowed(&app, &who.into(), &layer)?;
+    let body = blocking(move || publish::preview(&app.publisher, &layer, &id)).await?;
+    Ok(Json(body).into_response())
 }
 
 /// Deletes an abandoned staged upload (`DELETE …/uploads/{id}`).

@@ -15,6 +15,7 @@
 mod activate;
 pub mod cli;
 mod drop;
+mod preview;
 mod record;
 mod staging;
 mod start;
@@ -25,6 +26,7 @@ use std::sync::{Arc, Mutex};
 
 pub use activate::{VersionRow, activate, publish, publish_with, versions};
 pub use drop::Drop;
+pub use preview::{PREVIEW_LIMIT, preview};
 pub use record::{Record, valid_id};
 pub use staging::{Staged, Upload, describe_file, discard, recover, stage, staged, sweep};
 pub use start::load_all;

@@ -105,6 +105,21 @@ function showSelection(map, features) {
   map.addLayer({ id: `${SELECTION}-point`, type: 'circle', source: SELECTION, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#e6007e', 'circle-stroke-width': 4 } });
 }
 
+const PREVIEW = 'km-preview';
+
+/** A staged version drawn over the map (orange), or removed with `null`. */
+function showPreview(map, data) {
+  const empty = { type: 'FeatureCollection', features: [] };
+  const src = map.getSource(PREVIEW);
+  if (src) return src.setData(data ?? empty);
+  if (!data) return;
+  map.addSource(PREVIEW, { type: 'geojson', data });
+  const only = (types) => ['match', ['geometry-type'], types, true, false];
+  map.addLayer({ id: `${PREVIEW}-fill`, type: 'fill', source: PREVIEW, filter: only(['Polygon', 'MultiPolygon']), paint: { 'fill-color': '#ff8c00', 'fill-opacity': 0.3 } });
+  map.addLayer({ id: `${PREVIEW}-line`, type: 'line', source: PREVIEW, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#ff8c00', 'line-width': 3, 'line-dasharray': [2, 1] } });
+  map.addLayer({ id: `${PREVIEW}-point`, type: 'circle', source: PREVIEW, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 7, 'circle-color': '#ff8c00', 'circle-stroke-color': '#000000', 'circle-stroke-width': 1.5 } });
+}
+
 /** 「選択した地物」: the features under a click, with the shared attribute lists. */
 function mountFeaturePanel(el, map, layers, me) {
   let shown = [];
@@ -190,7 +205,7 @@ async function mountStaffPanels(map, me) {
   const panels = () => {
     $('panel-requests').hidden = false;
     mountAccessRequests($('panel-requests'), { me, titles });
-    mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer) });
+    mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer), onPreview: (data) => showPreview(map, data) });
     mountUsers($('panel-users'), { me });
     mountUsage($('panel-usage'), { me });
   };

@@ -110,7 +110,7 @@ function choice(name, options) {
  * Mount the upload panel in `el`. `me.uploadable` lists the layers; `titles` maps ids to
  * titles; `onPublished(layer)` runs after a publish or rollback (to redraw the map).
  */
-export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
+export function mountUploads(el, { me, titles = {}, onPublished = () => {}, onPreview = () => {} }) {
   const layers = me.uploadable ?? [];
   if (!layers.length) {
     el.replaceChildren();
@@ -130,7 +130,7 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
   const repairId = uid('up-repair');
   const repair = h('input', { type: 'checkbox', name: 'repair', id: repairId });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('up.submit'));
-  const ctx = { layer, status, result, history, onPublished, sourceLayer, sourceWrap, columns, titles };
+  const ctx = { layer, status, result, history, onPublished, onPreview, sourceLayer, sourceWrap, columns, titles };
   const form = h(
     'form',
     { class: 'upload-form', novalidate: true },
@@ -188,8 +188,27 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
 /** A layer's title for dialogs (its id only when the title is unknown). */
 const titleOf = (ctx, id) => pick(ctx.titles?.[id]) || id;
 
+/** 「地図で確認」: the staged version drawn over the map (again: hidden). */
+async function togglePreview(ctx, staged, button) {
+  if (button.getAttribute('aria-pressed') === 'true') {
+    ctx.onPreview(null);
+    button.setAttribute('aria-pressed', 'false');
+    return;
+  }
+  try {
+    const url = `/api/layers/${encodeURIComponent(staged.layer)}/uploads/${encodeURIComponent(staged.id)}/preview`;
+    const data = await request(url, { timeout: 5 * 60_000 });
+    ctx.onPreview(data);
+    button.setAttribute('aria-pressed', 'true');
+    say(ctx.status, t('up.previewing', { count: data.features.length }));
+  } catch (e) {
+    say(ctx.status, e.message, { error: true });
+  }
+}
+
 async function send(ctx, fd) {
   const { layer, status, result } = ctx;
+  ctx.onPreview(null);
   result.replaceChildren();
   say(status, t('up.busy'));
   try {
@@ -199,7 +218,9 @@ async function send(ctx, fd) {
     publish.addEventListener('click', () => doPublish(ctx, staged, publish));
     const discard = h('button', { type: 'button' }, t('up.discard'));
     discard.addEventListener('click', () => doDiscard(ctx, staged.layer, staged.id, staged.version));
-    result.replaceChildren(renderReport(staged.report), mapping(ctx, fd, staged.report), h('div', { class: 'actions' }, publish, ' ', discard));
+    const preview = h('button', { type: 'button', 'aria-pressed': 'false' }, t('up.preview'));
+    preview.addEventListener('click', () => togglePreview(ctx, staged, preview));
+    result.replaceChildren(renderReport(staged.report), mapping(ctx, fd, staged.report), h('div', { class: 'actions' }, publish, ' ', preview, ' ', discard));
     await loadVersions(ctx);
   } catch (e) {
     say(status, e.message, { error: true });
@@ -261,6 +282,7 @@ async function doPublish(ctx, staged, button) {
       if (e.code !== 'confirm_drop' || !window.confirm(t('up.confirm.drop', { message: e.message }))) throw e;
       res = await request(`${url}?confirm_drop=true`, { method: 'POST', timeout: 5 * 60_000 });
     }
+    ctx.onPreview(null);
     say(ctx.status, t('up.published', { version: res.published?.version ?? staged.version }));
     button.remove();
     await loadVersions(ctx);
@@ -325,6 +347,7 @@ async function doDiscard(ctx, layer, id, version) {
   if (!window.confirm(t('up.confirm.discard', { title: titleOf(ctx, layer), version }))) return;
   try {
     await request(`/api/layers/${encodeURIComponent(layer)}/uploads/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    ctx.onPreview(null);
     say(ctx.status, t('up.discarded', { version }));
     ctx.result.replaceChildren();
     await loadVersions(ctx);

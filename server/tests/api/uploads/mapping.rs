@@ -308,7 +308,7 @@ async fn six_rows_need_a_confirmed_and_audited_publish() {
 }
 
 #[tokio::test]
-async fn abandoned_upload_can_be_deleted() {
+async fn a_staged_upload_can_be_previewed_and_an_abandoned_one_deleted() {
     let (t, r) = sample();
     let export = t.get("/api/layers/shelters/export.csv").await.text();
     let res = upload(&r, "shelters", &Form::file("all.csv", export.into_bytes())).await;
@@ -317,6 +317,19 @@ async fn abandoned_upload_can_be_deleted() {
     let id = body["id"].as_str().unwrap();
     let version = body["version"].as_u64().unwrap();
     let uri = format!("/api/layers/shelters/uploads/{id}");
+    let preview = send(&r, "GET", &format!("{uri}/preview"), BOUSAI, None).await;
+    assert_eq!(preview.status, 200, "{}", preview.text());
+    let fc = preview.json();
+    assert_eq!(fc["type"], "FeatureCollection");
+    assert_eq!(fc["features"].as_array().unwrap().len(), 59);
+    assert!(fc["features"][0]["properties"]["名称"].is_string());
+    assert_eq!(
+        send(&r, "GET", &format!("{uri}/preview"), "sato:toshi", None)
+            .await
+            .status,
+        403,
+        "only the layer's uploaders preview it"
+    );
     let del = send(&r, "DELETE", &uri, BOUSAI, None).await;
     assert_eq!(del.status, 204, "{}", del.text());
     assert_eq!(send(&r, "GET", &uri, BOUSAI, None).await.status, 404);
