@@ -5,7 +5,6 @@ use std::io::BufReader;
 
 use serde_json::{Map, Value, json};
 
-use super::record::{self, valid_id};
 use super::{PublishError, Publisher};
 use crate::query::geojson;
 
@@ -14,16 +13,7 @@ pub const PREVIEW_LIMIT: usize = 20_000;
 
 /// The staged version of upload `id` as a GeoJSON FeatureCollection. Blocking.
 pub fn preview(p: &Publisher, layer: &str, id: &str) -> Result<Value, PublishError> {
-    let missing = || PublishError::NoSuchUpload {
-        layer: layer.to_owned(),
-        id: id.to_owned(),
-    };
-    if !valid_id(id) {
-        return Err(missing());
-    }
-    let rec = record::read(&p.staging_root().join(id))
-        .filter(|r| r.layer == layer)
-        .ok_or_else(missing)?;
+    let (_, rec) = super::staging::find(p, layer, id)?;
     let bytes = p.store.get(layer, rec.version)?;
     let (schema, features) =
         crate::fgb::read(BufReader::new(bytes)).map_err(|e| PublishError::Load {

@@ -248,17 +248,7 @@ pub fn staged(
     layer: &str,
     id: &str,
 ) -> Result<(Record, serde_json::Value), PublishError> {
-    let missing = || PublishError::NoSuchUpload {
-        layer: layer.to_owned(),
-        id: id.to_owned(),
-    };
-    if !valid_id(id) {
-        return Err(missing());
-    }
-    let dir = p.staging_root().join(id);
-    let rec = record::read(&dir)
-        .filter(|r| r.layer == layer)
-        .ok_or_else(missing)?;
+    let (dir, rec) = find(p, layer, id)?;
     let report = fs::read_to_string(dir.join(record::REPORT))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -309,6 +299,24 @@ fn expire(p: &Publisher, dir: &Path, r: &Record) {
 
 /// Deletes an abandoned staged upload and its (not current) store version.
 pub fn discard(p: &Publisher, who: &str, layer: &str, id: &str) -> Result<(), PublishError> {
+    let lock = p.locks.lock_for(layer);
+    let Ok(_guard) = lock.try_lock() else {
+        return Err(PublishError::Busy {
+            layer: layer.to_owned(),
+        });
+    };
+    let (dir, rec) = find(p, layer, id)?;
+    remove_staged(p, &dir, &rec, who, "upload.discarded");
+    Ok(())
+}
+
+/// The directory and record of staged upload `id` of `layer` (404 when there is none: an
+/// id we did not make, another layer's, published or expired).
+pub(super) fn find(
+    p: &Publisher,
+    layer: &str,
+    id: &str,
+) -> Result<(PathBuf, Record), PublishError> {
     let missing = || PublishError::NoSuchUpload {
         layer: layer.to_owned(),
         id: id.to_owned(),
@@ -316,18 +324,11 @@ pub fn discard(p: &Publisher, who: &str, layer: &str, id: &str) -> Result<(), Pu
     if !valid_id(id) {
         return Err(missing());
     }
-    let lock = p.locks.lock_for(layer);
-    let Ok(_guard) = lock.try_lock() else {
-        return Err(PublishError::Busy {
-            layer: layer.to_owned(),
-        });
-    };
     let dir = p.staging_root().join(id);
     let rec = record::read(&dir)
         .filter(|r| r.layer == layer)
         .ok_or_else(missing)?;
-    remove_staged(p, &dir, &rec, who, "upload.discarded");
-    Ok(())
+    Ok((dir, rec))
 }
 
 /// Removes a staged upload's record, its store version (unless it became current) and its
