@@ -1,5 +1,7 @@
-// Two pages from one build: the public map (index.html, served at /) and the staff view
-// (staff.html, served at /staff). The server serves dist/ and dist/assets/.
+// Pages from one build: the public map (index.html, served at /), its 防災モード
+// (bousai.html, served at /?mode=bousai: no map library, so it is small), the staff view
+// (staff.html, /staff), マイ・タイムライン (timeline.html, /timeline) and 使い方 (help.html,
+// /help). The server serves dist/, dist/assets/ and dist/static/ (web/public/).
 import { resolve } from 'node:path';
 import { defineConfig } from 'vite';
 
@@ -16,6 +18,9 @@ export default defineConfig({
       input: {
         index: resolve(import.meta.dirname, 'index.html'),
         staff: resolve(import.meta.dirname, 'staff.html'),
+        bousai: resolve(import.meta.dirname, 'bousai.html'),
+        timeline: resolve(import.meta.dirname, 'timeline.html'),
+        help: resolve(import.meta.dirname, 'help.html'),
       },
     },
   },

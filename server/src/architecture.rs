@@ -18,7 +18,7 @@ const FLOORS: &[&[&str]] = &[
     &["access"],
     &["tile"],
     &["query"],
-    &["metrics", "ingest", "gen"],
+    &["metrics", "ingest", "gen", "line"],
     &["publish"],
     &["app"],
     &["admin"],

@@ -58,6 +58,61 @@ pub struct Config {
     pub auth: AuthConfig,
     /// Uploads (`[ingest]`).
     pub ingest: IngestConfig,
+    /// The LINE official account's webhook (`[line]`; secrets from the environment only).
+    pub line: LineConfig,
+}
+
+/// The LINE webhook (`POST /integrations/line/webhook`, `server/src/line.rs`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct LineConfig {
+    /// The channel secret the signatures are checked with. Env
+    /// `KASHIMAP_LINE_CHANNEL_SECRET` only (never in a file); unset: the route is a 404.
+    #[serde(skip)]
+    pub channel_secret: Option<String>,
+    /// The channel access token replies are sent with. Env `KASHIMAP_LINE_CHANNEL_TOKEN`.
+    #[serde(skip)]
+    pub channel_token: Option<String>,
+    /// Base URL of LINE's API. Default `https://api.line.me`. Env `KASHIMAP_LINE_API_BASE`.
+    pub api_base: String,
+    /// The hazard whose designated shelters a location gets, e.g. `flood` while a typhoon
+    /// passes; unset: the hazard at that location (flood area, then landslide zone), else
+    /// the nearest shelters of any kind. Env `KASHIMAP_LINE_HAZARD`.
+    pub hazard: Option<String>,
+    /// Time limit of the reply call to LINE, seconds. Default 10.
+    pub reply_timeout_secs: NonZeroU64,
+}
+
+impl Default for LineConfig {
+    fn default() -> Self {
+        Self {
+            channel_secret: None,
+            channel_token: None,
+            api_base: "https://api.line.me".to_owned(),
+            hazard: None,
+            reply_timeout_secs: NonZeroU64::new(10).unwrap_or(NonZeroU64::MIN),
+        }
+    }
+}
+
+impl LineConfig {
+    /// Takes the secret, the token, the API base and the hazard from the environment
+    /// (empty values count as unset).
+    pub fn read_env(&mut self) {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        if let Some(v) = var("KASHIMAP_LINE_CHANNEL_SECRET") {
+            self.channel_secret = Some(v);
+        }
+        if let Some(v) = var("KASHIMAP_LINE_CHANNEL_TOKEN") {
+            self.channel_token = Some(v);
+        }
+        if let Some(v) = var("KASHIMAP_LINE_API_BASE") {
+            v.trim_end_matches('/').clone_into(&mut self.api_base);
+        }
+        if let Some(v) = var("KASHIMAP_LINE_HAZARD") {
+            self.hazard = Some(v);
+        }
+    }
 }
 
 /// Upload settings (`[ingest]`).
@@ -174,6 +229,7 @@ impl Default for Config {
             secure_cookies: false,
             auth: AuthConfig::default(),
             ingest: IngestConfig::default(),
+            line: LineConfig::default(),
         }
     }
 }
@@ -199,6 +255,13 @@ impl Config {
             return Err(ConfigError::Invalid {
                 key: "public_url",
                 message: format!("`{url}` must start with http:// or https:// and not end with /"),
+            });
+        }
+        let base = &self.line.api_base;
+        if !(base.starts_with("http://") || base.starts_with("https://")) || base.ends_with('/') {
+            return Err(ConfigError::Invalid {
+                key: "line.api_base",
+                message: format!("`{base}` must start with http:// or https:// and not end with /"),
             });
         }
         if self.auth.audit_retention_days.get() < MIN_AUDIT_RETENTION_DAYS {

@@ -19,6 +19,7 @@ pub mod r#gen;
 pub mod http;
 pub mod ingest;
 pub mod layer;
+pub mod line;
 pub mod lock;
 pub mod metrics;
 pub mod model;

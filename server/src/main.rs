@@ -295,6 +295,7 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Some(d) = &g.layers_dir {
         config.layers_dir.clone_from(d);
     }
+    config.line.read_env();
     Ok(config)
 }
 

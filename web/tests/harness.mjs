@@ -144,10 +144,12 @@ function launchBrowser(executablePath) {
 /**
  * A new page in its own context at `viewport`. Every request off this server is answered
  * with 404 and recorded in `page.offsite`, so a test can assert nothing left the machine.
- * `page.requests` records every URL the page asked for.
+ * `page.requests` records every URL the page asked for. The service worker (web/public/sw.js)
+ * is blocked unless `serviceWorkers: 'allow'` is passed: requests it makes are not seen by
+ * `page.route`, so tests that stub responses would be bypassed.
  */
-export async function newPage(env, { viewport = VIEWPORTS.desktop, locale = 'ja-JP', ...opts } = {}) {
-  const context = await env.browser.newContext({ viewport, locale, ...opts });
+export async function newPage(env, { viewport = VIEWPORTS.desktop, locale = 'ja-JP', serviceWorkers = 'block', ...opts } = {}) {
+  const context = await env.browser.newContext({ viewport, locale, serviceWorkers, ...opts });
   const page = await context.newPage();
   page.requests = [];
   page.offsite = [];

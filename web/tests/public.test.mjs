@@ -188,8 +188,12 @@ test('「この場所の情報」 shows the zone, its ratios and the nearest she
   assert.ok(ratios.includes(`容積率 ${zone['容積率']}％`) && ratios.includes(`建蔽率 ${zone['建蔽率']}％`), ratios);
   const first = await page.locator('#place-pane .shelter-name').first().innerText();
   assert.match(first, new RegExp(expected.nearest_shelters[0].label));
-  // on phones the tapped feature is shown at the top of the sheet, not in a covered popup
-  await page.locator('#place-pane .place-feature .km-attrs').waitFor();
+  // on phones a tapped road or area is in the sheet (not in a covered popup), folded after the
+  // answer: what was asked (zone, heritage, hazards) comes first
+  // (a tapped point, such as a landmark, is what was asked: its card comes first)
+  await page.locator('#place-pane .km-attrs').first().waitFor({ state: 'attached' });
+  const order = await page.evaluate(() => [...document.querySelector('#place-pane').children].filter((e) => !e.hidden).map((e) => e.className));
+  assert.ok(['place-body,place-tapped', 'place-feature,place-body'].includes(order.join()), order.join());
   await page.waitForFunction(() => !window.kashimapMap.isMoving());
   await screenshot(page, 'public-phone-place');
   await page.context().close();
@@ -252,7 +256,9 @@ test('search finds a shelter by name and flies there', async () => {
   await result.waitFor();
   await screenshot(page, 'public-phone-search');
   await result.click();
-  await page.locator('.km-popup').waitFor();
+  // on phones its details open in the sheet (a popup would run under the sheet and toolbar)
+  await page.locator('#place-pane .place-feature .km-feature-title', { hasText: '鹿島小学校' }).first().waitFor();
+  assert.equal(await page.locator('.km-popup').count(), 0);
   await page.waitForFunction(() => !window.kashimapMap.isMoving());
   const c = await page.evaluate(() => window.kashimapMap.getCenter());
   assert.ok(Math.abs(c.lng - 130.095604) < 0.002 && Math.abs(c.lat - 33.102231) < 0.002, JSON.stringify(c));

@@ -9,9 +9,14 @@
 //! (EPSG:4326) only when a feature is built.
 
 mod boundary;
+mod chiban;
+mod dosha;
+mod flood;
 mod geom;
 mod heritage;
+mod landmarks;
 mod ledger;
+mod oaza;
 mod parcels;
 mod pipes;
 mod places;
@@ -22,6 +27,8 @@ mod zoning;
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod tests_civic;
 #[cfg(test)]
 mod tests_files;
 
@@ -161,7 +168,21 @@ pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, 
     let pipes = pipes::build(&b, &network, seed);
     let roads = ledger::layer(&b, &network);
     let heritage = heritage::build(&b, seed);
-    Ok(vec![shelters, zoning, roads, heritage, pipes])
+    let oaza = oaza::from_shelters(&b, &shelters);
+    let chiban = chiban::build(&b, &oaza, seed)?;
+    let flood = flood::build(&b);
+    let dosha = dosha::build(&b, &oaza, seed);
+    Ok(vec![
+        shelters,
+        zoning,
+        roads,
+        heritage,
+        pipes,
+        chiban,
+        flood,
+        dosha,
+        landmarks::build(),
+    ])
 }
 
 /// A schema from `(name, type)` pairs.

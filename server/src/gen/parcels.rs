@@ -202,12 +202,24 @@ impl Plan {
     pub(crate) fn features(&self) -> impl Iterator<Item = Feature> + '_ {
         let oaza = Oaza::new(&self.b);
         let mut numbers = vec![0u32; oaza.len()];
+        self.squares()
+            .enumerate()
+            .map(move |(id, (i, sq))| self.parcel(id as u64 + 1, i as u64, sq, &oaza, &mut numbers))
+    }
+
+    /// The chosen leaf squares with their leaf numbers, in quadtree order.
+    fn squares(&self) -> impl Iterator<Item = (usize, Square)> + '_ {
         let (count, leaves) = (self.count as u128, self.leaves as u128);
         Leaves::new(&self.b, &self.centres, self.k)
             .enumerate()
             .filter(move |&(i, _)| (i as u128 + 1) * count / leaves > i as u128 * count / leaves)
-            .enumerate()
-            .map(move |(id, (i, sq))| self.parcel(id as u64 + 1, i as u64, sq, &oaza, &mut numbers))
+    }
+
+    /// Every leaf square (at least the count asked for, so they tile the city without the
+    /// gaps of [`Self::features`]) as (lower-left corner, side) in local metres, in
+    /// quadtree order: the 字図 sample divides them into lots.
+    pub(crate) fn cells(&self) -> impl Iterator<Item = (Coord, f64)> + '_ {
+        Leaves::new(&self.b, &self.centres, self.k).map(|sq| (coord! { x: sq.x, y: sq.y }, sq.side))
     }
 
     fn parcel(&self, id: u64, leaf: u64, sq: Square, oaza: &Oaza, numbers: &mut [u32]) -> Feature {

@@ -26,16 +26,16 @@ pub(super) fn boundary() -> &'static Boundary {
     B.get_or_init(|| Boundary::load(&source_dir().join(BOUNDARY_FILE)).unwrap())
 }
 
-fn layers() -> &'static [Layer] {
+pub(super) fn layers() -> &'static [Layer] {
     static L: OnceLock<Vec<Layer>> = OnceLock::new();
     L.get_or_init(|| build_samples(&source_dir(), SAMPLE_SEED).unwrap())
 }
 
-fn layer(id: &str) -> &'static Layer {
+pub(super) fn layer(id: &str) -> &'static Layer {
     layers().iter().find(|l| l.id == id).unwrap()
 }
 
-fn value<'a>(l: &Layer, f: &'a Feature, column: &str) -> &'a Value {
+pub(super) fn value<'a>(l: &Layer, f: &'a Feature, column: &str) -> &'a Value {
     f.property(l.schema.index_of(column).unwrap())
 }
 

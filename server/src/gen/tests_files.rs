@@ -19,7 +19,20 @@ fn read(path: &Path) -> (Schema, Vec<Feature>) {
 fn layer_files_load_and_name_only_attributes_in_their_data() {
     let catalog = Catalog::load(&repo().join("layers"), &repo()).unwrap();
     let ids: Vec<&str> = catalog.layers().iter().map(|l| l.id.as_str()).collect();
-    assert_eq!(ids, ["heritage", "pipes", "roads", "shelters", "zoning"]);
+    assert_eq!(
+        ids,
+        [
+            "chiban",
+            "dosha",
+            "flood",
+            "heritage",
+            "landmarks",
+            "pipes",
+            "roads",
+            "shelters",
+            "zoning"
+        ]
+    );
     for def in catalog.layers() {
         let (schema, features) = read(&def.source);
         check_schema(def, &schema).unwrap();

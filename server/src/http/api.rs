@@ -82,11 +82,14 @@ async fn search(
     params: Params,
 ) -> Result<Response, ApiError> {
     let q = params.required("q")?.to_owned();
-    let limit = params.usize_in("limit", 20, 1, MAX_SEARCH)?;
+    let page = search::Page {
+        limit: params.usize_in("limit", 20, 1, MAX_SEARCH)?,
+        offset: params.usize_in("offset", 0, 0, search::MAX_OFFSET)?,
+    };
     let views = decide_all(&principal, &app.layers.current_all());
     let caching = all_public(&app, &views);
     // Matching many substrings of a large layer is CPU work: keep it off the runtime.
-    let body = blocking(move || search::search_json(&views, &q, limit)).await?;
+    let body = blocking(move || search::search_json(&views, &q, page)).await?;
     Ok(respond::json(&body, respond::GEOJSON, caching))
 }
 

@@ -10,6 +10,7 @@ mod encoding;
 mod error;
 mod export;
 pub mod extract;
+pub mod line;
 mod login;
 mod ogc;
 mod ops;
@@ -109,6 +110,7 @@ fn app(state: Arc<App>) -> Router {
         .merge(audit::routes())
         .merge(admin::routes())
         .merge(api::routes())
+        .merge(line::routes())
         .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())

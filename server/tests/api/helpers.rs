@@ -65,9 +65,14 @@ pub struct LayerSpec<'a> {
 impl TestApp {
     /// The repository's real layers and sample data, in a fresh data directory.
     pub fn sample() -> Self {
+        Self::sample_with(|_| {})
+    }
+
+    /// The sample application with some settings changed.
+    pub fn sample_with(edit: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = repo_root();
-        let config = Config {
+        let mut config = Config {
             data_dir: dir.path().join("var"),
             layers_dir: root.join("layers"),
             styles_dir: root.join("styles"),
@@ -75,6 +80,7 @@ impl TestApp {
             root,
             ..Config::default()
         };
+        edit(&mut config);
         Self::start(config, dir)
     }
 

@@ -45,6 +45,7 @@ export function onSessionExpired(fn) {
  * @property {RequestCredentials} [credentials]  'same-origin' by default; 'omit' asks as the public
  * @property {boolean} [session]        true (default): a 401 means the session ended, when a
  *   page listens (onSessionExpired); false for sign-in itself and `/auth/me`
+ * @property {(res: Response) => void} [onResponse]  sees the response (its headers) before parsing
  */
 
 /**
@@ -55,8 +56,9 @@ export function onSessionExpired(fn) {
  * @param {RequestOptions} [opts]
  * @returns {Promise<any>}
  */
-export async function request(url, { method = 'GET', json, form, timeout = TIMEOUT_MS, signal, credentials = 'same-origin', session = true } = {}) {
-  if (navigator.onLine === false) throw new ApiError('offline', t('net.offline'));
+export async function request(url, { method = 'GET', json, form, timeout = TIMEOUT_MS, signal, credentials = 'same-origin', session = true, onResponse } = {}) {
+  // offline: fail at once, unless a service worker may answer from the device's copy
+  if (navigator.onLine === false && !navigator.serviceWorker?.controller) throw new ApiError('offline', t('net.offline'));
   const init = { method, credentials, headers: { Accept: 'application/json' } };
   if (json !== undefined) {
     init.headers['Content-Type'] = 'application/json';
@@ -65,6 +67,7 @@ export async function request(url, { method = 'GET', json, form, timeout = TIMEO
     init.body = form;
   }
   const res = await timedFetch(url, init, timeout, signal);
+  onResponse?.(res);
   const body = res.status === 204 ? null : await res.json().catch(() => null);
   if (res.ok) return body;
   const err = new ApiError('http', errorMessage(res.status, body), res.status, body);
@@ -138,9 +141,9 @@ export function nearest(layer, lon, lat, { k = 5, hazard, ...opts } = {}) {
   return getJson(`/api/nearest?${query({ layer, lon: fix(lon), lat: fix(lat), k, hazard })}`, opts);
 }
 
-/** `/api/search`: names, addresses and 地番 in the visible layers. */
-export function search(q, { limit = 20, ...opts } = {}) {
-  return getJson(`/api/search?${query({ q, limit })}`, opts);
+/** `/api/search`: names, addresses and 地番 in the visible layers (`offset` pages on). */
+export function search(q, { limit = 20, offset, ...opts } = {}) {
+  return getJson(`/api/search?${query({ q, limit, offset })}`, opts);
 }
 
 /** One full feature from the OGC API (404 if absent or not visible). */

@@ -4,6 +4,8 @@ import { t } from './i18n.js';
 import './strings.js';
 
 let region;
+/** Keys the user closed: not shown again until `hideBanner(key)` (the state they told of ended). */
+const dismissed = new Set();
 
 function ensureRegion() {
   if (region?.isConnected) return region;
@@ -16,13 +18,17 @@ function ensureRegion() {
 }
 
 /**
- * Show `text` until the user closes it or `hideBanner(key)` is called.
+ * Show `text` until the user closes it or `hideBanner(key)` is called. Once closed, the key
+ * stays quiet until `hideBanner(key)`; returns null then.
  * @param {string} key   one banner per key; showing it again replaces the text
  * @param {string} text
  * @param {{kind?: 'error' | 'info'}} [opts]
  */
 export function showBanner(key, text, { kind = 'error' } = {}) {
   const root = ensureRegion();
+  // closed by the user: a burst of the same errors (tiles failing as the map resizes) must
+  // not bring it back
+  if (dismissed.has(key)) return null;
   let el = root.querySelector(`[data-key="${CSS.escape(key)}"]`);
   if (!el) {
     el = document.createElement('div');
@@ -33,7 +39,10 @@ export function showBanner(key, text, { kind = 'error' } = {}) {
     close.className = 'km-banner-close';
     close.textContent = '×';
     close.setAttribute('aria-label', t('banner.close'));
-    close.addEventListener('click', () => el.remove());
+    close.addEventListener('click', () => {
+      dismissed.add(key);
+      el.remove();
+    });
     el.append(p, close);
     root.append(el);
   }
@@ -44,6 +53,7 @@ export function showBanner(key, text, { kind = 'error' } = {}) {
 
 /** Remove the banner with `key`, if shown. */
 export function hideBanner(key) {
+  dismissed.delete(key);
   ensureRegion().querySelector(`[data-key="${CSS.escape(key)}"]`)?.remove();
 }
 

@@ -7,6 +7,7 @@
  * @property {[number, number]} [center]  [lon, lat]
  * @property {number} [bearing]
  * @property {string[] | null} layers      null when the hash does not say
+ * @property {[number, number]} [place]   [lon, lat] of 「この場所の情報」 (`&place=lat,lon`)
  */
 
 /**
@@ -28,6 +29,10 @@ export function parseHash(hash) {
   for (const kv of rest) {
     const [k, v = ''] = kv.split('=');
     if (k === 'layers') out.layers = decodeURIComponent(v).split(',').filter(Boolean);
+    if (k === 'place') {
+      const [la, lo] = decodeURIComponent(v).split(',').map(Number);
+      if (Number.isFinite(la) && Number.isFinite(lo) && Math.abs(la) <= 85 && Math.abs(lo) <= 180) out.place = [lo, la];
+    }
   }
   return out;
 }
@@ -36,14 +41,17 @@ export function parseHash(hash) {
  * The hash for a map view and its visible layers.
  * @param {{zoom: number, center: {lng: number, lat: number}, bearing: number}} view
  * @param {string[]} layers
+ * @param {[number, number] | null} [place]  [lon, lat] of an open 「この場所の情報」
  */
-export function formatHash({ zoom, center, bearing }, layers) {
+export function formatHash({ zoom, center, bearing }, layers, place = null) {
   const prec = Math.max(0, Math.ceil((zoom * Math.LN2 + Math.log(512 / 360 / 0.5)) / Math.LN10));
   const m = 10 ** prec;
   const r = (x) => Math.round(x * m) / m;
   let s = `#${Math.round(zoom * 100) / 100}/${r(center.lat)}/${r(center.lng)}`;
   if (Math.round(bearing)) s += `/${Math.round(bearing * 10) / 10}`;
-  return `${s}&layers=${layers.map(encodeURIComponent).join(',')}`;
+  s += `&layers=${layers.map(encodeURIComponent).join(',')}`;
+  if (place) s += `&place=${place[1].toFixed(6)},${place[0].toFixed(6)}`;
+  return s;
 }
 
 /**
@@ -51,12 +59,14 @@ export function formatHash({ zoom, center, bearing }, layers) {
  * toggling a layer. Returns `{update}`.
  * @param {import('maplibre-gl').Map} map
  * @param {() => string[]} visibleLayers
+ * @param {() => [number, number] | null} [place]  the place shown, if any (public page)
  */
-export function syncHash(map, visibleLayers) {
+export function syncHash(map, visibleLayers, place = () => null) {
   const update = () => {
     const h = formatHash(
       { zoom: map.getZoom(), center: map.getCenter(), bearing: map.getBearing() },
       visibleLayers(),
+      place(),
     );
     if (h !== location.hash) history.replaceState(history.state, '', h);
   };

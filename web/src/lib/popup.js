@@ -16,10 +16,10 @@ export function formatValue(v, field = {}) {
   if (v == null || v === '') return t('popup.none');
   if (v === true) return t('popup.yes');
   if (v === false) return t('popup.no');
-  // Quantities (with a unit, or with decimals) get digit grouping; a bare integer is a year
-  // (布設年度 2013, never 「2,013」), a number or a code, and is shown as written.
-  if (typeof v === 'number' && !field.unit && Number.isInteger(v)) return String(v);
-  if (typeof v === 'number') return `${v.toLocaleString(getLang() === 'en' ? 'en' : 'ja-JP')}${field.unit ? ` ${field.unit}` : ''}`;
+  // Thousands separators only for measures (a unit: 地積 1,234.5 m²); never in years, codes,
+  // ids or numbers (「NO 103575」, 「1998年」).
+  if (typeof v === 'number' && field.unit) return `${v.toLocaleString(getLang() === 'en' ? 'en' : 'ja-JP')} ${field.unit}`;
+  if (typeof v === 'number') return String(v);
   return `${v}${field.unit ? ` ${field.unit}` : ''}`;
 }
 
@@ -38,15 +38,16 @@ export function fieldLabel(name, field) {
  * has eight of them), so a popup stays short on a phone.
  * @param {Record<string, unknown>} props
  * @param {import('./api.js').LayerInfo} info
- * @param {{isRestrictedField?: (name: string) => boolean}} [opts]  staff: mark 職員限定 fields
+ * @param {{isRestrictedField?: (name: string) => boolean, hideFields?: Set<string>}} [opts]
+ *   staff: mark 職員限定 fields; public: `hideFields`, technical attributes left out
  */
-export function attributeList(props, info, { isRestrictedField = () => false } = {}) {
+export function attributeList(props, info, { isRestrictedField = () => false, hideFields } = {}) {
   const dl = h('dl', 'km-attrs');
   const names = Object.keys(info.fields).length ? Object.keys(info.fields) : Object.keys(props);
   const flags = { true: [], false: [] };
   for (const name of names) {
     const v = props[name];
-    if (v == null || v === '') continue;
+    if (v == null || v === '' || hideFields?.has(name)) continue;
     const label = fieldLabel(name, info.fields[name]);
     if (typeof v === 'boolean') {
       flags[v].push(isRestrictedField(name) ? `${label}（${t('layers.restricted')}）` : label);
@@ -69,7 +70,7 @@ function row(label, value, restricted = false) {
  * The popup body for one feature: layer title, the feature's name, its attributes.
  * @param {string} layer
  * @param {{id?: string | number, properties: Record<string, unknown>}} feature
- * @param {{headingLevel?: string, isRestrictedField?: (name: string) => boolean}} [opts]
+ * @param {{headingLevel?: string, isRestrictedField?: (name: string) => boolean, hideFields?: Set<string>}} [opts]
  *   headingLevel of the feature's name, 'h2' by default; see attributeList for the rest
  * @returns {Promise<HTMLElement>}
  */

@@ -15,6 +15,8 @@ import './strings.js';
  *   field starts with it, and it is printed when the field is left empty
  * @property {() => string[]} [notes]    lines under the sources, e.g. who printed it
  * @property {() => Node[]} [label]      the button's content; t('print.button') by default
+ * @property {() => import('./print.js').PrintOptions['marks']} [marks]  points to mark and
+ *   centre on (public page: the location and the nearest shelter)
  */
 
 /**
@@ -26,7 +28,7 @@ import './strings.js';
  * @param {PrintFormOptions} opts
  * @returns {{render: () => void, options: () => import('./print.js').PrintOptions}}
  */
-export function mountPrintForm(root, map, layers, { title, notes = () => [], label }) {
+export function mountPrintForm(root, map, layers, { title, notes = () => [], label, marks = () => [] }) {
   const choice = { paper: 'A4', orientation: 'portrait', title: '' };
   let infos = {};
   const refreshInfos = async () => {
@@ -43,6 +45,7 @@ export function mountPrintForm(root, map, layers, { title, notes = () => [], lab
       legend: visible.map((id) => ({ title: pick(infos[id]?.title ?? id), entries: layers.legend(id, infos[id]?.title) })),
       attributions: attributions(map, visible, infos),
       note: [...notes(), ...(sample ? [t('print.sample')] : [])],
+      marks: marks(),
     };
   };
   watchPrint(map, options);
@@ -76,6 +79,10 @@ function attributions(map, visible, infos) {
   for (const id of visible) {
     const a = infos[id]?.attribution;
     if (a && !out.includes(a)) out.push(a);
+  }
+  // raster overlays added by a page (national hazard maps) credit their source too
+  for (const [id, src] of Object.entries(map.getStyle()?.sources ?? {})) {
+    if (src.type === 'raster' && id !== 'gsi' && src.attribution && !out.includes(src.attribution)) out.push(src.attribution);
   }
   return out;
 }

@@ -23,6 +23,9 @@ const FOOTER_MM = 62;
  * @property {string[]} attributions            plain-text sources (basemap included)
  * @property {string | string[]} [note]         lines under the sources: a sample-data
  *   notice, who printed it
+ * @property {{at: [number, number], label: string, kind?: 'here' | 'shelter'}[]} [marks]
+ *   points drawn on the printed map (the location, the nearest shelter); the map is centred
+ *   on the first
  */
 
 /**
@@ -45,12 +48,69 @@ export function preparePrint(map, opts) {
   layout.id = 'km-print';
   layout.className = `km-print km-print-${paper}-${orientation}`;
   layout.lang = getLang();
+  const imgH = (imgW * cssH) / cssW;
   layout.replaceChildren(
     header(opts.title ?? t('print.title')),
-    mapFigure(canvas.toDataURL('image/png'), imgW, (imgW * cssH) / cssW, map.getBearing()),
+    mapFigure(withMarks(map, canvas, opts.marks ?? []), imgW, imgH, map.getBearing()),
     footer(map, imgW / cssW, opts),
   );
+  fitOnePage(layout, paper, orientation, imgH);
   return layout;
+}
+
+/**
+ * Keep the sheet on one page: a long legend (many visible layers) makes the footer taller than
+ * the FOOTER_MM set aside, and Chromium would then shrink the whole page (a 190 mm map printed
+ * 142 mm wide). The map keeps its width and centre and gives up height at the top and bottom.
+ */
+function fitOnePage(layout, paper, orientation, imgH) {
+  const [, pageH] = orientation === 'landscape' ? [...PAPER[paper]].reverse() : PAPER[paper];
+  const [boxW] = mapBox({ paper, orientation });
+  layout.classList.add('km-print-measure');
+  layout.style.width = `${boxW}mm`;
+  const mm = (el) => (el.getBoundingClientRect().height * 25.4) / 96;
+  const used = mm(layout.querySelector('.km-print-header')) + mm(layout.querySelector('.km-print-footer')) + 4;
+  layout.classList.remove('km-print-measure');
+  layout.style.width = '';
+  const room = pageH - 2 * MARGIN_MM - used;
+  if (room >= imgH || room <= 40) return;
+  const box = layout.querySelector('.km-print-map');
+  const img = box.querySelector('img');
+  box.style.height = `${room}mm`;
+  img.style.height = `${room}mm`;
+  img.style.objectFit = 'cover';
+}
+
+/**
+ * The map image with `marks` drawn on it (DOM markers such as 現在地 are not in the canvas).
+ * @returns {string} a PNG data URL
+ */
+function withMarks(map, canvas, marks) {
+  if (!marks.length) return canvas.toDataURL('image/png');
+  const out = document.createElement('canvas');
+  out.width = canvas.width;
+  out.height = canvas.height;
+  const ctx = out.getContext('2d');
+  ctx.drawImage(canvas, 0, 0);
+  const ratio = canvas.width / (canvas.clientWidth || canvas.width);
+  ctx.scale(ratio, ratio);
+  for (const m of marks) {
+    const p = map.project(m.at);
+    ctx.beginPath();
+    if (m.kind === 'shelter') ctx.rect(p.x - 11, p.y - 11, 22, 22);
+    else ctx.arc(p.x, p.y, 10, 0, 2 * Math.PI);
+    ctx.fillStyle = m.kind === 'shelter' ? '#00704a' : '#d4351c';
+    ctx.fill();
+    ctx.lineWidth = 4;
+    ctx.strokeStyle = '#ffffff';
+    ctx.stroke();
+    ctx.font = 'bold 15px system-ui, "Noto Sans CJK JP", sans-serif';
+    ctx.lineWidth = 4;
+    ctx.strokeText(m.label, p.x + 15, p.y + 5);
+    ctx.fillStyle = '#111111';
+    ctx.fillText(m.label, p.x + 15, p.y + 5);
+  }
+  return out.toDataURL('image/png');
 }
 
 /**
@@ -63,8 +123,20 @@ export function preparePrint(map, opts) {
  */
 export async function printMap(map, opts) {
   const layout = await withPaperShape(map, opts, () => preparePrint(map, opts));
+  // the paper-shaped capture stands while the view is the same: `beforeprint` (fired by
+  // window.print() and by saving a PDF) must not rebuild it from the screen-shaped canvas
+  // (print media hides and resizes the map, which keeps the view)
+  captured = viewOf(map);
   window.print();
   return layout;
+}
+
+/** The view printMap captured in the paper's shape, while the layout shows it. */
+let captured = null;
+
+function viewOf(map) {
+  const c = map.getCenter();
+  return [c.lng, c.lat, map.getZoom(), map.getBearing()].map((x) => x.toFixed(7)).join();
 }
 
 /** The map box on paper, in millimetres. */
@@ -83,14 +155,18 @@ async function withPaperShape(map, opts, capture) {
   const { clientWidth: w, clientHeight: h } = el;
   const [nw, nh] = w / h < bw / bh ? [Math.round((h * bw) / bh), h] : [w, Math.round((w * bh) / bw)];
   const saved = el.style.cssText;
+  const view = { center: map.getCenter(), zoom: map.getZoom() };
   el.style.cssText = `position:fixed;left:0;top:0;width:${nw}px;height:${nh}px;z-index:-1`;
   map.resize();
+  // centred on what is marked (the location), not where the screen view was shifted to
+  if (opts.marks?.length) map.jumpTo({ center: opts.marks[0].at });
   await idle(map, 8000);
   try {
     return capture();
   } finally {
     el.style.cssText = saved;
     map.resize();
+    if (opts.marks?.length) map.jumpTo(view);
   }
 }
 
@@ -111,7 +187,7 @@ function idle(map, ms) {
  * @param {() => PrintOptions} options
  */
 export function watchPrint(map, options) {
-  addEventListener('beforeprint', () => preparePrint(map, options()));
+  addEventListener('beforeprint', () => captured === viewOf(map) || preparePrint(map, options()));
 }
 
 let pageSheet = null;

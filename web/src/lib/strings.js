@@ -54,6 +54,8 @@ addStrings({
     'credit.prefix': '出典：',
     'credit.gsi': '地理院タイル',
     'credit.separator': '｜',
+    'offline.copy': '通信できないため、端末に保存したデータ（{when}、{age}）を表示しています。最新の情報ではない場合があります。',
+    'offline.justNow': 'たった今',
   },
   en: {
     'net.offline': 'You are offline. Check your connection and try again.',
@@ -107,5 +109,7 @@ addStrings({
     'credit.prefix': 'Sources: ',
     'credit.gsi': 'GSI Tiles',
     'credit.separator': ' | ',
+    'offline.copy': 'No connection: showing the copy saved on this device ({when}, {age}). It may not be up to date.',
+    'offline.justNow': 'just now',
   },
 });

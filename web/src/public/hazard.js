@@ -68,3 +68,27 @@ export function hazardSelect(id) {
 export function servedHazards(props) {
   return HAZARDS.filter((h) => props[HAZARD_FIELD[h]] === true).map((h) => t(`hazard.${h}`));
 }
+
+/** The `hazard=` words of page URLs (/?mode=bousai&hazard=flood) and the hazards they name. */
+export const HAZARD_CODES = { flood: '洪水', dosha: '土砂', jishin: '地震', tsunami: '津波', takashio: '高潮' };
+
+/** A hazard from a URL word (flood, dosha, …) or a Japanese name; null when neither. */
+export function hazardFromCode(code) {
+  if (HAZARDS.includes(code)) return code;
+  return HAZARD_CODES[code] ?? null;
+}
+
+/** The URL word of a hazard (洪水 → flood). */
+export function hazardCode(hazardName) {
+  return Object.keys(HAZARD_CODES).find((k) => HAZARD_CODES[k] === hazardName) ?? 'flood';
+}
+
+/** Choose a hazard for every pane (and remember it), as the menus do. */
+export function setHazard(v) {
+  if (HAZARDS.includes(v) && v !== current) set(v);
+}
+
+/** Whether a shelter feature is designated for `hazardName`. */
+export function serves(props, hazardName) {
+  return props[HAZARD_FIELD[hazardName]] === true;
+}

@@ -3,6 +3,7 @@ import { onLangChange, t } from '../lib/i18n.js';
 import { mountLayerList } from '../lib/layers.js';
 import { BASEMAPS, hasBasemap, setBasemap } from '../lib/map.js';
 import { h, radioGroup } from '../lib/dom.js';
+import { gsiHazardControls } from './gsi-hazard.js';
 
 const KEY = 'kashimap.basemap';
 
@@ -15,7 +16,18 @@ const KEY = 'kashimap.basemap';
 export function createLayersPane(root, map, { onChange }) {
   const basemap = h('div', 'basemap');
   const list = h('div', 'layers');
-  root.replaceChildren(basemap, list);
+  const more = h('nav', { class: 'more-links' });
+  const renderMore = () => {
+    more.setAttribute('aria-label', t('more.label'));
+    more.replaceChildren(
+      h('a', { href: '/help' }, t('more.help')),
+      h('a', { href: '/?mode=bousai' }, t('more.bousai')),
+      h('a', { href: '/timeline' }, t('more.timeline')),
+    );
+  };
+  renderMore();
+  onLangChange(renderMore);
+  root.replaceChildren(more, basemap, list, gsiHazardControls(map));
   if (hasBasemap(map)) {
     const saved = localStorage.getItem(KEY);
     if (saved in BASEMAPS && saved !== 'pale') setBasemap(map, saved);

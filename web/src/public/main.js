@@ -5,6 +5,7 @@ import '../styles/public.css';
 import './strings.js';
 import { nearest } from '../lib/api.js';
 import { watchNetwork } from '../lib/banner.js';
+import { registerServiceWorker } from '../lib/offline.js';
 import { parseHash, syncHash } from '../lib/hash.js';
 import { getLang, initLang, onLangChange, setLang, t } from '../lib/i18n.js';
 import { createMap, maplibregl, onStyleReady } from '../lib/map.js';
@@ -17,9 +18,12 @@ import { createPanel } from './panel.js';
 import { createPlacePane } from './place.js';
 import { createSearch } from './search.js';
 import { createSheltersPane } from './shelters.js';
+import { PUBLIC_HIDDEN_FIELDS } from './hidden-fields.js';
+import { anchor } from './nearest-local.js';
 
 initLang();
 watchNetwork();
+registerServiceWorker();
 document.getElementById('lang-button').addEventListener('click', () => setLang(getLang() === 'ja' ? 'en' : 'ja'));
 
 const map = createMap(document.getElementById('app'), { style: 'public' });
@@ -27,6 +31,14 @@ const panel = createPanel();
 const phone = matchMedia('(max-width: 899px)');
 let popup = null;
 let marker = null;
+/** 「この場所の情報」 (created once the style is ready), where it is open, and the hash. */
+let place = null;
+let placeAt = null;
+let hash = null;
+/** The phone's location and the nearest shelter, once 「現在地から探す」 found them (printed). */
+let here = null;
+let nearestShelter = null;
+const HIDE = { hideFields: PUBLIC_HIDDEN_FIELDS };
 
 const sheltersPane = createSheltersPane(panel.pane('shelters'), { onShowShelter: showFeature });
 document.querySelector('.skip-link').addEventListener('click', (e) => {
@@ -41,14 +53,43 @@ function openShelters() {
   sheltersPane.render();
 }
 
-/** Fly to a feature, highlight it and open its popup; on phones the sheet gets out of the way. */
+/**
+ * Show a feature (a shelter, a search result such as a 地番): highlight it and open
+ * 「この場所の情報」 there with the feature's card first. On phones the details go in the
+ * bottom sheet (a map popup would run under the sheet and the toolbar); on desktops the
+ * feature also gets a popup.
+ */
 async function showFeature(f, layer = f.layer ?? 'shelters') {
-  if (phone.matches) panel.close();
   highlight(map, f);
-  flyToFeature(map, f);
-  const b = bbox(f.geometry);
   popup?.remove();
-  popup = await showFeaturePopup(map, [(b[0] + b[2]) / 2, (b[1] + b[3]) / 2], layer, f);
+  const at = anchor(f.geometry);
+  openPlace(at, { layer, feature: f, point: f.geometry.type === 'Point' });
+  if (phone.matches) {
+    const b = bbox(f.geometry);
+    if (b[0] === b[2]) reveal(at, Math.max(map.getZoom(), 17));
+    else map.fitBounds(b, { padding: sheetPadding(), maxZoom: 18 });
+    return;
+  }
+  flyToFeature(map, f);
+  popup = await showFeaturePopup(map, at, layer, f, HIDE);
+}
+
+/** Open 「この場所の情報」 at [lon, lat] (and keep it in the URL, so it can be shared). */
+function openPlace(at, hit = null) {
+  if (!place) return;
+  placeAt = at;
+  placeMarker(at);
+  panel.open('place', { focus: false });
+  place.show(at[0], at[1], hit);
+  hash?.update();
+}
+
+/** Map padding that keeps a fitted view out from under the bottom sheet (phones). */
+function sheetPadding() {
+  const sheet = document.getElementById('panel');
+  const h = map.getContainer().clientHeight;
+  const covered = phone.matches && !sheet.hidden ? Math.min(sheet.getBoundingClientRect().height || h * 0.62, h * 0.62) : 0;
+  return { top: 48, left: 40, right: 56, bottom: covered + 32 };
 }
 
 /**
@@ -80,6 +121,17 @@ async function samePoint(hit) {
   }
 }
 
+/** What a print marks on the map: the place or my location, and the nearest shelter. */
+function printMarks() {
+  const marks = [];
+  const me = here ?? placeAt;
+  if (me) marks.push({ at: me, label: t(here ? 'nearby.here' : 'marker.here'), kind: 'here' });
+  if (here && nearestShelter) {
+    marks.push({ at: nearestShelter.geometry.coordinates, label: nearestShelter.properties['名称'], kind: 'shelter' });
+  }
+  return marks;
+}
+
 function placeMarker(lngLat) {
   if (!marker) {
     const dot = document.createElement('div');
@@ -92,22 +144,32 @@ function placeMarker(lngLat) {
 
 onStyleReady(map, () => {
   const view = parseHash(location.hash);
-  let hash = null;
   const layers = createLayersPane(panel.pane('layers'), map, { onChange: () => hash?.update() });
   if (view.layers) layers.setVisible(view.layers);
-  hash = syncHash(map, layers.visible);
+  hash = syncHash(map, layers.visible, () => (panel.current() === 'place' ? placeAt : null));
   hash.update();
   const ids = layers.ids();
-  const place = createPlacePane(panel.pane('place'), { onShowShelter: showFeature });
+  place = createPlacePane(panel.pane('place'), { onShowShelter: showFeature });
   const nearby = createNearbyPane(panel.pane('nearby'), {
     onShowShelter: showFeature,
     onLocated(lon, lat) {
-      placeMarker([lon, lat]);
-      reveal([lon, lat], Math.max(map.getZoom(), 15));
+      here = [lon, lat];
+      placeMarker(here);
+      reveal(here, Math.max(map.getZoom(), 15));
+      sheltersPane.setOrigin(here);
+    },
+    onListed(features) {
+      // me and the nearest shelter together, above the sheet
+      nearestShelter = features[0] ?? null;
+      if (!here || !nearestShelter) return;
+      const [x, y] = nearestShelter.geometry.coordinates;
+      const b = [Math.min(here[0], x), Math.min(here[1], y), Math.max(here[0], x), Math.max(here[1], y)];
+      map.fitBounds(b, { padding: sheetPadding(), maxZoom: 17, duration: 500 });
     },
   });
   const print = mountPrintForm(panel.pane('print'), map, layers, {
     title: () => `${t('app.title')}｜${t('app.subtitle')}`,
+    marks: () => printMarks(),
   });
   const search = createSearch(document.getElementById('search-form'), panel.pane('search'), {
     open: () => panel.open('search', { focus: false }),
@@ -124,12 +186,10 @@ onStyleReady(map, () => {
     const [hit] = featuresAt(map, point, ids);
     popup?.remove();
     highlight(map, null);
-    placeMarker(lngLat);
-    panel.open('place', { focus: false });
+    const picked = hit ? { layer: hit[0], feature: samePoint(hit[1]), point: hit[1][0].geometry.type === 'Point' } : null;
+    openPlace([lngLat.lng, lngLat.lat], phone.matches ? picked : null);
     reveal(lngLat);
-    const picked = hit ? { layer: hit[0], feature: samePoint(hit[1]) } : null;
-    place.show(lngLat.lng, lngLat.lat, phone.matches ? picked : null);
-    if (picked && !phone.matches) popup = await showFeaturePopup(map, lngLat, picked.layer, await picked.feature);
+    if (picked && !phone.matches) popup = await showFeaturePopup(map, lngLat, picked.layer, await picked.feature, HIDE);
   };
   map.on('click', (e) => inspect(e.lngLat, e.point));
   // Keyboard: Enter on the focused map asks about the centre of the view.
@@ -138,6 +198,9 @@ onStyleReady(map, () => {
     const c = map.getCenter();
     inspect(c, map.project(c));
   });
-  if (!phone.matches && !panel.current()) panel.open('layers', { focus: false });
+  // a shared link to 「この場所の情報」 opens it again
+  if (view.place) openPlace(view.place);
+  else if (!phone.matches && !panel.current()) panel.open('layers', { focus: false });
+  document.getElementById('panel-close').addEventListener('click', () => hash.update());
   document.body.dataset.ready = 'true';
 });

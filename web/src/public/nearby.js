@@ -8,10 +8,11 @@ import { shelterItem } from './shelter-item.js';
 
 /**
  * @param {HTMLElement} root  the pane
- * @param {{onLocated: (lon: number, lat: number) => void, onShowShelter: (f: GeoJSON.Feature) => void}} opts
+ * @param {{onLocated: (lon: number, lat: number) => void, onShowShelter: (f: GeoJSON.Feature) => void,
+ *   onListed?: (features: GeoJSON.Feature[]) => void}} opts  `onListed` gets the shelters, nearest first
  * @returns {{locate: () => void, render: () => void}}
  */
-export function createNearbyPane(root, { onLocated, onShowShelter }) {
+export function createNearbyPane(root, { onLocated, onShowShelter, onListed }) {
   let here = null;
   const results = h('div', 'nearby-results');
   results.setAttribute('aria-live', 'polite');
@@ -29,6 +30,7 @@ export function createNearbyPane(root, { onLocated, onShowShelter }) {
       for (const f of fc.features) ol.append(shelterItem(f, { from: here, onShow: onShowShelter, level: 'h4' }));
       const heading = h('h3', null, t('nearby.result', { hazard: t(`hazard.${hazard()}`) }));
       results.replaceChildren(heading, fc.features.length ? ol : h('p', null, t('place.noShelters')));
+      onListed?.(fc.features);
       heading.scrollIntoView({ block: 'start', behavior: 'smooth' });
     } catch (e) {
       results.replaceChildren(errorBox(e.message));

@@ -7,9 +7,10 @@ import { servedHazards } from './hazard.js';
 
 /**
  * @param {GeoJSON.Feature & {distance_m?: number, bearing_deg?: number | null}} f
- * @param {{from?: [number, number], onShow?: (f: GeoJSON.Feature) => void, level?: string}} [opts]
+ * @param {{from?: [number, number], onShow?: (f: GeoJSON.Feature) => void, mapHref?: string, level?: string}} [opts]
+ *   `mapHref`: a link to the map instead of the `onShow` button (pages without a map)
  */
-export function shelterItem(f, { from, onShow, level = 'h3' } = {}) {
+export function shelterItem(f, { from, onShow, mapHref, level = 'h3' } = {}) {
   const p = f.properties;
   const name = p['名称'] ?? '';
   const li = h('li', 'shelter');
@@ -32,6 +33,11 @@ export function shelterItem(f, { from, onShow, level = 'h3' } = {}) {
     b.setAttribute('aria-label', t('shelter.showLabel', { name }));
     b.addEventListener('click', () => onShow(f));
     actions.append(b);
+  } else if (mapHref) {
+    const a = h('a', 'map-link', t('shelter.show'));
+    a.href = mapHref;
+    a.setAttribute('aria-label', t('shelter.showLabel', { name }));
+    actions.append(a);
   }
   if (coords) {
     const a = h('a', 'route-link', t('shelter.route'));

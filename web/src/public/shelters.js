@@ -4,16 +4,19 @@ import { items } from '../lib/api.js';
 import { t } from '../lib/i18n.js';
 import { errorBox, h, statusLine } from '../lib/dom.js';
 import { HAZARDS, HAZARD_FIELD } from './hazard.js';
+import { bearing, metres } from './nearest-local.js';
 import { shelterItem } from './shelter-item.js';
 
 /**
  * @param {HTMLElement} root  the pane
  * @param {{onShowShelter: (f: GeoJSON.Feature) => void}} opts
- * @returns {{render: () => Promise<void>}}
+ * @returns {{render: () => Promise<void>, setOrigin: (at: [number, number]) => void}}
+ *   `setOrigin`: once the location is known, the list is sorted by distance from it
  */
 export function createSheltersPane(root, { onShowShelter }) {
   let features = null;
   let filter = '';
+  let origin = null;
   const list = h('div', 'shelters-results');
   const render = async () => {
     root.replaceChildren(h('p', null, t('shelters.intro')), filterSelect(), list);
@@ -29,9 +32,14 @@ export function createSheltersPane(root, { onShowShelter }) {
     fill();
   };
   const fill = () => {
-    const shown = filter ? features.filter((f) => f.properties[HAZARD_FIELD[filter]] === true) : features;
-    const ul = h('ul', 'shelter-list');
-    for (const f of shown) ul.append(shelterItem(f, { onShow: onShowShelter }));
+    let shown = filter ? features.filter((f) => f.properties[HAZARD_FIELD[filter]] === true) : features;
+    if (origin) {
+      shown = shown
+        .map((f) => ({ ...f, distance_m: metres(origin, f.geometry.coordinates), bearing_deg: bearing(origin, f.geometry.coordinates) }))
+        .sort((a, b) => a.distance_m - b.distance_m);
+    }
+    const ul = h(origin ? 'ol' : 'ul', 'shelter-list');
+    for (const f of shown) ul.append(shelterItem(f, { onShow: onShowShelter, from: origin ?? undefined }));
     const count = h('p', 'status', t('shelter.count', { n: shown.length }));
     count.setAttribute('role', 'status');
     list.replaceChildren(count, ul);
@@ -51,5 +59,9 @@ export function createSheltersPane(root, { onShowShelter }) {
     wrap.append(label, select);
     return wrap;
   }
-  return { render };
+  const setOrigin = (at) => {
+    origin = at;
+    if (features && root.isConnected && !root.hidden) fill();
+  };
+  return { render, setOrigin };
 }

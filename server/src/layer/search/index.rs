@@ -17,6 +17,8 @@ pub enum Rank {
     Exact,
     Prefix,
     Substring,
+    /// Every word of a several-word query is in the feature, not necessarily in one value.
+    Words,
 }
 
 impl Rank {
@@ -25,6 +27,7 @@ impl Rank {
             Rank::Exact => "exact",
             Rank::Prefix => "prefix",
             Rank::Substring => "substring",
+            Rank::Words => "words",
         }
     }
 }
@@ -120,6 +123,13 @@ impl SearchIndex {
 
     pub fn entry(&self, i: u32) -> Entry {
         self.entries[i as usize]
+    }
+
+    /// The entries of one feature (entries are numbered in feature order).
+    pub fn entries_of(&self, feature: u32) -> std::ops::Range<u32> {
+        let start = self.entries.partition_point(|e| e.feature < feature);
+        let end = start + self.entries[start..].partition_point(|e| e.feature == feature);
+        start as u32..end as u32
     }
 
     /// An entry's normalised value.

@@ -8,6 +8,11 @@
 //! - After a kanji or a digit, `ヶ/ケ/が/ガ/ヵ/カ` become `ケ` (霞ヶ関 = 霞が関 = 霞ケ関) and
 //!   `之/ノ/の` become `ノ` (一之瀬 = 一ノ瀬 = 一の瀬). Elsewhere they are ordinary kana.
 //! - Kanji numerals before `丁`, `番` or `号` become digits (一丁目 = 1丁目, 二十三番地 = 23番地).
+//! - Hiragana becomes katakana, so a reading typed either way matches (めいりん = メイリン).
+//! - 地番 and 番地 forms: between digits `番`, `番地`, `の`, `ノ` and `之` become `-`
+//!   (1248番2 = 1248番地2 = 1248の2 = 1248-2); `番` and `番地` after a digit at the end or
+//!   before a non-digit are dropped (1248番地 = 1248).
+//! - `大字` is dropped: addresses write 大字高津原 and 高津原 alike.
 
 use unicode_normalization::UnicodeNormalization;
 
@@ -19,7 +24,7 @@ pub fn normalize(text: &str) -> String {
         .filter(|c| !c.is_whitespace())
         .map(unify_dash)
         .collect();
-    let chars = numerals_to_digits(&chars);
+    let chars = lot_numbers(&drop_oaza(&numerals_to_digits(&chars)));
     let mut out = String::with_capacity(chars.len() * 3);
     let mut prev: Option<char> = None;
     for c in chars {
@@ -27,9 +32,64 @@ pub fn normalize(text: &str) -> String {
         out.push(match c {
             'ヶ' | 'ケ' | 'が' | 'ガ' | 'ヵ' | 'カ' | 'ゖ' | 'ゕ' if joins => 'ケ',
             '之' | 'ノ' | 'の' if joins => 'ノ',
-            other => other,
+            other => katakana(other),
         });
         prev = Some(c);
+    }
+    out
+}
+
+/// Hiragana as katakana (the two blocks are 0x60 apart); anything else unchanged.
+fn katakana(c: char) -> char {
+    match c {
+        '\u{3041}'..='\u{3096}' | '\u{309D}' | '\u{309E}' => {
+            char::from_u32(c as u32 + 0x60).unwrap_or(c)
+        }
+        other => other,
+    }
+}
+
+/// Drops every `大字`.
+fn drop_oaza(chars: &[char]) -> Vec<char> {
+    let mut out = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '大' && chars.get(i + 1) == Some(&'字') {
+            i += 2;
+        } else {
+            out.push(chars[i]);
+            i += 1;
+        }
+    }
+    out
+}
+
+/// After a digit: `番地`/`番`/`の`/`ノ`/`之` before a digit become `-`; `番地`/`番` before
+/// anything else (or the end) are dropped.
+fn lot_numbers(chars: &[char]) -> Vec<char> {
+    let mut out: Vec<char> = Vec::with_capacity(chars.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let after_digit = out.last().is_some_and(char::is_ascii_digit);
+        let len = match (chars[i], chars.get(i + 1)) {
+            ('番', Some('地')) => 2,
+            ('番' | 'の' | 'ノ' | '之', _) => 1,
+            _ => 0,
+        };
+        if after_digit && len > 0 {
+            let next_digit = chars.get(i + len).is_some_and(char::is_ascii_digit);
+            if next_digit {
+                out.push('-');
+                i += len;
+                continue;
+            }
+            if chars[i] == '番' {
+                i += len;
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
     }
     out
 }
@@ -133,6 +193,16 @@ mod tests {
     #[case("祐徳　稲荷", "祐徳稲荷")]
     #[case("Yutoku Inari", "YUTOKU INARI")]
     #[case("センター", "センタ－")]
+    #[case("高津原1248-2", "大字高津原 1248番2")]
+    #[case("高津原1248-2", "高津原１２４８－２")]
+    #[case("1248-2", "1248の2")]
+    #[case("1248-2", "1248ノ2")]
+    #[case("1248-2", "千二百四十八番2")]
+    #[case("1248-2", "1248番地2")]
+    #[case("高津原1248", "大字高津原1248番地")]
+    #[case("高津原1248", "高津原千二百四十八番")]
+    #[case("めいりん", "メイリン")]
+    #[case("めいりん", "ﾒｲﾘﾝ")]
     fn variants_normalise_alike(#[case] a: &str, #[case] b: &str) {
         assert_eq!(normalize(a), normalize(b));
     }
@@ -142,6 +212,9 @@ mod tests {
     #[case("鹿島", "鹿嶋")]
     #[case("一丁目", "2丁目")]
     #[case("一番館", "二番館")]
+    #[case("1248-2", "1248-3")]
+    #[case("1248-2", "12482")]
+    #[case("の", "-")]
     fn different_names_stay_different(#[case] a: &str, #[case] b: &str) {
         assert_ne!(normalize(a), normalize(b));
     }
@@ -149,6 +222,6 @@ mod tests {
     #[test]
     fn numerals_are_only_converted_before_address_units() {
         assert_eq!(normalize("三島"), "三島");
-        assert_eq!(normalize("二十三番地"), "23番地");
+        assert_eq!(normalize("二十三番地"), "23");
     }
 }

@@ -24,6 +24,12 @@ pub const HAZARDS: &[(&str, &str)] = &[
     ("内水氾濫", "内水氾濫"),
     ("火山", "火山現象"),
     ("火山現象", "火山現象"),
+    // The English keys of the 防災モード URL (`/?mode=bousai&hazard=flood`).
+    ("flood", "洪水"),
+    ("dosha", "土砂災害"),
+    ("jishin", "地震"),
+    ("tsunami", "津波"),
+    ("takashio", "高潮"),
 ];
 
 /// The filters a request asks for, as text.

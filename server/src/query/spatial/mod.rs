@@ -6,6 +6,7 @@
 
 mod filter;
 pub mod geodesy;
+pub mod hazards;
 pub mod nearest;
 
 use serde_json::{Value as Json, json};
@@ -98,7 +99,8 @@ pub fn nearest_json(
 }
 
 /// `/api/at`: for every view, the admitted features covering the point or within the layer's
-/// `near_m`; then the nearest shelters (optionally designated for `hazard`).
+/// `near_m`; then the nearest shelters (optionally designated for `hazard`); then the
+/// hazards at the point ([`hazards::hazards_json`]).
 pub fn at_json(
     views: &[LayerView],
     origin: &Origin,
@@ -117,10 +119,11 @@ pub fn at_json(
         "lat": origin.lat,
         "layers": layers,
         "nearest_shelters": shelters,
+        "hazards": hazards::hazards_json(views, origin),
     }))
 }
 
-fn nearest_shelters(
+pub(crate) fn nearest_shelters(
     view: &LayerView,
     origin: &Origin,
     hazard: Option<&str>,

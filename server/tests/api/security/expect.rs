@@ -1,15 +1,15 @@
 //! The expected policy, written out by hand from `layers/*.toml` and the issue (never derived
 //! by calling `decide`): for each role, which layers it sees and which attributes of each.
 //!
-//! | role       | shelters | zoning | roads  | heritage | pipes      |
-//! |------------|----------|--------|--------|----------|------------|
-//! | anonymous  | all      | all    | public | public   | —          |
-//! | staff      | all      | all    | public | public   | —          |
-//! | suido      | all      | all    | public | public   | all        |
-//! | kensetsu   | all      | all    | all    | public   | —          |
-//! | bunka      | all      | all    | public | all      | —          |
-//! | contractor | all      | all    | public | public   | no 土被り  |
-//! | admin      | all      | all    | all    | all      | all        |
+//! | role       | shelters | zoning | roads  | heritage | pipes      | chiban, flood, dosha, landmarks |
+//! |------------|----------|--------|--------|----------|------------|---------------------------------|
+//! | anonymous  | all      | all    | public | public   | —          | all                             |
+//! | staff      | all      | all    | public | public   | —          | all                             |
+//! | suido      | all      | all    | public | public   | all        | all                             |
+//! | kensetsu   | all      | all    | all    | public   | —          | all                             |
+//! | bunka      | all      | all    | public | all      | —          | all                             |
+//! | contractor | all      | all    | public | public   | no 土被り  | all                             |
+//! | admin      | all      | all    | all    | all      | all        | all                             |
 //!
 //! No starting layer has a row filter, so every role that sees a layer sees all its features.
 
@@ -54,7 +54,17 @@ impl Role {
 }
 
 /// The sample layers, in the order of the table.
-pub const LAYERS: [&str; 5] = ["shelters", "zoning", "roads", "heritage", "pipes"];
+pub const LAYERS: [&str; 9] = [
+    "shelters",
+    "zoning",
+    "roads",
+    "heritage",
+    "pipes",
+    "chiban",
+    "flood",
+    "dosha",
+    "landmarks",
+];
 
 /// Every attribute of the sample data, per layer.
 const SHELTERS: &[&str] = &[
@@ -73,6 +83,7 @@ const SHELTERS: &[&str] = &[
     "火山現象",
     "受入対象者",
     "備考",
+    "よみ",
 ];
 const ZONING: &[&str] = &[
     "用途地域コード",
@@ -117,20 +128,31 @@ const PIPES: &[&str] = &[
     "延長",
 ];
 const PIPES_CONTRACTOR: &[&str] = &["管路番号", "管種", "口径", "布設年度", "用途", "延長"];
+const CHIBAN: &[&str] = &["所在", "大字", "地番", "地目", "地積"];
+const FLOOD: &[&str] = &["浸水深", "浸水深ランク", "河川名", "想定"];
+const LANDMARKS: &[&str] = &["名称", "よみ", "種別"];
+const DOSHA: &[&str] = &[
+    "区域番号",
+    "区域名",
+    "現象の種類",
+    "区域区分",
+    "所在地",
+    "公示日",
+];
 
-type Row = [Option<&'static [&'static str]>; 5];
+type Row = [Option<&'static [&'static str]>; 9];
 
 /// The table above. `None`: the layer is hidden (the same 404 as a missing one).
 #[rustfmt::skip]
 const TABLE: [(Role, Row); 7] = [
-    //                  shelters        zoning        roads               heritage               pipes
-    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None]),
-    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None]),
-    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES)]),
-    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None]),
-    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None]),
-    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR)]),
-    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES)]),
+    //                  shelters        zoning        roads               heritage               pipes                   chiban        flood        dosha        landmarks
+    (Role::Anonymous,  [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+    (Role::Staff,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+    (Role::Suido,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES),            Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+    (Role::Kensetsu,   [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE_PUBLIC), None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+    (Role::Bunka,      [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE),        None,                   Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+    (Role::Contractor, [Some(SHELTERS), Some(ZONING), Some(ROADS_PUBLIC), Some(HERITAGE_PUBLIC), Some(PIPES_CONTRACTOR), Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
+    (Role::Admin,      [Some(SHELTERS), Some(ZONING), Some(ROADS),        Some(HERITAGE),        Some(PIPES),            Some(CHIBAN), Some(FLOOD), Some(DOSHA), Some(LANDMARKS)]),
 ];
 
 fn column(layer: &str) -> usize {
@@ -205,6 +227,10 @@ pub fn title(layer: &str) -> &'static str {
         "roads" => "道路台帳",
         "heritage" => "埋蔵文化財包蔵地",
         "pipes" => "水道管路",
+        "chiban" => "字図・地番",
+        "flood" => "洪水浸水想定区域（想定最大規模）",
+        "dosha" => "土砂災害警戒区域",
+        "landmarks" => "主な施設",
         _ => panic!("not a sample layer: {layer}"),
     }
 }
@@ -213,7 +239,16 @@ pub fn title(layer: &str) -> &'static str {
 fn the_table_says_what_the_issue_says() {
     assert_eq!(
         visible(Role::Anonymous),
-        ["shelters", "zoning", "roads", "heritage"]
+        [
+            "shelters",
+            "zoning",
+            "roads",
+            "heritage",
+            "chiban",
+            "flood",
+            "dosha",
+            "landmarks"
+        ]
     );
     assert_eq!(hidden(Role::Staff), ["pipes"]);
     assert_eq!(hidden_attributes(Role::Contractor, "pipes"), ["土被り"]);

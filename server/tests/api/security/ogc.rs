@@ -20,6 +20,10 @@ fn public_filter(layer: &str) -> &'static str {
         "roads" => "種別 = '市道'",
         "heritage" => "時代 LIKE '%弥生%'",
         "pipes" => "口径 >= 150",
+        "chiban" => "地目 = '宅地'",
+        "flood" => "浸水深ランク >= 2",
+        "dosha" => "区域区分 = '土砂災害特別警戒区域'",
+        "landmarks" => "種別 = '駅'",
         _ => panic!("{layer}"),
     }
 }

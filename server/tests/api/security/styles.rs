@@ -21,7 +21,16 @@ async fn styles_of(crawl: &Crawl, role: Role) {
         assert_eq!(res.status, 200, "{role:?} {uri}");
         // Styles are the same for every signed-in role that sees the layers they draw.
         let drawn: Vec<&str> = if name == "public" {
-            vec!["shelters", "zoning", "roads", "heritage"]
+            vec![
+                "shelters",
+                "zoning",
+                "roads",
+                "heritage",
+                "flood",
+                "dosha",
+                "chiban",
+                "landmarks",
+            ]
         } else {
             shown.clone()
         };
