@@ -7,7 +7,7 @@ use std::io::Write as _;
 
 use clap::Subcommand;
 
-use crate::access::{Access, AccessError, DemoOutcome, NewUser};
+use crate::access::{Access, AccessError, AccountChange, DemoOutcome, NewUser, parse_expiry};
 use crate::time::rfc3339;
 
 #[derive(Debug, Subcommand)]
@@ -38,6 +38,16 @@ pub enum UserCommand {
     Disable { name: String },
     /// Re-enable a disabled user.
     Enable { name: String },
+    /// Replace a user's roles (e.g. after a 異動); their sessions end so the change applies
+    /// at once. No roles leaves them with none.
+    SetRoles {
+        name: String,
+        /// The new roles, e.g. `toshi bousai`.
+        roles: Vec<String>,
+    },
+    /// Set the last day an account works (a contractor's contract end), as YYYY-MM-DD
+    /// (it ends at midnight in Japan), or `never`.
+    Expire { name: String, date: String },
     /// List users.
     List,
 }
@@ -120,19 +130,45 @@ pub fn user(access: &Access, command: UserCommand) -> Result<(), AccessError> {
             access.set_disabled(&name, false)?;
             eprintln!("enabled {name}");
         }
+        UserCommand::SetRoles { name, roles } => {
+            let u = access.change_user("cli", &name, &AccountChange::Roles(roles))?;
+            eprintln!(
+                "{}: roles now {}; their sessions have ended",
+                u.name,
+                if u.roles.is_empty() {
+                    "(none)".to_owned()
+                } else {
+                    u.roles.join(", ")
+                }
+            );
+        }
+        UserCommand::Expire { name, date } => {
+            let e = parse_expiry(&date)?;
+            let u = access.change_user("cli", &name, &AccountChange::Expiry(e))?;
+            match u.expires_at {
+                Some(t) => eprintln!("{}: the account ends at {}", u.name, rfc3339(t)),
+                None => eprintln!("{}: the account does not expire", u.name),
+            }
+        }
         UserCommand::List => {
             let mut out = String::new();
             let _ = writeln!(
                 out,
-                "{:<24} {:<11} {:<9} {:<16} roles",
-                "name", "kind", "state", "department"
+                "{:<24} {:<11} {:<9} {:<16} {:<20} roles",
+                "name", "kind", "state", "department", "expires"
             );
+            let now = access.now();
             for u in access.db.users()? {
                 let kind = if u.staff { "staff" } else { "contractor" };
-                let state = if u.disabled { "disabled" } else { "active" };
+                let state = match (u.disabled, u.active(now)) {
+                    (true, _) => "disabled",
+                    (false, false) => "expired",
+                    _ => "active",
+                };
+                let expires = u.expires_at.map_or_else(|| "-".to_owned(), rfc3339);
                 let _ = writeln!(
                     out,
-                    "{:<24} {kind:<11} {state:<9} {:<16} {}",
+                    "{:<24} {kind:<11} {state:<9} {:<16} {expires:<20} {}",
                     u.name,
                     u.department,
                     u.roles.join(",")

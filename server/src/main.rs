@@ -187,9 +187,28 @@ struct ImportArgs {
     /// CSV column with y (latitude or northing), when not detected.
     #[arg(long)]
     y_column: Option<String>,
+    /// A layer field read from a column of another name, e.g. `--map 名称=施設・場所名`
+    /// (repeat for more columns).
+    #[arg(long = "map", value_name = "FIELD=COLUMN", value_parser = parse_map)]
+    map: Vec<(String, String)>,
     /// Publish the version straight away.
     #[arg(long)]
     publish: bool,
+    /// Publish even when the upload drops more features than the layer allows.
+    #[arg(long)]
+    confirm_drop: bool,
+}
+
+/// `FIELD=COLUMN` of `import --map`.
+fn parse_map(s: &str) -> Result<(String, String), String> {
+    match s.split_once('=') {
+        Some((f, c)) if !f.trim().is_empty() && !c.trim().is_empty() => {
+            Ok((f.trim().to_owned(), c.trim().to_owned()))
+        }
+        _ => Err(format!(
+            "`{s}` is not FIELD=COLUMN (e.g. --map 名称=施設・場所名)"
+        )),
+    }
 }
 
 fn main() -> ExitCode {
@@ -427,8 +446,10 @@ fn import(config: Config, a: ImportArgs) -> anyhow::Result<ExitCode> {
             repair: a.repair,
             x_column: a.x_column,
             y_column: a.y_column,
+            mapping: a.map.into_iter().collect(),
         },
         publish: a.publish,
+        confirm_drop: a.confirm_drop,
     };
     Ok(ExitCode::from(kashimap::publish::cli::import(
         &app.publisher,

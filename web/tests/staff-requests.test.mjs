@@ -3,7 +3,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { axe, screenshot, start } from './harness.mjs';
-import { addUser, mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
+import { addUser, apiCookie, getJson, mapReady, openStaff, renderedCount, signIn } from './staff-helpers.mjs';
 
 let env;
 before(async () => {
@@ -23,7 +23,7 @@ test('a request for a locked layer, approved with a comment, shows the layer on 
   await planner.getByRole('button', { name: '申請する' }).click();
   const mine = planner.locator('.req-mine li[data-status="pending"]');
   await mine.waitFor();
-  assert.match(await mine.textContent(), /決裁待ち.*水道管路.*14日間/s);
+  assert.match(await mine.textContent(), /決裁待ち.*水道管路（全属性）.*14日間/s);
 
   const suido = await openStaff(env);
   await signIn(suido, 'suido');
@@ -47,6 +47,10 @@ test('a request for a locked layer, approved with a comment, shows the layer on 
   const approved = planner.locator('.req-mine li[data-status="approved"]');
   await approved.waitFor();
   assert.match(await approved.textContent(), /承認.*工事期間中のみ承認します/s);
+  // 「レイヤー全体」 grants what it says: the pipes with their attributes, not just the layer.
+  const cookie = await apiCookie(env, 'planner');
+  const me = await getJson(env, cookie, '/auth/me');
+  assert.ok(me.layers.pipes.attributes.includes('口径'), JSON.stringify(me.layers.pipes));
   await planner.context().close();
 });
 

@@ -51,6 +51,14 @@ test('suido signs in and sees the pipes, marked as restricted', async () => {
   const cover = page.locator('#panel-feature dt', { hasText: '土被り' });
   await cover.first().waitFor();
   assert.match(await cover.first().textContent(), /職員限定/);
+  // The selection is drawn on the map, and the attributes are where the eye is.
+  const selected = await page.evaluate(() => window.kashimapMap.querySourceFeatures('km-selection').length);
+  assert.ok(selected > 0, 'the clicked pipe is highlighted');
+  const box = await page.locator('#panel-feature').boundingBox();
+  assert.ok(box.y < 400, `the attributes are in view (top at ${box.y}px)`);
+  const year = page.locator('#panel-feature dt', { hasText: '布設年度' }).first().locator('xpath=following-sibling::dd[1]');
+  assert.match(await year.textContent(), /^\d{4}/, 'a year is written without a thousands separator');
+  await screenshot(page, 'staff-selection');
   assert.deepEqual(page.offsite, []);
   assert.deepEqual(page.consoleErrors, []);
   await page.context().close();

@@ -39,10 +39,12 @@ pub enum AuditKind {
     UserChange,
     /// A feature created, replaced, updated or deleted (`edit`), with before and after.
     Edit,
+    /// A printed map that shows a restricted layer (one row per such layer).
+    Print,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 17] = [
+    pub const ALL: [Self; 18] = [
         Self::Login,
         Self::LoginFailure,
         Self::Logout,
@@ -60,6 +62,7 @@ impl AuditKind {
         Self::UserAdd,
         Self::UserChange,
         Self::Edit,
+        Self::Print,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -81,6 +84,7 @@ impl AuditKind {
             Self::UserAdd => "user_add",
             Self::UserChange => "user_change",
             Self::Edit => "edit",
+            Self::Print => "print",
         }
     }
 

@@ -4,7 +4,11 @@
 //! released migration: append a new one.
 
 /// Every migration, oldest first.
-pub const MIGRATIONS: &[&str] = &[V1];
+pub const MIGRATIONS: &[&str] = &[V1, V2];
+
+/// Accounts that end by themselves (contractors): after `expires_at` (Unix seconds) the
+/// account's sessions and tokens are refused and it cannot sign in.
+const V2: &str = "ALTER TABLE users ADD COLUMN expires_at INTEGER;";
 
 /// Users, roles, sessions, API tokens, access requests, grants and the audit log.
 ///

@@ -7,6 +7,7 @@
 //! (tiles, OGC API, spatial questions, search, exports, styles, caches, counts, errors)
 //! goes through it. See `docs/security.md` for the threat model.
 
+mod accounts;
 mod audit;
 mod audit_store;
 mod clock;
@@ -22,8 +23,10 @@ pub mod secret;
 mod service;
 mod sessions;
 mod tokens;
+mod usage;
 mod users;
 
+pub use accounts::{AccountChange, parse_expiry};
 pub use audit::{Audit, AuditEntry, AuditEvent, AuditKind};
 pub use audit_store::AuditFilter;
 pub use clock::Clock;
@@ -37,4 +40,5 @@ pub use principal::{Credential, Grant, Principal};
 pub use service::{Access, LoginOutcome, maintenance};
 pub use sessions::Identity;
 pub use tokens::{TokenInfo, TokenRefusal};
+pub use usage::UsageRow;
 pub use users::{NewUser, User, check_role, check_user_name};

@@ -158,7 +158,8 @@ impl Access {
         })
         .await
         .map_err(|e| AccessError::Task(e.to_string()))?;
-        Ok(user.filter(|u| ok && !u.disabled))
+        let now = self.clock.now();
+        Ok(user.filter(|u| ok && u.active(now)))
     }
 
     /// Ends the session with this cookie value, if any.
@@ -200,17 +201,7 @@ impl Access {
 
     /// Creates a user (CLI). Blocking.
     pub fn add_user(&self, new: &NewUser, password: &str) -> Result<User, AccessError> {
-        super::users::check_user_name(&new.name)?;
-        secret::check_password_policy(&new.name, password)?;
-        let hash = secret::hash_password(password)?;
-        let user = self.db.add_user(new, &hash, self.clock.now())?;
-        let detail = serde_json::json!({ "roles": user.roles, "staff": user.staff, "by": "cli" });
-        self.audit.record_blocking(
-            AuditEvent::new(AuditKind::UserAdd)
-                .user(&user.name)
-                .detail(detail),
-        )?;
-        Ok(user)
+        self.create_user("cli", new, password, None)
     }
 
     /// Sets a new password and ends the user's sessions (CLI). Blocking.

@@ -35,9 +35,9 @@ impl Identity {
 
 /// Columns for [`user_from`], prefixed with the users table alias `u`.
 pub(crate) const JOINED_USER: &str =
-    "u.id, u.name, u.department, u.is_staff, u.disabled, u.created_at";
+    "u.id, u.name, u.department, u.is_staff, u.disabled, u.created_at, u.expires_at";
 
-/// Reads a [`User`] (without roles) from columns `at..at + 6` of a row.
+/// Reads a [`User`] (without roles) from columns `at..at + 7` of a row.
 pub(crate) fn user_from(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
     Ok(User {
         id: r.get(at)?,
@@ -47,6 +47,7 @@ pub(crate) fn user_from(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
         disabled: r.get(at + 4)?,
         roles: Vec::new(),
         created_at: r.get(at + 5)?,
+        expires_at: r.get(at + 6)?,
     })
 }
 
@@ -120,7 +121,7 @@ impl Db {
                 })
                 .optional()?;
             let Some(s) = row else { return Ok(None) };
-            if now >= s.expires_at || now - s.last_seen >= idle_secs || s.user.disabled {
+            if now >= s.expires_at || now - s.last_seen >= idle_secs || !s.user.active(now) {
                 c.execute("DELETE FROM sessions WHERE id = ?", [s.id])?;
                 return Ok(None);
             }

@@ -129,7 +129,7 @@ impl Db {
                 Some(TokenRefusal::Revoked)
             } else if expires_at.is_some_and(|e| now >= e) {
                 Some(TokenRefusal::Expired)
-            } else if user.disabled {
+            } else if !user.active(now) {
                 Some(TokenRefusal::UserDisabled)
             } else {
                 None

@@ -17,6 +17,15 @@ pub struct User {
     pub disabled: bool,
     pub roles: Vec<String>,
     pub created_at: i64,
+    /// Unix seconds when the account ends by itself (contractors), if ever.
+    pub expires_at: Option<i64>,
+}
+
+impl User {
+    /// True when the account may act: enabled and not past its expiry.
+    pub fn active(&self, now: i64) -> bool {
+        !self.disabled && self.expires_at.is_none_or(|e| now < e)
+    }
 }
 
 /// What `kashimap user add` creates. The password is hashed before it reaches the database.
@@ -65,7 +74,7 @@ pub fn check_role(role: &str) -> Result<(), AccessError> {
     }
 }
 
-const USER_COLUMNS: &str = "id, name, department, is_staff, disabled, created_at";
+const USER_COLUMNS: &str = "id, name, department, is_staff, disabled, created_at, expires_at";
 
 fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
     Ok(User {
@@ -76,6 +85,7 @@ fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
         disabled: r.get(4)?,
         roles: Vec::new(),
         created_at: r.get(5)?,
+        expires_at: r.get(6)?,
     })
 }
 
@@ -196,6 +206,50 @@ impl Db {
     }
 }
 
+impl Db {
+    /// Replaces a user's roles (a 異動). Ends their sessions, so the new roles apply at
+    /// the next sign-in and the old ones stop at once.
+    pub fn set_roles(&self, name: &str, roles: &[String]) -> Result<(), AccessError> {
+        roles.iter().try_for_each(|r| check_role(r))?;
+        self.write(|tx| {
+            let id = user_id(tx, name)?;
+            tx.execute("DELETE FROM user_roles WHERE user_id = ?", [id])?;
+            for role in roles {
+                tx.execute(
+                    "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)",
+                    params![id, role],
+                )?;
+            }
+            tx.execute("DELETE FROM sessions WHERE user_id = ?", [id])?;
+            Ok(())
+        })
+    }
+
+    /// Sets (or clears) the time an account ends by itself.
+    pub fn set_expiry(&self, name: &str, expires_at: Option<i64>) -> Result<(), AccessError> {
+        self.write(|tx| {
+            let id = user_id(tx, name)?;
+            tx.execute(
+                "UPDATE users SET expires_at = ? WHERE id = ?",
+                params![expires_at, id],
+            )?;
+            Ok(())
+        })
+    }
+
+    /// Changes a user's department (課名).
+    pub fn set_department(&self, name: &str, department: &str) -> Result<(), AccessError> {
+        self.write(|tx| {
+            let id = user_id(tx, name)?;
+            tx.execute(
+                "UPDATE users SET department = ? WHERE id = ?",
+                params![department, id],
+            )?;
+            Ok(())
+        })
+    }
+}
+
 pub(crate) fn user_id(conn: &rusqlite::Connection, name: &str) -> Result<i64, AccessError> {
     conn.query_row("SELECT id FROM users WHERE name = ?", [name], |r| r.get(0))
         .optional()?
@@ -243,6 +297,36 @@ mod tests {
         db.set_disabled("sato", true).unwrap();
         assert_eq!(db.session_count(u.id).unwrap(), 0);
         assert!(db.user("sato").unwrap().unwrap().disabled);
+    }
+
+    #[test]
+    fn roles_are_replaced_and_expiry_ends_the_account() {
+        let db = Db::open_in_memory().unwrap();
+        let u = db.add_user(&new("ito", &["suido"]), "h", 1).unwrap();
+        db.create_session(u.id, &[3; 32], 10, 100, None).unwrap();
+        db.set_roles("ito", &["toshi".into(), "admin".into()])
+            .unwrap();
+        let u = db.user("ito").unwrap().unwrap();
+        assert_eq!(u.roles, ["admin", "toshi"]);
+        assert_eq!(
+            db.session_count(u.id).unwrap(),
+            0,
+            "old roles end with the sessions"
+        );
+        assert!(db.set_roles("ito", &["Bad Role".into()]).is_err());
+        assert!(matches!(
+            db.set_roles("nobody", &[]),
+            Err(AccessError::NoSuchUser(_))
+        ));
+        db.set_expiry("ito", Some(50)).unwrap();
+        let u = db.user("ito").unwrap().unwrap();
+        assert!(u.active(49) && !u.active(50));
+        db.create_session(u.id, &[4; 32], 10, 100, None).unwrap();
+        assert!(db.session_identity(&[4; 32], 20, 1000).unwrap().is_some());
+        assert!(
+            db.session_identity(&[4; 32], 60, 1000).unwrap().is_none(),
+            "an expired account's session is refused"
+        );
     }
 
     #[rstest]

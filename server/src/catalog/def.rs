@@ -230,6 +230,9 @@ pub struct LayerDef {
     pub near_m: f64,
     pub fields: BTreeMap<String, FieldDef>,
     pub tiles: TileOptions,
+    /// An upload that drops more than this share of the features (percent) publishes only
+    /// with an explicit confirmation. Default 10.
+    pub max_drop_percent: f64,
     pub access: AccessDef,
     /// The layer file this came from, for error messages.
     pub file: PathBuf,
@@ -260,6 +263,8 @@ struct RawLayer {
     fields: BTreeMap<String, FieldDef>,
     #[serde(default)]
     tiles: TileOptions,
+    #[serde(default)]
+    max_drop_percent: Option<f64>,
     access: RawAccess,
 }
 
@@ -419,6 +424,10 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
     if !(0.0..=5000.0).contains(&near_m) {
         p.add("near_m", "must be between 0 and 5000 metres");
     }
+    let max_drop_percent = raw.max_drop_percent.unwrap_or(10.0);
+    if !(0.0..=100.0).contains(&max_drop_percent) {
+        p.add("max_drop_percent", "must be between 0 and 100");
+    }
     let access = validate_access(raw.access, p);
     validate_fields(&raw.fields, p);
     LayerDef {
@@ -436,6 +445,7 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
         near_m,
         fields: raw.fields,
         tiles: raw.tiles,
+        max_drop_percent,
         access,
         file: file.to_path_buf(),
     }

@@ -5,6 +5,7 @@
 
 mod def;
 mod error;
+mod style;
 
 use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
@@ -15,6 +16,7 @@ pub use def::{
     TileOptions, ViewRule, ZoomRange, valid_role,
 };
 pub use error::CatalogError;
+pub use style::{add_defaults, default_style};
 
 use crate::model::Schema;
 

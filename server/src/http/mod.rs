@@ -1,6 +1,7 @@
 //! The HTTP API (axum). Handlers are thin: extract, call the service, respond.
 
 mod access_requests;
+mod admin;
 mod api;
 mod audit;
 pub mod auth;
@@ -154,6 +155,7 @@ fn app(state: Arc<App>) -> Router {
         .merge(login::routes())
         .merge(access_requests::routes())
         .merge(audit::routes())
+        .merge(admin::routes())
         .merge(api::routes())
         .merge(line::routes())
         .merge(export::routes())

@@ -1,7 +1,9 @@
 //! Uploads, publishing and versions:
 //! `POST /api/layers/{layer}/uploads` (multipart: `file`, optional `encoding`, `srs`,
-//! `source_layer`, `repair`, `x_column`, `y_column`), `GET …/uploads/{id}`,
-//! `POST …/uploads/{id}/publish`, `GET /api/layers/{layer}/versions` and
+//! `source_layer`, `repair`, `x_column`, `y_column`, `mapping`), `GET …/uploads/{id}`,
+//! `POST …/uploads/{id}/publish` (`?confirm_drop=true` for a drop over the layer's limit),
+//! `DELETE …/uploads/{id}`, `GET …/uploads/{id}/preview` (GeoJSON of the staged version),
+//! `GET /api/layers/{layer}/versions` and
 //! `POST …/versions/{v}/activate`.
 //!
 //! The file is streamed to disk and hashed as it arrives; conversion, and every other step
@@ -26,7 +28,7 @@ use sha2::{Digest, Sha256};
 use tokio::io::AsyncWriteExt;
 use tower_http::timeout::TimeoutLayer;
 
-use super::extract::Path;
+use super::extract::{Params, Path};
 use super::{ApiError, blocking};
 use crate::access::Principal;
 use crate::app::App;
@@ -44,10 +46,17 @@ where
     let limit = Duration::from_secs(app.config.ingest.upload_timeout_secs.get());
     Router::new()
         .route("/api/layers/{layer}/uploads", post(upload::<P>))
-        .route("/api/layers/{layer}/uploads/{id}", get(show::<P>))
+        .route(
+            "/api/layers/{layer}/uploads/{id}",
+            get(show::<P>).delete(discard::<P>),
+        )
         .route(
             "/api/layers/{layer}/uploads/{id}/publish",
             post(publish::<P>),
+        )
+        .route(
+            "/api/layers/{layer}/uploads/{id}/preview",
+            get(preview::<P>),
         )
         .route("/api/layers/{layer}/versions", get(versions::<P>))
         .route(
@@ -164,21 +173,23 @@ async fn receive(
     Ok((file, opts))
 }
 
-/// An option field, read chunk by chunk and refused beyond 1 KiB (it is never a file).
+/// An option field, read chunk by chunk and refused beyond 1 KiB (16 KiB for `mapping`, a
+/// JSON object of many names; it is never a file).
 async fn small_text(
     field: &mut axum::extract::multipart::Field<'_>,
     name: &str,
     app: &App,
 ) -> Result<String, ApiError> {
+    let kib = if name == "mapping" { 16 } else { 1 };
     let mut bytes = Vec::new();
     while let Some(chunk) = field.chunk().await.map_err(|e| multipart_error(app, &e))? {
         bytes.extend_from_slice(&chunk);
-        if bytes.len() > 1024 {
+        if bytes.len() > kib * 1024 {
             return Err(ApiError::parameter(
                 name,
                 "",
-                "is longer than 1 KiB",
-                "1 KiB 以内で指定してください",
+                format!("is longer than {kib} KiB"),
+                format!("{kib} KiB 以内で指定してください"),
             ));
         }
     }
@@ -200,26 +211,19 @@ fn set_option(opts: &mut Options, name: &str, text: &str) -> Result<(), ApiError
         "source_layer" => opts.source_layer = value,
         "x_column" => opts.x_column = value,
         "y_column" => opts.y_column = value,
-        "repair" => {
-            opts.repair = match text.to_ascii_lowercase().as_str() {
-                "" | "true" | "1" | "yes" | "on" => true,
-                "false" | "0" | "no" | "off" => false,
-                _ => {
-                    return Err(ApiError::parameter(
-                        "repair",
-                        text,
-                        "must be true or false",
-                        "true か false で指定してください",
-                    ));
-                }
-            }
+        "repair" => opts.repair = flag(Some(text), "repair")?,
+        "mapping" => {
+            opts.mapping = crate::ingest::parse_mapping(text).map_err(|e| {
+                let m = e.message();
+                ApiError::parameter("mapping", text, &m.en, &m.ja)
+            })?;
         }
         other => {
             return Err(ApiError::parameter(
                 other,
                 text,
-                "is not a field of this form (file, encoding, srs, source_layer, repair, x_column, y_column)",
-                "このフォームにない項目です（file, encoding, srs, source_layer, repair, x_column, y_column）",
+                "is not a field of this form (file, encoding, srs, source_layer, repair, x_column, y_column, mapping)",
+                "このフォームにない項目です（file, encoding, srs, source_layer, repair, x_column, y_column, mapping）",
             ));
         }
     }
@@ -312,11 +316,50 @@ async fn show<P: Into<Principal>>(
 async fn publish<P: Into<Principal>>(
     State(app): State<Arc<App>>,
     Path((layer, id)): Path<(String, String)>,
+    params: Params,
     who: P,
 ) -> Result<Response, ApiError> {
     let user = allowed(&app, &who.into(), &layer)?;
-    let info = blocking(move || publish::publish(&app.publisher, &user, &layer, &id)).await?;
+    let confirm = flag(params.get("confirm_drop"), "confirm_drop")?;
+    let info = blocking(move || publish::publish_with(&app.publisher, &user, &layer, &id, confirm))
+        .await?;
     Ok(Json(json!({ "published": info })).into_response())
+}
+
+/// The staged version as GeoJSON, to look at on the map before publishing.
+async fn preview<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path((layer, id)): Path<(String, String)>,
+    who: P,
+) -> Result<Response, ApiError> {
+    allowed(&app, &who.into(), &layer)?;
+    let body = blocking(move || publish::preview(&app.publisher, &layer, &id)).await?;
+    Ok(Json(body).into_response())
+}
+
+/// Deletes an abandoned staged upload (`DELETE …/uploads/{id}`).
+async fn discard<P: Into<Principal>>(
+    State(app): State<Arc<App>>,
+    Path((layer, id)): Path<(String, String)>,
+    who: P,
+) -> Result<Response, ApiError> {
+    let user = allowed(&app, &who.into(), &layer)?;
+    blocking(move || publish::discard(&app.publisher, &user, &layer, &id)).await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+/// A true/false option (`true`, `1`, `yes`, `on` or empty for true).
+fn flag(text: Option<&str>, name: &str) -> Result<bool, ApiError> {
+    match text.map(str::to_ascii_lowercase).as_deref() {
+        None | Some("false" | "0" | "no" | "off") => Ok(false),
+        Some("" | "true" | "1" | "yes" | "on") => Ok(true),
+        Some(other) => Err(ApiError::parameter(
+            name,
+            other,
+            "must be true or false",
+            "true か false で指定してください",
+        )),
+    }
 }
 
 async fn versions<P: Into<Principal>>(
@@ -355,6 +398,9 @@ impl From<PublishError> for ApiError {
             PublishError::Conflict { layer, .. } => ApiError::new(StatusCode::CONFLICT, "conflict", format!("layer `{layer}` was changed by someone else meanwhile; reload the versions and try again"))
                 .ja(format!("レイヤー「{layer}」はその間に別の操作で更新されました。版の一覧を読み直してからやり直してください")),
             PublishError::DiskFull { path } => ingest_error(IngestError::DiskFull { path }),
+            PublishError::NeedsConfirmation { layer, drop } => ApiError::new(StatusCode::CONFLICT, "confirm_drop", format!("publishing would take layer `{layer}` from {} to {} features ({:.0}% fewer, over its limit of {}%); publish again with confirm_drop=true if this is intended", drop.before, drop.after, drop.percent, drop.limit_percent))
+                .ja(format!("公開すると {}件 → {}件 になります ({:.0}% 減。このレイヤーの上限は {}% です)。意図したものなら確認の上で公開してください", drop.before, drop.after, drop.percent, drop.limit_percent))
+                .detail(json!({ "before": drop.before, "after": drop.after, "percent": drop.percent, "limit_percent": drop.limit_percent })),
             other => ApiError::internal(other),
         }
     }

@@ -96,6 +96,11 @@ impl ColumnStats {
         if let Some(h) = hint.filter(|h| fits(*h)) {
             return h;
         }
+        // Flags are written many ways (`true`, `1`, `○`, `有`, `'1'`/`''`): the text is kept
+        // as it is, and the pipeline converts it to the declared type.
+        if hint == Some(FieldType::Bool) {
+            return FieldType::String;
+        }
         if !self.non_null {
             FieldType::String
         } else if self.text_int {
@@ -201,6 +206,70 @@ pub fn conform(v: Value, ty: FieldType) -> (Value, bool) {
     }
 }
 
+/// A value converted to a layer's declared type, or `None` when it cannot be (the upload is
+/// then refused, naming the value, instead of changing the column's type).
+///
+/// Booleans are read from `true`/`false`, `1`/`0`, `○`/`×`, `有`/`無` and `はい`/`いいえ`;
+/// an empty text is `false` for a boolean (GSI writes its flags as `'1'`/`''`) and null for
+/// a number. Numbers may be written with full-width digits.
+pub fn to_declared(v: Value, ty: FieldType) -> Option<Value> {
+    match (v, ty) {
+        (Value::String(s), FieldType::Bool) => bool_text(&halfwidth(&s)).map(Value::Bool),
+        (Value::String(s), FieldType::Int | FieldType::Float) if s.trim().is_empty() => {
+            Some(Value::Null)
+        }
+        (Value::String(s), FieldType::Int) => {
+            let t = halfwidth(&s);
+            let t = t.trim();
+            t.parse().ok().map(Value::Int).or_else(|| {
+                t.parse::<f64>()
+                    .ok()
+                    .filter(|f| f.fract() == 0.0 && f.abs() < 9.0e15)
+                    .map(|f| Value::Int(f as i64))
+            })
+        }
+        (Value::String(s), FieldType::Float) => halfwidth(&s).trim().parse().ok().map(Value::Float),
+        (Value::Int(i), FieldType::Bool) => match i {
+            0 => Some(Value::Bool(false)),
+            1 => Some(Value::Bool(true)),
+            _ => None,
+        },
+        (Value::Float(f), FieldType::Bool) if f.abs() < f64::EPSILON => Some(Value::Bool(false)),
+        (Value::Float(f), FieldType::Bool) if (f - 1.0).abs() < f64::EPSILON => {
+            Some(Value::Bool(true))
+        }
+        (Value::Float(f), FieldType::Int) if f.fract() != 0.0 => None,
+        (v, ty) => match conform(v, ty) {
+            (v, false) => Some(v),
+            (_, true) => None,
+        },
+    }
+}
+
+/// Full-width ASCII (`１２３`, `ｔｒｕｅ`) and the ideographic space as plain ASCII.
+fn halfwidth(s: &str) -> String {
+    s.chars()
+        .map(|c| match c {
+            '\u{FF01}'..='\u{FF5E}' => char::from_u32(c as u32 - 0xFEE0).unwrap_or(c),
+            '\u{3000}' => ' ',
+            '\u{2212}' => '-',
+            c => c,
+        })
+        .collect()
+}
+
+fn bool_text(s: &str) -> Option<bool> {
+    match s.trim().to_ascii_lowercase().as_str() {
+        "true" | "t" | "yes" | "y" | "1" | "○" | "〇" | "◯" | "有" | "あり" | "はい" => {
+            Some(true)
+        }
+        "false" | "f" | "no" | "n" | "0" | "×" | "✕" | "無" | "なし" | "いいえ" | "" => {
+            Some(false)
+        }
+        _ => None,
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -228,6 +297,33 @@ mod tests {
         #[case] ty: FieldType,
     ) {
         assert_eq!(text(values, hint), ty);
+    }
+
+    #[rstest]
+    #[case(Value::String("true".into()), FieldType::Bool, Some(Value::Bool(true)))]
+    #[case(Value::String("1".into()), FieldType::Bool, Some(Value::Bool(true)))]
+    #[case(Value::String("".into()), FieldType::Bool, Some(Value::Bool(false)))]
+    #[case(Value::String("○".into()), FieldType::Bool, Some(Value::Bool(true)))]
+    #[case(Value::String("×".into()), FieldType::Bool, Some(Value::Bool(false)))]
+    #[case(Value::String("有".into()), FieldType::Bool, Some(Value::Bool(true)))]
+    #[case(Value::String("無".into()), FieldType::Bool, Some(Value::Bool(false)))]
+    #[case(Value::String("ＴＲＵＥ".into()), FieldType::Bool, Some(Value::Bool(true)))]
+    #[case(Value::Int(0), FieldType::Bool, Some(Value::Bool(false)))]
+    #[case(Value::Int(7), FieldType::Bool, None)]
+    #[case(Value::String("たぶん".into()), FieldType::Bool, None)]
+    #[case(Value::String("１２３".into()), FieldType::Int, Some(Value::Int(123)))]
+    #[case(Value::String("－４".into()), FieldType::Int, Some(Value::Int(-4)))]
+    #[case(Value::String("２．５".into()), FieldType::Float, Some(Value::Float(2.5)))]
+    #[case(Value::String("".into()), FieldType::Int, Some(Value::Null))]
+    #[case(Value::String("百".into()), FieldType::Int, None)]
+    #[case(Value::Float(2.5), FieldType::Int, None)]
+    #[case(Value::Bool(true), FieldType::String, Some(Value::String("true".into())))]
+    fn values_convert_to_declared_types(
+        #[case] v: Value,
+        #[case] ty: FieldType,
+        #[case] want: Option<Value>,
+    ) {
+        assert_eq!(to_declared(v, ty), want);
     }
 
     #[test]

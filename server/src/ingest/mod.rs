@@ -8,9 +8,11 @@
 
 mod archive;
 mod budget;
+pub mod columns;
 pub mod crs;
 mod csv;
 mod detect;
+pub mod diff;
 mod encoding;
 mod error;
 mod fgbfile;
@@ -33,6 +35,7 @@ use std::sync::atomic::AtomicBool;
 
 pub use archive::ZipLimits;
 pub use budget::BudgetLimits;
+pub use columns::parse_mapping;
 pub use error::IngestError;
 pub use report::{FileInfo, Msg, Report};
 
@@ -53,6 +56,8 @@ pub struct Options {
     /// CSV coordinate column names, when not detected.
     pub x_column: Option<String>,
     pub y_column: Option<String>,
+    /// Layer field → file column, for columns whose names differ from the layer's.
+    pub mapping: std::collections::BTreeMap<String, String>,
 }
 
 /// Limits and thresholds.
@@ -98,8 +103,8 @@ pub fn convert(
         .map(encoding::parse_option)
         .transpose()?;
     let srs = opts.srs.as_deref().map(pipeline::parse_srs).transpose()?;
-    let hints = target.current.map(|v| &v.schema);
     let budget = budget::Budget::new(limits.budget, Arc::clone(input.stop));
+    let hints = columns::hints(target, &opts.mapping);
     let opened = zipped::open_any(
         input.path,
         &input.file.name,
@@ -107,7 +112,7 @@ pub fn convert(
         opts,
         explicit,
         (limits.zip, &budget),
-        hints,
+        Some(&hints),
     )?;
     let settings = pipeline::Settings {
         budget: &budget,
@@ -115,6 +120,7 @@ pub fn convert(
         repair: opts.repair,
         far_km: limits.far_km,
         target,
+        mapping: &opts.mapping,
     };
     pipeline::run(opened, &settings, input.file.clone(), out)
 }

@@ -247,6 +247,10 @@ pub struct Report {
     pub schema: SchemaDiff,
     pub missing_policy_attributes: Vec<String>,
     pub invalid: InvalidSummary,
+    /// The file's columns beside the layer's fields, and how they were matched.
+    pub columns: super::columns::Columns,
+    /// What publishing this upload would change against the current version.
+    pub changes: super::diff::Changes,
     pub problems: Vec<Problem>,
     /// Problems beyond the listed ones, by code.
     #[serde(skip_serializing_if = "BTreeMap::is_empty")]

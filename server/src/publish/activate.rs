@@ -63,12 +63,25 @@ pub fn versions(p: &Publisher, layer: &str) -> Result<Vec<VersionRow>, PublishEr
     Ok(rows)
 }
 
-/// Publishes a staged upload: its version becomes current.
+/// Publishes a staged upload: its version becomes current. An upload that drops more than
+/// the layer's `max_drop_percent` of the features is refused until confirmed.
 pub fn publish(
     p: &Publisher,
     who: &str,
     layer: &str,
     id: &str,
+) -> Result<VersionInfo, PublishError> {
+    publish_with(p, who, layer, id, false)
+}
+
+/// [`publish`], with `confirm_drop` when the caller has confirmed a large drop (which is
+/// then recorded in the audit log).
+pub fn publish_with(
+    p: &Publisher,
+    who: &str,
+    layer: &str,
+    id: &str,
+    confirm_drop: bool,
 ) -> Result<VersionInfo, PublishError> {
     let def = p.def(layer)?;
     let missing = || PublishError::NoSuchUpload {
@@ -91,10 +104,14 @@ pub fn publish(
     if rec.expires_unix <= crate::time::unix_now() {
         return Err(PublishError::Expired { id: id.to_owned() });
     }
+    let drop = super::drop::check(p, def, &rec, confirm_drop)?;
     let switch = Switch::Publish { upload: id };
     intent::begin(p, switch, who, layer, rec.version)?;
     let info = make_current(p, def, rec.version)
         .inspect_err(|_| intent::abandoned(p, switch, who, layer, rec.version))?;
+    if let Some(d) = drop {
+        super::drop::audit_confirmed(p, who, &rec, &d);
+    }
     let _ = fs::remove_dir_all(&dir);
     audit(
         p,

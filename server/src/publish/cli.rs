@@ -6,7 +6,7 @@
 use std::io::Write;
 use std::path::PathBuf;
 
-use super::{PublishError, Publisher, Upload, describe_file, publish, stage};
+use super::{PublishError, Publisher, Upload, describe_file, publish_with, stage};
 use crate::ingest::Options;
 use crate::ingest::report::{Report, Severity};
 
@@ -17,6 +17,8 @@ pub struct ImportArgs {
     pub file: PathBuf,
     pub options: Options,
     pub publish: bool,
+    /// Publish even when the upload drops more features than the layer allows.
+    pub confirm_drop: bool,
 }
 
 /// Exit codes.
@@ -42,6 +44,14 @@ pub fn import(p: &Publisher, args: &ImportArgs) -> u8 {
                     let m = i.message();
                     writeln!(std::io::stderr(), "error: {i}\nエラー: {}", m.ja)
                 }
+                PublishError::NeedsConfirmation { drop, .. } => writeln!(
+                    std::io::stderr(),
+                    "error: {e}\nエラー: 公開すると {}件 → {}件 になります ({:.0}% 減、上限 {}%)。--confirm-drop を付けると公開します",
+                    drop.before,
+                    drop.after,
+                    drop.percent,
+                    drop.limit_percent
+                ),
                 other => writeln!(std::io::stderr(), "error: {other}"),
             };
             FAILED
@@ -78,7 +88,7 @@ fn run(p: &Publisher, args: &ImportArgs) -> Result<(), PublishError> {
         staged.id, staged.version, staged.expires
     );
     if args.publish {
-        let info = publish(p, &who, &args.layer, &staged.id)?;
+        let info = publish_with(p, &who, &args.layer, &staged.id, args.confirm_drop)?;
         let _ = writeln!(
             err,
             "published: layer {} version {} ({} features)",

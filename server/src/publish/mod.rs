@@ -14,7 +14,9 @@
 
 mod activate;
 pub mod cli;
+mod drop;
 mod intent;
+mod preview;
 mod record;
 mod staging;
 mod start;
@@ -23,9 +25,11 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use activate::{VersionRow, activate, publish, versions};
+pub use activate::{VersionRow, activate, publish, publish_with, versions};
+pub use drop::Drop;
+pub use preview::{PREVIEW_LIMIT, preview};
 pub use record::{Record, valid_id};
-pub use staging::{Staged, Upload, describe_file, recover, stage, staged, sweep};
+pub use staging::{Staged, Upload, describe_file, discard, recover, stage, staged, sweep};
 pub use start::load_all;
 
 use crate::access::{Audit, Principal, decide};
@@ -163,6 +167,9 @@ pub enum PublishError {
     Expired { id: String },
     #[error("another upload or publish of layer `{layer}` is in progress")]
     Busy { layer: String },
+    /// The upload drops more features than the layer allows without a confirmation.
+    #[error("publishing would drop layer `{layer}` from {} to {} features ({:.0}%, over the {}% limit); confirm to publish", .drop.before, .drop.after, .drop.percent, .drop.limit_percent)]
+    NeedsConfirmation { layer: String, drop: Drop },
     #[error("layer `{layer}` has no version {version}")]
     NoSuchVersion { layer: String, version: u64 },
     /// The store's current version changed under us (another primary published first).

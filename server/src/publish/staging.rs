@@ -261,17 +261,7 @@ pub fn staged(
     layer: &str,
     id: &str,
 ) -> Result<(Record, serde_json::Value), PublishError> {
-    let missing = || PublishError::NoSuchUpload {
-        layer: layer.to_owned(),
-        id: id.to_owned(),
-    };
-    if !valid_id(id) {
-        return Err(missing());
-    }
-    let dir = p.staging_root().join(id);
-    let rec = record::read(&dir)
-        .filter(|r| r.layer == layer)
-        .ok_or_else(missing)?;
+    let (dir, rec) = find(p, layer, id)?;
     let report = fs::read_to_string(dir.join(record::REPORT))
         .ok()
         .and_then(|t| serde_json::from_str(&t).ok())
@@ -345,6 +335,46 @@ pub fn sweep(p: &Publisher) {
 fn expire(p: &Publisher, dir: &Path, r: &Record) {
     let lock = p.locks.lock_for(&r.layer);
     let Ok(_guard) = lock.try_lock() else { return };
+    remove_staged(p, dir, r, "kashimap", "upload.expired");
+}
+
+/// Deletes an abandoned staged upload and its (not current) store version.
+pub fn discard(p: &Publisher, who: &str, layer: &str, id: &str) -> Result<(), PublishError> {
+    let lock = p.locks.lock_for(layer);
+    let Ok(_guard) = lock.try_lock() else {
+        return Err(PublishError::Busy {
+            layer: layer.to_owned(),
+        });
+    };
+    let (dir, rec) = find(p, layer, id)?;
+    remove_staged(p, &dir, &rec, who, "upload.discarded");
+    Ok(())
+}
+
+/// The directory and record of staged upload `id` of `layer` (404 when there is none: an
+/// id we did not make, another layer's, published or expired).
+pub(super) fn find(
+    p: &Publisher,
+    layer: &str,
+    id: &str,
+) -> Result<(PathBuf, Record), PublishError> {
+    let missing = || PublishError::NoSuchUpload {
+        layer: layer.to_owned(),
+        id: id.to_owned(),
+    };
+    if !valid_id(id) {
+        return Err(missing());
+    }
+    let dir = p.staging_root().join(id);
+    let rec = record::read(&dir)
+        .filter(|r| r.layer == layer)
+        .ok_or_else(missing)?;
+    Ok((dir, rec))
+}
+
+/// Removes a staged upload's record, its store version (unless it became current) and its
+/// directory, and audits it as `action`. The caller holds the layer's lock.
+fn remove_staged(p: &Publisher, dir: &Path, r: &Record, who: &str, action: &str) {
     let _ = fs::remove_file(dir.join(record::RECORD));
     if p.store.current(&r.layer).ok().flatten() != Some(r.version)
         && let Err(e) = p.store.remove(&r.layer, r.version)
@@ -357,13 +387,5 @@ fn expire(p: &Publisher, dir: &Path, r: &Record) {
         size: 0,
         sha256: r.sha256.clone(),
     };
-    audit(
-        p,
-        "upload.expired",
-        "kashimap",
-        &r.layer,
-        Some(r.version),
-        &r.id,
-        &file,
-    );
+    audit(p, action, who, &r.layer, Some(r.version), &r.id, &file);
 }

@@ -30,6 +30,8 @@ pub fn layer_def(p: &PublicDef, target: &str) -> LayerDef {
         searchable: p.searchable.clone(),
         label: p.label.clone(),
         near_m: p.near_m,
+        // A replica takes no uploads.
+        max_drop_percent: 10.0,
         fields: p.fields.clone(),
         tiles: p.tiles.clone(),
         access: AccessDef {

@@ -38,3 +38,63 @@ async fn token_create_prints_the_token_alone_on_stdout() {
         .await;
     assert_eq!(res.status, 200, "the printed token works: {}", res.text());
 }
+
+fn kashimap(t: &TestApp, args: &[&str]) -> (bool, String) {
+    let out = Command::new(BIN)
+        .arg("--data-dir")
+        .arg(&t.app.config.data_dir)
+        .args(args)
+        .output()
+        .unwrap();
+    (out.status.success(), String::from_utf8(out.stderr).unwrap())
+}
+
+#[tokio::test]
+async fn user_set_roles_and_expire_change_the_account_or_name_what_is_wrong() {
+    let t = TestApp::sample();
+    t.add_user("yamada", &["suido"], true);
+    let (ok, err) = kashimap(&t, &["user", "set-roles", "yamada", "toshi", "bousai"]);
+    assert!(ok, "{err}");
+    assert!(err.contains("bousai, toshi"), "{err}");
+    let (ok, err) = kashimap(&t, &["user", "expire", "yamada", "2099-03-31"]);
+    assert!(ok && err.contains("2099-03-31T15:00:00Z"), "{err}");
+    let u = t.app.access.db.user("yamada").unwrap().unwrap();
+    assert_eq!(u.roles, ["bousai", "toshi"]);
+    assert!(u.expires_at.is_some());
+
+    for (args, named) in [
+        (&["user", "set-roles", "nobody", "toshi"][..], "nobody"),
+        (&["user", "set-roles", "yamada", "Bad Role"][..], "role"),
+        (&["user", "expire", "yamada", "2001-01-01"][..], "expiry"),
+        (&["user", "expire", "yamada", "someday"][..], "expiry"),
+    ] {
+        let (ok, err) = kashimap(&t, args);
+        assert!(!ok && err.contains(named), "{args:?}: {err}");
+    }
+    let u = t.app.access.db.user("yamada").unwrap().unwrap();
+    assert_eq!(u.roles, ["bousai", "toshi"], "nothing changed");
+    let audit = t
+        .app
+        .access
+        .audit
+        .query(kashimap::access::AuditFilter {
+            user: Some("yamada".into()),
+            kind: Some("user_change".into()),
+            limit: 10,
+            ..Default::default()
+        })
+        .await
+        .unwrap();
+    assert_eq!(audit.len(), 2, "each change is audited once");
+    assert_eq!(audit[0].detail["by"], "cli");
+}
+
+#[tokio::test]
+async fn import_map_takes_field_equals_column() {
+    let t = TestApp::sample();
+    let (ok, err) = kashimap(&t, &["import", "shelters", "x.csv", "--map", "名称"]);
+    assert!(
+        !ok && err.contains("--map") && err.contains("FIELD=COLUMN"),
+        "{err}"
+    );
+}

@@ -8,10 +8,12 @@
 
 mod access_fixture;
 mod access_requests;
+mod accounts;
 mod audit;
 mod auth;
 mod cli;
 mod connections;
+mod default_styles;
 mod edits;
 mod export;
 mod hazards;

@@ -49,7 +49,7 @@ function requestForm(me, status, refresh) {
       const title = pick(r.title) || r.layer;
       const text = r.hidden_attributes
         ? t('req.attrs', { title, list: r.hidden_attributes.join('、') })
-        : t('req.whole', { title });
+        : t('req.wholeAll', { title });
       return h('option', { value: String(i), 'data-layer': r.layer }, text);
     }),
   );
@@ -72,7 +72,8 @@ function requestForm(me, status, refresh) {
     const r = options[Number(select.value)];
     submit.disabled = true;
     try {
-      const body = { layer: r.layer, attributes: r.hidden_attributes ?? null, reason: reason.value, days: Number(days.value) };
+      // 「レイヤー全体」 asks for the layer with every attribute: what the form says is granted.
+      const body = { layer: r.layer, attributes: r.hidden_attributes ?? '*', reason: reason.value, days: Number(days.value) };
       const created = await request('/api/access-requests', { method: 'POST', json: body });
       say(status, t('req.sent', { id: created.id }));
       reason.value = '';
@@ -130,7 +131,7 @@ function pendingItem(r, titleOf, status, refresh) {
   const comment = h('textarea', { id: commentId, rows: 2, maxlength: 2000 });
   const decide = async (action) => {
     const key = action === 'approve' ? 'req.confirm.approve' : 'req.confirm.reject';
-    if (!window.confirm(t(key, { id: r.id, user: r.user, layer: titleOf(r.layer) }))) return;
+    if (!window.confirm(t(key, { id: r.id, user: r.user, layer: `${titleOf(r.layer)}（${attrsText(r.attributes)}）` }))) return;
     try {
       await request(`/api/access-requests/${r.id}/${action}`, { method: 'POST', json: { comment: comment.value } });
       say(status, t('req.decided', { id: r.id, action: t(action === 'approve' ? 'req.approve' : 'req.reject') }));

@@ -3,7 +3,7 @@
 // with their validation report, and pipe-map printing through the shared print layout.
 import './strings.js';
 import './staff.css';
-import { getJson, layerInfo, onSessionExpired, publicFields } from '../lib/api.js';
+import { getJson, layerInfo, onSessionExpired, publicFields, request } from '../lib/api.js';
 import { watchNetwork } from '../lib/banner.js';
 import { h, icon } from '../lib/dom.js';
 import { getLang, initLang, onLangChange, setLang, t } from '../lib/i18n.js';
@@ -15,6 +15,7 @@ import { mountAccessRequests } from './access-requests.js';
 import { mountCapture } from './capture.js';
 import { mountSignIn, whoAmI } from './signin.js';
 import { mountUploads } from './uploads.js';
+import { mountUsage, mountUsers } from './users.js';
 
 const EXPIRED = 'kashimap.expired';
 const $ = (id) => document.getElementById(id);
@@ -91,6 +92,35 @@ async function restrictedFields(me, layer) {
   return (name) => open != null && !open.has(name);
 }
 
+const SELECTION = 'km-selection';
+
+/** The selected features drawn on top of everything, in a colour no layer uses. */
+function showSelection(map, features) {
+  const data = { type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })) };
+  const src = map.getSource(SELECTION);
+  if (src) return src.setData(data);
+  map.addSource(SELECTION, { type: 'geojson', data });
+  const only = (types) => ['match', ['geometry-type'], types, true, false];
+  map.addLayer({ id: `${SELECTION}-halo`, type: 'line', source: SELECTION, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#ffffff', 'line-width': 9, 'line-opacity': 0.9 } });
+  map.addLayer({ id: `${SELECTION}-line`, type: 'line', source: SELECTION, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#e6007e', 'line-width': 5 } });
+  map.addLayer({ id: `${SELECTION}-point`, type: 'circle', source: SELECTION, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 11, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#e6007e', 'circle-stroke-width': 4 } });
+}
+
+const PREVIEW = 'km-preview';
+
+/** A staged version drawn over the map (orange), or removed with `null`. */
+function showPreview(map, data) {
+  const empty = { type: 'FeatureCollection', features: [] };
+  const src = map.getSource(PREVIEW);
+  if (src) return src.setData(data ?? empty);
+  if (!data) return;
+  map.addSource(PREVIEW, { type: 'geojson', data });
+  const only = (types) => ['match', ['geometry-type'], types, true, false];
+  map.addLayer({ id: `${PREVIEW}-fill`, type: 'fill', source: PREVIEW, filter: only(['Polygon', 'MultiPolygon']), paint: { 'fill-color': '#ff8c00', 'fill-opacity': 0.3 } });
+  map.addLayer({ id: `${PREVIEW}-line`, type: 'line', source: PREVIEW, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#ff8c00', 'line-width': 3, 'line-dasharray': [2, 1] } });
+  map.addLayer({ id: `${PREVIEW}-point`, type: 'circle', source: PREVIEW, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 7, 'circle-color': '#ff8c00', 'circle-stroke-color': '#000000', 'circle-stroke-width': 1.5 } });
+}
+
 /** 「選択した地物」: the features under a click, with the shared attribute lists. */
 function mountFeaturePanel(el, map, layers, me) {
   let shown = [];
@@ -99,7 +129,7 @@ function mountFeaturePanel(el, map, layers, me) {
     const run = ++seq;
     const head = h('h2', null, t('feature.heading'));
     if (!shown.length) return el.replaceChildren(head, h('p', 'hint', t('feature.hint')));
-    const close = h('button', { type: 'button', onclick: () => ((shown = []), render()) }, t('popup.close'));
+    const close = h('button', { type: 'button', onclick: () => ((shown = []), showSelection(map, []), render()) }, t('popup.close'));
     const parts = await Promise.all(
       shown.map(async ([layer, features]) => {
         const opts = { headingLevel: 'h3', isRestrictedField: await restrictedFields(me, layer) };
@@ -108,6 +138,8 @@ function mountFeaturePanel(el, map, layers, me) {
     );
     if (run !== seq) return;
     el.replaceChildren(head, ...parts.map((p) => p.section), close);
+    // The attributes where the eye is: the panel scrolls to the selection.
+    el.scrollIntoView({ block: 'start' });
     for (const { layer, features, opts, section } of parts) {
       withFullFeatures(layer, features, opts, (full) => run === seq && section.replaceWith(full));
     }
@@ -120,6 +152,7 @@ function mountFeaturePanel(el, map, layers, me) {
       shown.push([layer, features.slice(0, room)]);
       room -= features.length;
     }
+    showSelection(map, shown.flatMap(([, features]) => features));
     render();
   });
   render();
@@ -141,12 +174,29 @@ function mountPrint(el, map, layers, me) {
     notes: () => [t('staff.print.by', { user: who }), t('staff.print.note')],
     label: () => [icon('print'), ' ', t('staff.print.button')],
   });
+  // Every print (the button or the browser's own command) is recorded: the server keeps the
+  // prints that show a restricted layer (the 管路図) in the audit log.
+  window.addEventListener('beforeprint', () => recordPrint(map, layers, form.options()));
   return {
     render() {
       head.textContent = t('staff.print.heading');
       form.render();
     },
   };
+}
+
+/** Tells the server what is being printed: the visible layers and the extent. */
+function recordPrint(map, layers, opts) {
+  const b = map.getBounds();
+  const body = {
+    layers: layers.visible(),
+    bbox: [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => Math.round(v * 1e6) / 1e6),
+    paper: `${opts.paper} ${opts.orientation}`,
+  };
+  if (!body.layers.length) return;
+  request('/api/prints', { method: 'POST', json: body }).catch(() => {
+    // the print goes ahead; a lost record is logged by nobody but costs the user nothing
+  });
 }
 
 /** The panels that need a session and not the map's style: 閲覧申請, uploads. */
@@ -156,7 +206,9 @@ async function mountStaffPanels(map, me) {
   const panels = () => {
     $('panel-requests').hidden = false;
     mountAccessRequests($('panel-requests'), { me, titles });
-    mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer) });
+    mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer), onPreview: (data) => showPreview(map, data) });
+    mountUsers($('panel-users'), { me });
+    mountUsage($('panel-usage'), { me });
   };
   panels();
   onLangChange(panels);

@@ -23,7 +23,6 @@ function problemItem(p) {
     ' ',
     h('span', { class: 'problem-msg' }, pick(p.message)),
     place ? h('span', { class: 'problem-where' }, `（${place}）`) : null,
-    h('code', { class: 'problem-code' }, p.code),
   );
 }
 
@@ -54,6 +53,24 @@ function invalidProblems(invalid) {
   );
 }
 
+/** 「59件 → 6件（追加 0・削除 53・変更 0）」, with some names of what is added, removed, changed. */
+function changesFacts(c) {
+  if (!c) return null;
+  const line = c.before ? t('rep.changesv', c) : t('rep.changes.first', c);
+  const drop = c.before > c.after ? Math.round(((c.before - c.after) * 100) / c.before) : 0;
+  const lists = ['removed', 'added', 'changed']
+    .filter((k) => c.before && c.examples?.[k]?.length)
+    .map((k) => h('details', { class: `changes-${k}` }, h('summary', {}, `${t(`rep.changes.${k}`)}（${c[k]}）`), h('p', {}, c.examples[k].join('、'))));
+  return row(t('rep.changes'), h('span', { class: 'changes-count' }, line), drop > 10 ? h('strong', { class: 'changes-drop' }, ' ', t('rep.drop', { percent: drop })) : null, ...lists);
+}
+
+/** 「施設・場所名 → 名称（レイヤー定義の別名）」 */
+function mappedFacts(columns) {
+  const m = columns?.mapped ?? [];
+  if (!m.length) return null;
+  return row(t('rep.mapped'), m.map((x) => `${x.column} → ${x.field}（${t(`rep.mapped.${x.by}`)}）`).join('、'));
+}
+
 /** The report as a `<section>`; `report` is the server's `report` object. */
 export function renderReport(report) {
   const problems = [...(report.problems ?? []), ...invalidProblems(report.invalid)];
@@ -81,6 +98,8 @@ export function renderReport(report) {
       report.encoding ? row(t('rep.encoding'), `${report.encoding.name} — ${pick(report.encoding.message)}`) : null,
       report.crs ? row(t('rep.crs'), `EPSG:${report.crs.epsg} ${report.crs.name} — ${pick(report.crs.message)}`) : null,
       row(t('rep.counts'), t('rep.countsv', { read: report.features_read ?? 0, count: report.feature_count ?? 0 })),
+      report.accepted ? changesFacts(report.changes) : null,
+      mappedFacts(report.columns),
       geometry ? row(t('rep.geometry'), geometry) : null,
       row(t('rep.schema'), schemaText(report.schema)),
       report.missing_policy_attributes?.length ? row(t('rep.missing'), report.missing_policy_attributes.join('、')) : null,

@@ -3,6 +3,7 @@
 import { request } from '../lib/api.js';
 import { fmtDate, h, say, statusLine, uid } from '../lib/dom.js';
 import { pick, t } from '../lib/i18n.js';
+import { mappingForm, needsMapping } from './mapping.js';
 import { renderReport, whereText } from './report.js';
 
 /** Accepted upload formats (docs/upload-guide.md §2). */
@@ -109,7 +110,7 @@ function choice(name, options) {
  * Mount the upload panel in `el`. `me.uploadable` lists the layers; `titles` maps ids to
  * titles; `onPublished(layer)` runs after a publish or rollback (to redraw the map).
  */
-export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
+export function mountUploads(el, { me, titles = {}, onPublished = () => {}, onPreview = () => {} }) {
   const layers = me.uploadable ?? [];
   if (!layers.length) {
     el.replaceChildren();
@@ -129,7 +130,7 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
   const repairId = uid('up-repair');
   const repair = h('input', { type: 'checkbox', name: 'repair', id: repairId });
   const submit = h('button', { type: 'submit', class: 'primary' }, t('up.submit'));
-  const ctx = { layer, status, result, history, onPublished, sourceLayer, sourceWrap, columns };
+  const ctx = { layer, status, result, history, onPublished, onPreview, sourceLayer, sourceWrap, columns, titles };
   const form = h(
     'form',
     { class: 'upload-form', novalidate: true },
@@ -184,8 +185,30 @@ export function mountUploads(el, { me, titles = {}, onPublished = () => {} }) {
   return { refresh: () => loadVersions(ctx) };
 }
 
+/** A layer's title for dialogs (its id only when the title is unknown). */
+const titleOf = (ctx, id) => pick(ctx.titles?.[id]) || id;
+
+/** 「地図で確認」: the staged version drawn over the map (again: hidden). */
+async function togglePreview(ctx, staged, button) {
+  if (button.getAttribute('aria-pressed') === 'true') {
+    ctx.onPreview(null);
+    button.setAttribute('aria-pressed', 'false');
+    return;
+  }
+  try {
+    const url = `/api/layers/${encodeURIComponent(staged.layer)}/uploads/${encodeURIComponent(staged.id)}/preview`;
+    const data = await request(url, { timeout: 5 * 60_000 });
+    ctx.onPreview(data);
+    button.setAttribute('aria-pressed', 'true');
+    say(ctx.status, t('up.previewing', { count: data.features.length }));
+  } catch (e) {
+    say(ctx.status, e.message, { error: true });
+  }
+}
+
 async function send(ctx, fd) {
   const { layer, status, result } = ctx;
+  ctx.onPreview(null);
   result.replaceChildren();
   say(status, t('up.busy'));
   try {
@@ -193,14 +216,29 @@ async function send(ctx, fd) {
     say(status, t('rep.accepted'));
     const publish = h('button', { type: 'button', class: 'primary' }, t('up.publish'));
     publish.addEventListener('click', () => doPublish(ctx, staged, publish));
-    result.replaceChildren(renderReport(staged.report), publish);
+    const discard = h('button', { type: 'button' }, t('up.discard'));
+    discard.addEventListener('click', () => doDiscard(ctx, staged.layer, staged.id, staged.version));
+    const preview = h('button', { type: 'button', 'aria-pressed': 'false' }, t('up.preview'));
+    preview.addEventListener('click', () => togglePreview(ctx, staged, preview));
+    result.replaceChildren(renderReport(staged.report), mapping(ctx, fd, staged.report), h('div', { class: 'actions' }, publish, ' ', preview, ' ', discard));
     await loadVersions(ctx);
   } catch (e) {
     say(status, e.message, { error: true });
-    if (e.body?.report) result.replaceChildren(renderReport(e.body.report));
+    if (e.body?.report) result.replaceChildren(renderReport(e.body.report), mapping(ctx, fd, e.body.report));
     else result.replaceChildren(errorDetails(e), columnsAdvice(ctx, fd, e));
     offerSourceLayers(ctx, e);
   }
+}
+
+/** The column mapping table when some layer field found no column; it uploads again. */
+function mapping(ctx, fd, report) {
+  if (!needsMapping(report?.columns)) return '';
+  return mappingForm(report.columns, (map) => {
+    const again = new FormData();
+    for (const [k, v] of fd.entries()) if (k !== 'mapping') again.append(k, v);
+    if (Object.keys(map).length) again.append('mapping', JSON.stringify(map));
+    send(ctx, again);
+  });
 }
 
 /** Where a file is broken (`details[].where`), as a list under the message. */
@@ -230,11 +268,21 @@ function offerSourceLayers(ctx, e) {
 }
 
 async function doPublish(ctx, staged, button) {
-  if (!window.confirm(t('up.confirm.publish', { version: staged.version }))) return;
+  const c = staged.report?.changes ?? {};
+  const counts = { before: c.before ?? 0, after: c.after ?? staged.report?.feature_count ?? 0, added: c.added ?? 0, removed: c.removed ?? 0, changed: c.changed ?? 0 };
+  if (!window.confirm(t('up.confirm.publish2', { title: titleOf(ctx, staged.layer), ...counts }))) return;
   button.disabled = true;
   try {
     const url = `/api/layers/${encodeURIComponent(staged.layer)}/uploads/${encodeURIComponent(staged.id)}/publish`;
-    const res = await request(url, { method: 'POST', timeout: 5 * 60_000 });
+    let res;
+    try {
+      res = await request(url, { method: 'POST', timeout: 5 * 60_000 });
+    } catch (e) {
+      // A drop over the layer's limit needs a second, explicit (and audited) confirmation.
+      if (e.code !== 'confirm_drop' || !window.confirm(t('up.confirm.drop', { message: e.message }))) throw e;
+      res = await request(`${url}?confirm_drop=true`, { method: 'POST', timeout: 5 * 60_000 });
+    }
+    ctx.onPreview(null);
     say(ctx.status, t('up.published', { version: res.published?.version ?? staged.version }));
     button.remove();
     await loadVersions(ctx);
@@ -262,7 +310,11 @@ function versionItem(ctx, layer, v) {
   const line = t('up.versionline', { created: fmtDate(v.created), user: v.created_by ?? '', name: v.source_name ?? '', count: v.feature_count ?? '' });
   let action = null;
   if (v.current) action = h('span', { class: 'badge state-current' }, h('span', { 'aria-hidden': 'true' }, '● '), t('up.current'));
-  else if (v.staged) action = h('span', { class: 'badge state-staged' }, t('up.staged'));
+  else if (v.staged) {
+    const discard = h('button', { type: 'button' }, t('up.discard'));
+    discard.addEventListener('click', () => doDiscard(ctx, layer, v.staged, v.version));
+    action = h('span', {}, h('span', { class: 'badge state-staged' }, t('up.staged')), ' ', discard);
+  }
   else {
     action = h('button', { type: 'button' }, t('up.activate'));
     action.addEventListener('click', () => activate(ctx, layer, v.version));
@@ -279,12 +331,26 @@ function versionItem(ctx, layer, v) {
 }
 
 async function activate(ctx, layer, version) {
-  if (!window.confirm(t('up.confirm.activate', { layer, version }))) return;
+  if (!window.confirm(t('up.confirm.activate2', { title: titleOf(ctx, layer), version }))) return;
   try {
     await request(`/api/layers/${encodeURIComponent(layer)}/versions/${version}/activate`, { method: 'POST', timeout: 5 * 60_000 });
     say(ctx.status, t('up.activated', { version }));
     await loadVersions(ctx);
     ctx.onPublished(layer);
+  } catch (e) {
+    say(ctx.status, e.message, { error: true });
+  }
+}
+
+/** Deletes an abandoned staged upload and its version. */
+async function doDiscard(ctx, layer, id, version) {
+  if (!window.confirm(t('up.confirm.discard', { title: titleOf(ctx, layer), version }))) return;
+  try {
+    await request(`/api/layers/${encodeURIComponent(layer)}/uploads/${encodeURIComponent(id)}`, { method: 'DELETE' });
+    ctx.onPreview(null);
+    say(ctx.status, t('up.discarded', { version }));
+    ctx.result.replaceChildren();
+    await loadVersions(ctx);
   } catch (e) {
     say(ctx.status, e.message, { error: true });
   }

@@ -10,7 +10,9 @@ use std::path::Path;
 
 use geo::{BoundingRect, Coord, CoordsIter, Geometry, MapCoords, Rect};
 
+use super::columns;
 use super::crs::{Crs, Transform};
+use super::diff::Differ;
 use super::report::{
     FileInfo, GeometrySummary, InvalidFeature, MAX_LISTED, Problem, RepairOutcome, Report,
     Severity, Where, msg,
@@ -32,6 +34,8 @@ pub struct Settings<'a> {
     pub repair: bool,
     pub far_km: f64,
     pub target: Target<'a>,
+    /// Layer field → file column (the upload's `mapping`).
+    pub mapping: &'a std::collections::BTreeMap<String, String>,
 }
 
 /// Japan, generously: results outside are refused.
@@ -62,20 +66,31 @@ pub fn run(
     }
     s.budget.columns(opened.schema.len())?;
     let crs = checks::resolve_crs(opened.crs, s.srs, &mut report)?;
-    checks::schema(
+    let plan = columns::plan(
         &opened.schema,
-        opened.possibly_truncated,
+        &opened.possibly_truncated,
         s.target,
+        s.mapping,
         &mut report,
-    );
+    )?;
+    let truncated = opened
+        .possibly_truncated
+        .into_iter()
+        .filter(|n| !plan.completed.contains(n))
+        .collect();
+    checks::schema(&plan.schema, truncated, s.target, &mut report);
     let writer =
-        StreamWriter::new(&s.target.def.id, &opened.schema).map_err(|e| fgb_error(e, out))?;
+        StreamWriter::new(&s.target.def.id, &plan.schema).map_err(|e| fgb_error(e, out))?;
+    let schema = plan.schema;
+    // The differ borrows the schema for the whole run, so it lives beside the state.
+    let mut differ = Differ::new(s.target, &schema);
     let mut state = State {
         s,
         crs,
         transform: crs.to_lonlat(),
         types: opened.schema.fields().iter().map(|f| f.ty).collect(),
-        schema: opened.schema,
+        convert: plan.convert,
+        schema: schema.clone(),
         label: opened.file_label,
         writer,
         bbox: None,
@@ -83,7 +98,10 @@ pub fn run(
         outside: 0,
         report,
     };
-    opened.features.run(&mut |f| state.feature(f))?;
+    opened
+        .features
+        .run(&mut |f| state.feature(f, &mut differ))?;
+    state.report.changes = differ.finish();
     state.finish(out)
 }
 
@@ -98,8 +116,12 @@ struct State<'a> {
     s: &'a Settings<'a>,
     crs: Crs,
     transform: Transform,
+    /// The output schema (the file's columns renamed and typed for the layer).
     schema: Schema,
+    /// The file's own column types.
     types: Vec<FieldType>,
+    /// Per column, the layer's type its values are converted to.
+    convert: Vec<Option<FieldType>>,
     label: String,
     writer: StreamWriter<'static>,
     bbox: Option<Rect<f64>>,
@@ -114,7 +136,7 @@ impl State<'_> {
         Where::file(&self.label).line(line).feature(n)
     }
 
-    fn feature(&mut self, f: SourceFeature) -> Result<(), IngestError> {
+    fn feature(&mut self, f: SourceFeature, differ: &mut Differ<'_>) -> Result<(), IngestError> {
         self.s.budget.feature(&f)?;
         self.report.features_read += 1;
         let n = self.report.features_read;
@@ -138,6 +160,7 @@ impl State<'_> {
             return Ok(());
         }
         self.count(&g, source.as_ref());
+        differ.feature(&g, &properties, n);
         if self.report.accepted {
             self.writer
                 .add(g, &properties)
@@ -164,6 +187,7 @@ impl State<'_> {
             out.push(v);
         }
         out.resize(self.types.len(), Value::Null);
+        self.convert_to_layer_types(&mut out, n, line);
         for i in bad {
             let name = self.schema.field(i).name.clone();
             let at = self.at(n, line).field(name);
@@ -173,6 +197,29 @@ impl State<'_> {
             ), at);
         }
         out
+    }
+
+    /// Converts values to the layer's types; a value that does not convert is an error
+    /// naming the file, line, feature and field.
+    fn convert_to_layer_types(&mut self, values: &mut [Value], n: u64, line: Option<u64>) {
+        for (i, v) in values.iter_mut().enumerate() {
+            let Some(ty) = self.convert.get(i).copied().flatten() else {
+                continue;
+            };
+            let original = std::mem::replace(v, Value::Null);
+            let shown = original.to_string();
+            if let Some(c) = infer::to_declared(original, ty) {
+                *v = c;
+                continue;
+            }
+            let name = self.schema.field(i).name.clone();
+            let at = self.at(n, line).field(name.clone());
+            let t = ty.json_schema_type();
+            self.report.add(Severity::Error, "value_not_convertible", msg(
+                format!("属性「{name}」の値「{shown}」をこのレイヤーの型 ({t}) に変換できません"),
+                format!("the value `{shown}` of `{name}` cannot be converted to this layer's type ({t})"),
+            ), at);
+        }
     }
 
     fn reproject(&self, g: &Geometry<f64>) -> Geometry<f64> {

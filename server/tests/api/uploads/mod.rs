@@ -3,6 +3,7 @@
 mod crash;
 mod disk_full;
 mod formats;
+mod mapping;
 mod publish;
 mod refusals;
 mod reproject;
