@@ -6,10 +6,10 @@ use geo::polygon;
 use kashimap::model::{Feature, Field, FieldType, Value};
 
 const FARMLAND: &str = r#"
-id = "farmland"
+id = "nouchi"
 title = { ja = "農地", en = "Farmland" }
 department = "農業委員会"
-source = "data/farmland.fgb"
+source = "data/nouchi.fgb"
 geometry = "Polygon"
 attribution = "鹿島市 農業委員会"
 [fields."状況"]
@@ -26,7 +26,7 @@ async fn a_new_layer_gets_a_default_style_with_one_colour_per_choice() {
     );
     let t = TestApp::with_layers(&[LayerSpec {
         toml: FARMLAND,
-        id: "farmland",
+        id: "nouchi",
         fields: vec![Field::new("状況", FieldType::String)],
         features: vec![Feature::new(
             1,
@@ -40,24 +40,24 @@ async fn a_new_layer_gets_a_default_style_with_one_colour_per_choice() {
     let layers = staff["layers"].as_array().unwrap();
     let fill = layers
         .iter()
-        .find(|l| l["id"] == "farmland-fill")
+        .find(|l| l["id"] == "nouchi-fill")
         .expect("the new layer is drawn");
     assert_eq!(fill["paint"]["fill-color"][0], "match");
     assert_eq!(fill["paint"]["fill-color"][2], "耕作中");
     assert!(
-        staff["sources"]["farmland"]["url"]
+        staff["sources"]["nouchi"]["url"]
             .as_str()
             .unwrap()
-            .ends_with("/tiles/farmland.json")
+            .ends_with("/tiles/nouchi.json")
     );
     let public = t.get("/styles/public.json").await.json();
     assert!(
-        public["sources"].get("farmland").is_none(),
+        public["sources"].get("nouchi").is_none(),
         "a staff layer stays out of the public style"
     );
     let anonymous = t.get("/styles/staff.json").await.json();
     assert!(
-        anonymous["sources"].get("farmland").is_none(),
+        anonymous["sources"].get("nouchi").is_none(),
         "and out of what anonymous callers get"
     );
 }
