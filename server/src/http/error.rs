@@ -17,6 +17,8 @@ pub struct ApiError {
     pub message: String,
     pub message_ja: Option<String>,
     pub details: Vec<serde_json::Value>,
+    /// The `Allow` header of a 405 the router did not make itself.
+    pub allow: Option<&'static str>,
 }
 
 impl ApiError {
@@ -27,6 +29,7 @@ impl ApiError {
             message: message.into(),
             message_ja: None,
             details: Vec::new(),
+            allow: None,
         }
     }
 
@@ -60,6 +63,13 @@ impl ApiError {
 
     /// The same 404 for "does not exist" and "you may not see it": access is never
     /// confirmed by a different error.
+    /// 405 for a method the resource does not take, naming the ones it does.
+    pub fn method_not_allowed_but(allow: &'static str) -> Self {
+        let mut e = Self::method_not_allowed();
+        e.allow = Some(allow);
+        e
+    }
+
     pub fn not_found(what: impl Into<String>) -> Self {
         Self::new(StatusCode::NOT_FOUND, "not_found", what).ja("見つかりません")
     }
@@ -120,6 +130,10 @@ impl IntoResponse for ApiError {
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(allow) = self.allow {
+            res.headers_mut()
+                .insert(header::ALLOW, HeaderValue::from_static(allow));
+        }
         res
     }
 }

@@ -67,10 +67,13 @@ impl From<EditError> for ApiError {
     }
 }
 
-/// The caller's view of an editable layer, with the 404/403 of the rules above.
+/// The caller's view of an editable layer, with the 404/403 of the rules above. A layer
+/// nobody may edit takes no edit methods at all: 405, as its OpenAPI operations say.
 pub(super) fn editable(app: &App, who: &Principal, layer: &str) -> Result<LayerView, ApiError> {
     let view = crate::http::layer_view(app, who, layer)?;
-    if edit::may_edit(who, &view.layer.def) && view.layer.def.is_editable() {
+    if !view.layer.def.is_editable() {
+        Err(ApiError::method_not_allowed_but("GET, HEAD"))
+    } else if edit::may_edit(who, &view.layer.def) {
         Ok(view)
     } else {
         Err(EditError::Forbidden.into())

@@ -76,7 +76,8 @@ async fn photos_are_checked_cleaned_and_shown_only_to_the_layers_viewers() {
     let t = image::load_from_memory(&thumb.body).unwrap();
     assert_eq!(t.width(), 320);
 
-    // Who may upload: editors of the layer; 404 where the layer is hidden, 403 where not editable.
+    // Who may upload: editors of the layer; 404 where the layer is hidden, 405 where nobody
+    // may edit it.
     assert_eq!(
         upload(&app, Some(&c[1]), "leaks", png(), "image/png")
             .await
@@ -97,7 +98,7 @@ async fn photos_are_checked_cleaned_and_shown_only_to_the_layers_viewers() {
         upload(&app, Some(&c[0]), "shelters", png(), "image/png")
             .await
             .status,
-        403
+        405
     );
 
     // Checked by content, not by name or type.

@@ -1,6 +1,7 @@
 //! Who may create, read, change and delete what: every role against the record layers and
 //! a layer without edit roles. Hidden layers answer 404 exactly as for reading; visible
-//! layers the role may not edit answer 403; nothing changes either way.
+//! editable layers the role may not edit answer 403; a layer nobody may edit takes no edit
+//! methods (405, as its OpenAPI document says); nothing changes either way.
 
 use serde_json::json;
 
@@ -23,8 +24,8 @@ const CREATE: [(&str, [u16; 7]); 4] = [
     ("leaks", [404, 404, 201, 201, 404, 404, 201]),
     ("farmland", [404, 404, 404, 404, 201, 404, 201]),
     // No `[access] edit`: nobody edits them one feature at a time, admins neither.
-    ("shelters", [403, 403, 403, 403, 403, 403, 403]),
-    ("pipes", [404, 404, 403, 403, 404, 404, 403]),
+    ("shelters", [405, 405, 405, 405, 405, 405, 405]),
+    ("pipes", [404, 404, 405, 405, 404, 404, 405]),
 ];
 
 fn farm() -> serde_json::Value {
