@@ -121,6 +121,9 @@ impl FsStore {
 
     /// Takes the next free version number by creating its data file's temporary name
     /// exclusively: a number seen in any file (complete, partial or in progress) is taken.
+    /// (The test `two_stores_on_one_folder_never_share_a_version_number` once caught two
+    /// writers sharing a number: the second created the temporary name just after the first
+    /// had renamed it into place.)
     fn reserve(&self, layer: &str) -> Result<(u64, File, PathBuf), StoreError> {
         let highest = self
             .names(layer)?
@@ -135,6 +138,16 @@ impl FsStore {
         loop {
             let tmp = tmp_path(&self.data_path(layer, version));
             match OpenOptions::new().write(true).create_new(true).open(&tmp) {
+                // The temporary name is free again once its owner renamed it into place: a
+                // version whose data or metadata already exists is taken (rename is atomic,
+                // so the owner's file is visible by the time its temporary name is free).
+                Ok(_)
+                    if self.data_path(layer, version).exists()
+                        || self.meta_path(layer, version).exists() =>
+                {
+                    let _ = fs::remove_file(&tmp);
+                    version += 1;
+                }
                 Ok(file) => return Ok((version, file, tmp)),
                 Err(e) if e.kind() == std::io::ErrorKind::AlreadyExists => version += 1,
                 Err(e) => return Err(StoreError::io(&tmp, e)),
