@@ -38,14 +38,25 @@ pub fn routes() -> Router<Arc<App>> {
         .route("/ogc/collections/{layer}/queryables", get(queryables))
         .route(
             "/ogc/collections/{layer}/items",
-            get(items).post(edit::create),
+            get(items).post(edit::create).options(
+                |app: State<Arc<App>>, who: Principal, Path(layer): Path<String>| async move {
+                    allowed(&app, &who, &layer, "GET,HEAD,POST")
+                },
+            ),
         )
         .route(
             "/ogc/collections/{layer}/items/{fid}",
             get(item)
                 .put(edit::replace)
                 .patch(edit::update)
-                .delete(edit::remove),
+                .delete(edit::remove)
+                .options(
+                    |app: State<Arc<App>>,
+                     who: Principal,
+                     Path((layer, _)): Path<(String, String)>| async move {
+                        allowed(&app, &who, &layer, "GET,HEAD,PUT,PATCH,DELETE")
+                    },
+                ),
         )
         .route(
             "/ogc/collections/{layer}/items/{fid}/history",
@@ -58,6 +69,17 @@ pub fn routes() -> Router<Arc<App>> {
         )
         .route("/ogc/collections/{layer}/photos/{id}", get(photos::get))
         .route("/ogc/collections/{layer}/schema", get(edit::schema))
+}
+
+/// `OPTIONS` on items: 405 naming exactly the methods the layer takes (a layer nobody may
+/// edit takes only `GET` and `HEAD`, as its OpenAPI operations say).
+/// A layer the caller may not see is the same 404 as a missing one.
+fn allowed(app: &App, who: &Principal, layer: &str, editable: &'static str) -> ApiError {
+    match view(app, who, layer) {
+        Ok(v) if v.layer.def.is_editable() => ApiError::method_not_allowed_but(editable),
+        Ok(_) => ApiError::method_not_allowed_but("GET,HEAD"),
+        Err(e) => e,
+    }
 }
 
 /// The caller's view of a layer, or the one 404 used for "missing" and "hidden" alike.
