@@ -8,7 +8,7 @@
 //! each written to a temporary name, fsynced and renamed, before the upload is answered.
 
 use std::fs;
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
 
 use image::{ImageFormat, ImageReader, Limits};
@@ -168,21 +168,7 @@ impl Photos {
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
-    let tmp = path.with_extension("tmp");
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        EditError::io(path, e)
-    })
+    crate::durable::write_atomically(path, bytes).map_err(|e| EditError::io(path, e))
 }
 
 /// The format by the file's first bytes.
