@@ -12,6 +12,7 @@
 
 mod apply;
 mod area;
+mod audited;
 pub mod check;
 mod log;
 pub mod photo;
@@ -25,7 +26,7 @@ use serde_json::{Value as Json, json};
 pub use area::CityArea;
 pub use log::{Entry, Op, State};
 
-use crate::access::{Audit, AuditEntry, AuditEvent, AuditKind, LayerView, Principal};
+use crate::access::{Audit, AuditEntry, LayerView, Principal};
 use crate::catalog::LayerDef;
 use crate::layer::{LayerVersion, Layers};
 use crate::model::Feature;
@@ -141,6 +142,8 @@ struct LayerState {
     next_id: u64,
     /// When the oldest unfolded entry was made.
     oldest: Option<std::time::Instant>,
+    /// Audit rows of logged edits that could not be written yet.
+    waiting: Vec<audited::Waiting>,
 }
 
 /// The edit service: one per running application.
@@ -197,6 +200,12 @@ impl Editor {
                 latest.insert(e.id, e.after.clone());
             }
             let next_id = entries.iter().map(|e| e.id).fold(max_id, u64::max) + 1;
+            let mut waiting = Vec::new();
+            if parts.writable {
+                let layer = slot.def.id.as_str();
+                let etag = |e: &Entry| e.after.as_ref().map(|s| check::etag(layer, e.id, s));
+                audited::recover(&parts.audit, layer, &entries, &etag, &mut waiting);
+            }
             let state = LayerState {
                 oldest: (!entries.is_empty()).then(std::time::Instant::now),
                 log,
@@ -205,6 +214,7 @@ impl Editor {
                 served: Weak::new(),
                 latest,
                 next_id,
+                waiting,
             };
             states.insert(slot.def.id.clone(), Mutex::new(state));
         }
@@ -508,25 +518,22 @@ impl Editor {
         st.latest.insert(id, entry.after.clone());
         st.oldest.get_or_insert_with(std::time::Instant::now);
         let etag = entry.after.as_ref().map(|s| check::etag(layer, id, s));
-        let event = AuditEvent::new(AuditKind::Edit)
-            .by(who)
-            .layer(layer)
-            .detail(json!({
-                "id": id,
-                "op": op.as_str(),
-                "seq": entry.seq,
-                "etag": etag,
-                "before": entry.before,
-                "after": entry.after,
-            }));
+        let event = audited::event(layer, &entry, etag.as_deref()).by(who);
         let feature = match &entry.after {
             Some(s) => Some(check::feature_of(&view.layer.schema, id, s)?),
             None => None,
         };
+        let (entry_seq, entry_at) = (entry.seq, entry.at);
         st.entries.push(entry);
-        if let Err(e) = self.inner.audit.record_blocking(event) {
-            // The edit is on disk and stands; the log keeps its before and after.
+        if let Err(e) = self.inner.audit.record_blocking(event.clone()) {
+            // The edit is on disk and stands; its row waits for the applier's retry (and
+            // the log keeps the edit until it is written; a restart writes it too).
             tracing::error!(layer, id, error = %e, "cannot write an edit to the audit log");
+            st.waiting.push(audited::Waiting {
+                seq: entry_seq,
+                at: entry_at,
+                event,
+            });
         }
         self.wake(layer);
         Ok(Saved { id, feature, etag })
