@@ -14,6 +14,8 @@ mod apply;
 mod area;
 mod audited;
 pub mod check;
+#[cfg(test)]
+mod fuzz;
 mod log;
 pub mod photo;
 
@@ -307,7 +309,10 @@ impl Editor {
         self.allowed(who, view)?;
         let mut st = self.state(view.layer.id())?;
         let before = self.matching(&st, view, id, if_match)?;
-        if input.get("id").is_some_and(|given| !same_id(given, id)) {
+        if input
+            .get("id")
+            .is_some_and(|given| !check::same_id(given, id))
+        {
             return Err(Refusal::field(
                 "id",
                 "differs from the id in the path",
@@ -338,28 +343,11 @@ impl Editor {
     ) -> Result<Saved, EditError> {
         self.allowed(who, view)?;
         if !patch.is_object() {
-            return Err(Refusal::body(
-                "a JSON merge patch object",
-                "JSON マージパッチのオブジェクト",
-            )
-            .into());
+            return Err(check::not_a_patch().into());
         }
         let mut st = self.state(view.layer.id())?;
         let before = self.matching(&st, view, id, if_match)?;
-        let mut doc = json!({
-            "type": "Feature",
-            "geometry": before.geometry,
-            "properties": visible_properties(view, &before),
-        });
-        check::merge_patch(&mut doc, patch);
-        if doc.get("id").is_some_and(|given| !same_id(given, id)) {
-            return Err(Refusal::field(
-                "id",
-                "a feature's id cannot change",
-                "地物の id は変更できません",
-            )
-            .into());
-        }
+        let doc = check::patched(&before, id, &|k| view.shows(k), patch)?;
         let after = self.checked(who, view, &doc, Some(&before))?;
         self.commit(
             &mut st,
@@ -563,10 +551,6 @@ impl Editor {
             })
             .collect()
     }
-}
-
-fn same_id(given: &Json, id: u64) -> bool {
-    given.as_u64() == Some(id) || given.as_str() == Some(id.to_string().as_str())
 }
 
 /// Today in Japan (UTC+9), `YYYY-MM-DD`.
