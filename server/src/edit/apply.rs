@@ -69,7 +69,11 @@ pub fn spawn(inner: Weak<Inner>, rx: Receiver<String>) {
     }
 }
 
+/// How often the applier sweeps photos that no record took.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
 fn run(inner: &Weak<Inner>, rx: &Receiver<String>) {
+    let mut swept = Instant::now();
     loop {
         let mut due = BTreeSet::new();
         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -82,6 +86,10 @@ fn run(inner: &Weak<Inner>, rx: &Receiver<String>) {
             Err(RecvTimeoutError::Disconnected) => return,
         }
         let Some(inner) = inner.upgrade() else { return };
+        if swept.elapsed() >= SWEEP_EVERY {
+            inner.sweep_photos(super::ORPHAN_PHOTOS_AFTER);
+            swept = Instant::now();
+        }
         for layer in inner.states.keys() {
             let mode = if due.contains(layer) {
                 Mode::Apply

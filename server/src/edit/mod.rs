@@ -19,7 +19,7 @@ mod fuzz;
 mod log;
 pub mod photo;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 
@@ -233,6 +233,9 @@ impl Editor {
         for layer in inner.states.keys() {
             apply::apply(&inner, layer, apply::Mode::Start)?;
         }
+        if parts.writable {
+            inner.sweep_photos(ORPHAN_PHOTOS_AFTER);
+        }
         let wake = parts.writable.then(|| {
             let (tx, rx) = mpsc::channel();
             apply::spawn(Arc::downgrade(&inner), rx);
@@ -320,7 +323,7 @@ impl Editor {
             )
             .into());
         }
-        let after = self.checked(who, view, input, Some(&before))?;
+        let after = self.checked(who, view, input, Some((id, &before)))?;
         self.commit(
             &mut st,
             who,
@@ -348,7 +351,7 @@ impl Editor {
         let mut st = self.state(view.layer.id())?;
         let before = self.matching(&st, view, id, if_match)?;
         let doc = check::patched(&before, id, &|k| view.shows(k), patch)?;
-        let after = self.checked(who, view, &doc, Some(&before))?;
+        let after = self.checked(who, view, &doc, Some((id, &before)))?;
         self.commit(
             &mut st,
             who,
@@ -390,7 +393,7 @@ impl Editor {
         who: &Principal,
         view: &LayerView,
         input: &Json,
-        keep: Option<&State>,
+        keep: Option<(u64, &State)>,
     ) -> Result<State, EditError> {
         let def = &view.layer.def;
         let filled: Vec<(String, Json)> = def
@@ -412,7 +415,7 @@ impl Editor {
             &self.inner.area,
             input,
             &visible,
-            keep,
+            keep.map(|k| k.1),
             &filled,
         )?;
         for (name, _) in def.fields.iter().filter(|(_, f)| f.photos) {
@@ -421,7 +424,9 @@ impl Editor {
                     Json::String(s) => serde_json::from_str(s).unwrap_or(Json::Null),
                     other => other.clone(),
                 };
-                self.inner.photos.check_list(view.layer.id(), name, &list)?;
+                self.inner
+                    .photos
+                    .check_list(view.layer.id(), name, &list, keep.map(|k| k.0))?;
             }
         }
         Ok(state)
@@ -439,9 +444,36 @@ impl Editor {
         self.inner.photos.add(view.layer.id(), &by, bytes)
     }
 
-    /// A photo of the layer (whoever sees the layer sees its photos).
-    pub fn photo(&self, view: &LayerView, id: &str, thumb: bool) -> Option<Vec<u8>> {
-        self.inner.photos.bytes(view.layer.id(), id, thumb)
+    /// A photo, for those who may see it: a record's photo for those whose view admits the
+    /// record; a photo no record took yet for its uploader (and admins); a retired one (its
+    /// record deleted or no longer naming it) for the layer's editors.
+    pub fn photo(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        id: &str,
+        thumb: bool,
+    ) -> Option<Vec<u8>> {
+        let layer = view.layer.id();
+        let info = self.inner.photos.info(layer, id)?;
+        let may = match (info.record, &info.retired) {
+            (_, Some(_)) => may_edit(who, &view.layer.def),
+            (Some(record), None) => self.current(view, record).is_some(),
+            (None, None) => {
+                who.is_admin() || (who.user.as_deref() == Some(info.uploaded_by.as_str()))
+            }
+        };
+        if may {
+            self.inner.photos.bytes(layer, id, thumb)
+        } else {
+            None
+        }
+    }
+
+    /// Removes the photos nobody's record took within [`ORPHAN_PHOTOS_AFTER`] of their
+    /// upload (never one a record names). Returns how many.
+    pub fn sweep_photos(&self) -> usize {
+        self.inner.sweep_photos(ORPHAN_PHOTOS_AFTER)
     }
 
     /// The feature's newest state, if the view admits it and `If-Match` names it.
@@ -511,6 +543,7 @@ impl Editor {
             Some(s) => Some(check::feature_of(&view.layer.schema, id, s)?),
             None => None,
         };
+        self.mark_photos(&view.layer.def, &entry);
         let (entry_seq, entry_at) = (entry.seq, entry.at);
         st.entries.push(entry);
         if let Err(e) = self.inner.audit.record_blocking(event.clone()) {
@@ -525,6 +558,23 @@ impl Editor {
         }
         self.wake(layer);
         Ok(Saved { id, feature, etag })
+    }
+
+    /// Ties the photos an edit added to its record, and retires those it dropped (all of
+    /// them for a delete). The edit stands if this fails: the sweep never removes a photo
+    /// that a record names.
+    fn mark_photos(&self, def: &LayerDef, entry: &Entry) {
+        let ids = |s: &Option<State>| s.as_ref().map(|s| photo_ids(def, s)).unwrap_or_default();
+        let (before, after) = (ids(&entry.before), ids(&entry.after));
+        let added = after.difference(&before).cloned().collect();
+        let dropped = before.difference(&after).cloned().collect();
+        let photos = &self.inner.photos;
+        let marked = photos
+            .mark(&def.id, &added, entry.id, false)
+            .and_then(|()| photos.mark(&def.id, &dropped, entry.id, true));
+        if let Err(e) = marked {
+            tracing::error!(layer = def.id, id = entry.id, error = %e, "cannot tie photos to their record");
+        }
     }
 
     /// Applies every logged edit of every layer and folds them into store versions now
@@ -550,6 +600,61 @@ impl Editor {
                 (k.clone(), n)
             })
             .collect()
+    }
+}
+
+/// How long an uploaded photo waits for a record to take it before the sweep removes it.
+pub const ORPHAN_PHOTOS_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The photo ids a state's photo fields name.
+fn photo_ids(def: &LayerDef, s: &State) -> BTreeSet<String> {
+    def.fields
+        .iter()
+        .filter(|(_, f)| f.photos)
+        .filter_map(|(name, _)| s.properties.get(name))
+        .flat_map(|v| {
+            let list = match v {
+                Json::String(text) => serde_json::from_str(text).unwrap_or(Json::Null),
+                other => other.clone(),
+            };
+            list.as_array().map_or_else(Vec::new, |a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+impl Inner {
+    fn sweep_photos(&self, older_than: std::time::Duration) -> usize {
+        let mut removed = 0;
+        for (layer, m) in &self.states {
+            // Under the layer's edit lock: no edit checks and takes a photo meanwhile.
+            let st = m.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(def) = self.layers.slot(layer).map(|s| Arc::clone(&s.def)) else {
+                continue;
+            };
+            let mut named: BTreeSet<String> = st
+                .latest
+                .values()
+                .flatten()
+                .flat_map(|s| photo_ids(&def, s))
+                .collect();
+            if let Some(v) = self.layers.get(layer) {
+                for f in &v.features {
+                    named.extend(photo_ids(&def, &check::state_of(&v.schema, f)));
+                }
+            }
+            removed += self
+                .photos
+                .sweep(layer, &|id| named.contains(id), older_than);
+            drop(st);
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed photos that no record took");
+        }
+        removed
     }
 }
 
