@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 
 /// Floors, bottom to top. A module may import any module on a lower floor.
 const FLOORS: &[&[&str]] = &[
-    &["time", "config", "lock"],
+    &["time", "config", "lock", "durable"],
     &["model"],
     &["cql2"],
     &["fgb", "mvt"],

@@ -15,6 +15,7 @@ mod architecture;
 pub mod catalog;
 pub mod config;
 pub mod cql2;
+pub mod durable;
 pub mod edit;
 pub mod fgb;
 pub mod r#gen;

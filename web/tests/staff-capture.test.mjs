@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { VIEWPORTS, screenshot, start } from './harness.mjs';
-import { apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
+import { addUser, apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
 
 let env;
 before(async () => {
@@ -93,5 +93,130 @@ test('a surveyor adds a leak record with a photo on a phone, online and then off
   const history = await getJson(env, cookie, `/ogc/collections/leaks/items/${sent.id}/history`);
   assert.deepEqual(history.versions.map((v) => v.op), ['create']);
   assert.equal(history.versions[0].by, 'suido');
+  assert.deepEqual(page.offsite, []);
+});
+
+/** PATCH a record through the API (another person changing it meanwhile). */
+async function patchAs(cookie, id, etag, properties) {
+  const res = await fetch(`${env.base}/ogc/collections/leaks/items/${id}`, {
+    method: 'PATCH',
+    headers: { Cookie: cookie, Origin: env.base, 'Content-Type': 'application/merge-patch+json', 'If-Match': etag },
+    body: JSON.stringify({ properties }),
+  });
+  assert.equal(res.status, 200, await res.text());
+}
+
+/** Clicks the map at a lon/lat once the map is still there. */
+async function clickAt(page, lonlat, zoom) {
+  await page.evaluate(({ c, z }) => window.kashimapMap.jumpTo({ center: c, zoom: z }), { c: lonlat, z: zoom });
+  await page.waitForFunction(() => window.kashimapMap.loaded() && window.kashimapMap.areTilesLoaded(), null, { timeout: 30_000 });
+  const canvas = page.locator('.maplibregl-canvas').first();
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const p = await page.evaluate((c) => window.kashimapMap.project(c), lonlat);
+  await page.mouse.click(box.x + p.x, box.y + p.y);
+}
+
+test('a record shows its main, a main lists its records, and a 412 offers both versions', async () => {
+  const cookie = await apiCookie(env, 'suido');
+  // A sample leak record and the main its 管路番号 names.
+  const leaks = await getJson(env, cookie, '/ogc/collections/leaks/items?limit=1');
+  const leak = leaks.features[0];
+  const number = leak.properties['管路番号'];
+  const q = new URLSearchParams({ 管路番号: number });
+  const main = (await getJson(env, cookie, `/ogc/collections/pipes/items?${q}`)).features[0];
+  assert.ok(main, `the main ${number} exists`);
+  const onMain = (await getJson(env, cookie, `/ogc/collections/leaks/items?${q}&limit=50`)).features;
+
+  const page = await openStaff(env, { viewport: VIEWPORTS.phone });
+  await signIn(page, 'suido');
+  await page.locator('#panel-capture').waitFor({ timeout: 30_000 });
+
+  // Picking the record highlights its main.
+  await clickAt(page, leak.geometry.coordinates, 18);
+  await page.locator('#capture-status', { hasText: `記録 ${leak.id} を選択しました` }).waitFor({ timeout: 30_000 });
+  await page.locator('#capture-links', { hasText: `管路番号「${number}」を地図に強調表示しました` }).waitFor({ timeout: 30_000 });
+  const linked = await page.evaluate(() => window.kashimapMap.getSource('km-link').serialize().data.features.map((f) => f.geometry.type));
+  assert.deepEqual(linked, ['Point', main.geometry.type], 'the record and its main');
+  await page.locator('#panel-capture').scrollIntoViewIfNeeded();
+  await screenshot(page, 'staff-capture-record-main-phone');
+
+  // Picking the main (a point of it away from its records) lists its records.
+  const spot = await page.evaluate(
+    ({ line, records }) => {
+      const map = window.kashimapMap;
+      const coords = line.type === 'MultiLineString' ? line.coordinates.flat() : line.coordinates;
+      let best = null;
+      for (let i = 0; i + 1 < coords.length; i++) {
+        const mid = [(coords[i][0] + coords[i + 1][0]) / 2, (coords[i][1] + coords[i + 1][1]) / 2];
+        const far = Math.min(...records.map((r) => map.project(r).dist(map.project(mid))));
+        if (!best || far > best.far) best = { mid, far };
+      }
+      return best.mid;
+    },
+    { line: main.geometry, records: onMain.map((r) => r.geometry.coordinates) },
+  );
+  await clickAt(page, spot, 18);
+  await page.locator('h3', { hasText: `管路番号「${number}」の記録 ${onMain.length} 件` }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('ul.linked-records li').count(), onMain.length);
+  await page.locator('#panel-capture').scrollIntoViewIfNeeded();
+  await screenshot(page, 'staff-capture-main-records-phone');
+  await page.locator('ul.linked-records button', { hasText: `記録 ${leak.id}` }).click();
+  await page.locator('#capture-status', { hasText: `記録 ${leak.id} を選択しました` }).waitFor();
+
+  // Editing while someone else changes the record: the 412 shows both versions.
+  await page.getByRole('button', { name: 'この記録を編集' }).click();
+  await page.getByLabel('備考').waitFor();
+  const current = await fetch(`${env.base}/ogc/collections/leaks/items/${leak.id}`, { headers: { Cookie: cookie } });
+  await patchAs(cookie, leak.id, current.headers.get('etag'), { 備考: '事務所で変更' });
+  await page.getByLabel('備考').fill('現地で変更');
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.locator('#capture-status', { hasText: '他の人がこの記録を変更しました' }).waitFor({ timeout: 30_000 });
+  const row = page.locator('table.conflict tr', { hasText: '備考' });
+  assert.equal(await row.locator('td').nth(0).textContent(), '現地で変更');
+  assert.equal(await row.locator('td').nth(1).textContent(), '事務所で変更');
+  await page.locator('#panel-capture').scrollIntoViewIfNeeded();
+  await screenshot(page, 'staff-capture-conflict-phone');
+  await page.getByRole('button', { name: 'あなたの入力で上書き' }).click();
+  await page.locator('#capture-status', { hasText: `保存しました（記録 ${leak.id}）` }).waitFor({ timeout: 30_000 });
+  const now = await getJson(env, cookie, `/ogc/collections/leaks/items/${leak.id}`);
+  assert.equal(now.properties['備考'], '現地で変更');
+  const history = await getJson(env, cookie, `/ogc/collections/leaks/items/${leak.id}/history`);
+  assert.deepEqual(history.versions.map((v) => v.op), ['update', 'update']);
+  assert.deepEqual(page.offsite, []);
+});
+
+test('a farmland record tapped on a parcel gets its 地番 from the chiban layer', async () => {
+  addUser(env, 'nouchi', ['nougyou'], { department: '農業委員会' });
+  // A parcel near the shrine, and a point inside it (the mean of its ring, checked).
+  const e = 0.003;
+  const bbox = [HERE.longitude - e, HERE.latitude - e, HERE.longitude + e, HERE.latitude + e].join(',');
+  const parcels = (await (await fetch(`${env.base}/ogc/collections/chiban/items?bbox=${bbox}&limit=50`)).json()).features;
+  const inside = (ring, [x, y]) => {
+    let c = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+    }
+    return c;
+  };
+  const picked = parcels
+    .map((p) => {
+      const ring = p.geometry.type === 'Polygon' ? p.geometry.coordinates[0] : p.geometry.coordinates[0][0];
+      const at = [0, 1].map((k) => ring.reduce((s, c) => s + c[k], 0) / ring.length);
+      return { p, at, ok: inside(ring, at) };
+    })
+    .find((x) => x.ok);
+  assert.ok(picked, 'a parcel with its mean point inside');
+
+  const page = await openStaff(env, { viewport: VIEWPORTS.phone });
+  await signIn(page, 'nouchi');
+  await page.locator('#panel-capture').waitFor({ timeout: 30_000 });
+  await page.locator('#capture-tap').click();
+  await clickAt(page, picked.at, 19);
+  await page.waitForFunction((v) => document.querySelector('#cap-地番')?.value === v, picked.p.properties['地番'], { timeout: 30_000 });
+  await page.locator('#panel-capture').scrollIntoViewIfNeeded();
+  await screenshot(page, 'staff-capture-farmland-chiban-phone');
   assert.deepEqual(page.offsite, []);
 });

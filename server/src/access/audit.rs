@@ -267,6 +267,12 @@ impl Audit {
         self.db.append_audit(&[(self.clock.now(), event)])
     }
 
+    /// Appends one event dated when it happened (a row written late, after a failure).
+    /// Blocking.
+    pub fn record_at_blocking(&self, at: i64, event: AuditEvent) -> Result<(), AccessError> {
+        self.db.append_audit(&[(at, event)])
+    }
+
     /// Appends one event (uploads, publishes, rollbacks, exports, …) on the blocking pool.
     pub async fn record(&self, event: AuditEvent) -> Result<(), AccessError> {
         let at = self.clock.now();

@@ -16,7 +16,7 @@ use std::time::{Duration, Instant};
 
 use super::check;
 use super::log::Entry;
-use super::{EditError, Inner};
+use super::{EditError, Inner, audited};
 use crate::fgb::{self, WriteOptions};
 use crate::layer::{self, Cores, LayerVersion};
 use crate::model::{Feature, VersionInfo};
@@ -69,7 +69,11 @@ pub fn spawn(inner: Weak<Inner>, rx: Receiver<String>) {
     }
 }
 
+/// How often the applier sweeps photos that no record took.
+const SWEEP_EVERY: Duration = Duration::from_secs(3600);
+
 fn run(inner: &Weak<Inner>, rx: &Receiver<String>) {
+    let mut swept = Instant::now();
     loop {
         let mut due = BTreeSet::new();
         match rx.recv_timeout(Duration::from_secs(1)) {
@@ -82,6 +86,10 @@ fn run(inner: &Weak<Inner>, rx: &Receiver<String>) {
             Err(RecvTimeoutError::Disconnected) => return,
         }
         let Some(inner) = inner.upgrade() else { return };
+        if swept.elapsed() >= SWEEP_EVERY {
+            inner.sweep_photos(super::ORPHAN_PHOTOS_AFTER);
+            swept = Instant::now();
+        }
         for layer in inner.states.keys() {
             let mode = if due.contains(layer) {
                 Mode::Apply
@@ -122,6 +130,10 @@ pub fn apply(inner: &Inner, layer: &str, mode: Mode) -> Result<(), EditError> {
     };
     let (new, upto, fold) = {
         let st = m.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut st = st;
+        if !st.waiting.is_empty() {
+            audited::retry(&inner.audit, layer, &mut st.waiting);
+        }
         let ours = std::ptr::eq(st.served.as_ptr(), Arc::as_ptr(&served));
         let applied = if ours { st.applied } else { 0 };
         let fold = inner.writable
@@ -164,7 +176,8 @@ pub fn apply(inner: &Inner, layer: &str, mode: Mode) -> Result<(), EditError> {
         layer::retire(old);
     }
     if fold {
-        let rest = st.entries.split_off(upto);
+        let cut = audited::foldable(&st.entries, upto, &st.waiting);
+        let rest = st.entries.split_off(cut);
         st.log.rewrite(&rest)?;
         st.entries = rest;
         st.applied = 0;

@@ -446,6 +446,52 @@ fn geojson(g: &Geometry<f64>) -> Json {
     serde_json::json!({ "type": ty, "coordinates": coords })
 }
 
+/// The refusal of a patch that is not a JSON object.
+pub fn not_a_patch() -> Refusal {
+    Refusal::body(
+        "a JSON merge patch object",
+        "JSON マージパッチのオブジェクト",
+    )
+}
+
+/// True when an `id` given in a body names feature `id`.
+pub fn same_id(given: &Json, id: u64) -> bool {
+    given.as_u64() == Some(id) || given.as_str() == Some(id.to_string().as_str())
+}
+
+/// The feature document a merge patch makes of `before` (with only the attributes the
+/// editor sees, as it read them), refused when the patch is not an object or changes the id.
+pub fn patched(
+    before: &State,
+    id: u64,
+    visible: &dyn Fn(&str) -> bool,
+    patch: &Json,
+) -> Result<Json, Refusal> {
+    if !patch.is_object() {
+        return Err(not_a_patch());
+    }
+    let shown: Map<String, Json> = before
+        .properties
+        .iter()
+        .filter(|(k, _)| visible(k))
+        .map(|(k, v)| (k.clone(), v.clone()))
+        .collect();
+    let mut doc = serde_json::json!({
+        "type": "Feature",
+        "geometry": before.geometry,
+        "properties": shown,
+    });
+    merge_patch(&mut doc, patch);
+    if doc.get("id").is_some_and(|given| !same_id(given, id)) {
+        return Err(Refusal::field(
+            "id",
+            "a feature's id cannot change",
+            "地物の id は変更できません",
+        ));
+    }
+    Ok(doc)
+}
+
 /// RFC 7396 JSON merge patch.
 pub fn merge_patch(target: &mut Json, patch: &Json) {
     let Json::Object(p) = patch else {

@@ -93,19 +93,13 @@ impl EditLog {
 
     /// Replaces the log's content with `entries`, atomically and durably.
     pub fn rewrite(&mut self, entries: &[Entry]) -> Result<(), EditError> {
-        let tmp = self.path.with_extension("log.tmp");
         let io = |e| EditError::io(&self.path, e);
         let mut out = Vec::new();
         for e in entries {
             serde_json::to_writer(&mut out, e).map_err(|e| io(e.into()))?;
             out.push(b'\n');
         }
-        let mut f = File::create(&tmp).map_err(io)?;
-        f.write_all(&out).and_then(|()| f.sync_all()).map_err(io)?;
-        fs::rename(&tmp, &self.path).map_err(io)?;
-        if let Some(dir) = self.path.parent() {
-            File::open(dir).and_then(|d| d.sync_all()).map_err(io)?;
-        }
+        crate::durable::write_atomically(&self.path, &out).map_err(io)?;
         self.file = Some(
             OpenOptions::new()
                 .append(true)

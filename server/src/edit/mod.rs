@@ -12,11 +12,14 @@
 
 mod apply;
 mod area;
+mod audited;
 pub mod check;
+#[cfg(test)]
+mod fuzz;
 mod log;
 pub mod photo;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 
@@ -25,7 +28,7 @@ use serde_json::{Value as Json, json};
 pub use area::CityArea;
 pub use log::{Entry, Op, State};
 
-use crate::access::{Audit, AuditEntry, AuditEvent, AuditKind, LayerView, Principal};
+use crate::access::{Audit, AuditEntry, LayerView, Principal};
 use crate::catalog::LayerDef;
 use crate::layer::{LayerVersion, Layers};
 use crate::model::Feature;
@@ -141,6 +144,8 @@ struct LayerState {
     next_id: u64,
     /// When the oldest unfolded entry was made.
     oldest: Option<std::time::Instant>,
+    /// Audit rows of logged edits that could not be written yet.
+    waiting: Vec<audited::Waiting>,
 }
 
 /// The edit service: one per running application.
@@ -197,6 +202,12 @@ impl Editor {
                 latest.insert(e.id, e.after.clone());
             }
             let next_id = entries.iter().map(|e| e.id).fold(max_id, u64::max) + 1;
+            let mut waiting = Vec::new();
+            if parts.writable {
+                let layer = slot.def.id.as_str();
+                let etag = |e: &Entry| e.after.as_ref().map(|s| check::etag(layer, e.id, s));
+                audited::recover(&parts.audit, layer, &entries, &etag, &mut waiting);
+            }
             let state = LayerState {
                 oldest: (!entries.is_empty()).then(std::time::Instant::now),
                 log,
@@ -205,6 +216,7 @@ impl Editor {
                 served: Weak::new(),
                 latest,
                 next_id,
+                waiting,
             };
             states.insert(slot.def.id.clone(), Mutex::new(state));
         }
@@ -220,6 +232,9 @@ impl Editor {
         });
         for layer in inner.states.keys() {
             apply::apply(&inner, layer, apply::Mode::Start)?;
+        }
+        if parts.writable {
+            inner.sweep_photos(ORPHAN_PHOTOS_AFTER);
         }
         let wake = parts.writable.then(|| {
             let (tx, rx) = mpsc::channel();
@@ -297,7 +312,10 @@ impl Editor {
         self.allowed(who, view)?;
         let mut st = self.state(view.layer.id())?;
         let before = self.matching(&st, view, id, if_match)?;
-        if input.get("id").is_some_and(|given| !same_id(given, id)) {
+        if input
+            .get("id")
+            .is_some_and(|given| !check::same_id(given, id))
+        {
             return Err(Refusal::field(
                 "id",
                 "differs from the id in the path",
@@ -305,7 +323,7 @@ impl Editor {
             )
             .into());
         }
-        let after = self.checked(who, view, input, Some(&before))?;
+        let after = self.checked(who, view, input, Some((id, &before)))?;
         self.commit(
             &mut st,
             who,
@@ -328,29 +346,12 @@ impl Editor {
     ) -> Result<Saved, EditError> {
         self.allowed(who, view)?;
         if !patch.is_object() {
-            return Err(Refusal::body(
-                "a JSON merge patch object",
-                "JSON マージパッチのオブジェクト",
-            )
-            .into());
+            return Err(check::not_a_patch().into());
         }
         let mut st = self.state(view.layer.id())?;
         let before = self.matching(&st, view, id, if_match)?;
-        let mut doc = json!({
-            "type": "Feature",
-            "geometry": before.geometry,
-            "properties": visible_properties(view, &before),
-        });
-        check::merge_patch(&mut doc, patch);
-        if doc.get("id").is_some_and(|given| !same_id(given, id)) {
-            return Err(Refusal::field(
-                "id",
-                "a feature's id cannot change",
-                "地物の id は変更できません",
-            )
-            .into());
-        }
-        let after = self.checked(who, view, &doc, Some(&before))?;
+        let doc = check::patched(&before, id, &|k| view.shows(k), patch)?;
+        let after = self.checked(who, view, &doc, Some((id, &before)))?;
         self.commit(
             &mut st,
             who,
@@ -392,7 +393,7 @@ impl Editor {
         who: &Principal,
         view: &LayerView,
         input: &Json,
-        keep: Option<&State>,
+        keep: Option<(u64, &State)>,
     ) -> Result<State, EditError> {
         let def = &view.layer.def;
         let filled: Vec<(String, Json)> = def
@@ -414,7 +415,7 @@ impl Editor {
             &self.inner.area,
             input,
             &visible,
-            keep,
+            keep.map(|k| k.1),
             &filled,
         )?;
         for (name, _) in def.fields.iter().filter(|(_, f)| f.photos) {
@@ -423,7 +424,9 @@ impl Editor {
                     Json::String(s) => serde_json::from_str(s).unwrap_or(Json::Null),
                     other => other.clone(),
                 };
-                self.inner.photos.check_list(view.layer.id(), name, &list)?;
+                self.inner
+                    .photos
+                    .check_list(view.layer.id(), name, &list, keep.map(|k| k.0))?;
             }
         }
         Ok(state)
@@ -441,9 +444,36 @@ impl Editor {
         self.inner.photos.add(view.layer.id(), &by, bytes)
     }
 
-    /// A photo of the layer (whoever sees the layer sees its photos).
-    pub fn photo(&self, view: &LayerView, id: &str, thumb: bool) -> Option<Vec<u8>> {
-        self.inner.photos.bytes(view.layer.id(), id, thumb)
+    /// A photo, for those who may see it: a record's photo for those whose view admits the
+    /// record; a photo no record took yet for its uploader (and admins); a retired one (its
+    /// record deleted or no longer naming it) for the layer's editors.
+    pub fn photo(
+        &self,
+        who: &Principal,
+        view: &LayerView,
+        id: &str,
+        thumb: bool,
+    ) -> Option<Vec<u8>> {
+        let layer = view.layer.id();
+        let info = self.inner.photos.info(layer, id)?;
+        let may = match (info.record, &info.retired) {
+            (_, Some(_)) => may_edit(who, &view.layer.def),
+            (Some(record), None) => self.current(view, record).is_some(),
+            (None, None) => {
+                who.is_admin() || (who.user.as_deref() == Some(info.uploaded_by.as_str()))
+            }
+        };
+        if may {
+            self.inner.photos.bytes(layer, id, thumb)
+        } else {
+            None
+        }
+    }
+
+    /// Removes the photos nobody's record took within [`ORPHAN_PHOTOS_AFTER`] of their
+    /// upload (never one a record names). Returns how many.
+    pub fn sweep_photos(&self) -> usize {
+        self.inner.sweep_photos(ORPHAN_PHOTOS_AFTER)
     }
 
     /// The feature's newest state, if the view admits it and `If-Match` names it.
@@ -508,28 +538,43 @@ impl Editor {
         st.latest.insert(id, entry.after.clone());
         st.oldest.get_or_insert_with(std::time::Instant::now);
         let etag = entry.after.as_ref().map(|s| check::etag(layer, id, s));
-        let event = AuditEvent::new(AuditKind::Edit)
-            .by(who)
-            .layer(layer)
-            .detail(json!({
-                "id": id,
-                "op": op.as_str(),
-                "seq": entry.seq,
-                "etag": etag,
-                "before": entry.before,
-                "after": entry.after,
-            }));
+        let event = audited::event(layer, &entry, etag.as_deref()).by(who);
         let feature = match &entry.after {
             Some(s) => Some(check::feature_of(&view.layer.schema, id, s)?),
             None => None,
         };
+        self.mark_photos(&view.layer.def, &entry);
+        let (entry_seq, entry_at) = (entry.seq, entry.at);
         st.entries.push(entry);
-        if let Err(e) = self.inner.audit.record_blocking(event) {
-            // The edit is on disk and stands; the log keeps its before and after.
+        if let Err(e) = self.inner.audit.record_blocking(event.clone()) {
+            // The edit is on disk and stands; its row waits for the applier's retry (and
+            // the log keeps the edit until it is written; a restart writes it too).
             tracing::error!(layer, id, error = %e, "cannot write an edit to the audit log");
+            st.waiting.push(audited::Waiting {
+                seq: entry_seq,
+                at: entry_at,
+                event,
+            });
         }
         self.wake(layer);
         Ok(Saved { id, feature, etag })
+    }
+
+    /// Ties the photos an edit added to its record, and retires those it dropped (all of
+    /// them for a delete). The edit stands if this fails: the sweep never removes a photo
+    /// that a record names.
+    fn mark_photos(&self, def: &LayerDef, entry: &Entry) {
+        let ids = |s: &Option<State>| s.as_ref().map(|s| photo_ids(def, s)).unwrap_or_default();
+        let (before, after) = (ids(&entry.before), ids(&entry.after));
+        let added = after.difference(&before).cloned().collect();
+        let dropped = before.difference(&after).cloned().collect();
+        let photos = &self.inner.photos;
+        let marked = photos
+            .mark(&def.id, &added, entry.id, false)
+            .and_then(|()| photos.mark(&def.id, &dropped, entry.id, true));
+        if let Err(e) = marked {
+            tracing::error!(layer = def.id, id = entry.id, error = %e, "cannot tie photos to their record");
+        }
     }
 
     /// Applies every logged edit of every layer and folds them into store versions now
@@ -558,8 +603,59 @@ impl Editor {
     }
 }
 
-fn same_id(given: &Json, id: u64) -> bool {
-    given.as_u64() == Some(id) || given.as_str() == Some(id.to_string().as_str())
+/// How long an uploaded photo waits for a record to take it before the sweep removes it.
+pub const ORPHAN_PHOTOS_AFTER: std::time::Duration = std::time::Duration::from_secs(24 * 3600);
+
+/// The photo ids a state's photo fields name.
+fn photo_ids(def: &LayerDef, s: &State) -> BTreeSet<String> {
+    def.fields
+        .iter()
+        .filter(|(_, f)| f.photos)
+        .filter_map(|(name, _)| s.properties.get(name))
+        .flat_map(|v| {
+            let list = match v {
+                Json::String(text) => serde_json::from_str(text).unwrap_or(Json::Null),
+                other => other.clone(),
+            };
+            list.as_array().map_or_else(Vec::new, |a| {
+                a.iter()
+                    .filter_map(|x| x.as_str().map(str::to_owned))
+                    .collect()
+            })
+        })
+        .collect()
+}
+
+impl Inner {
+    fn sweep_photos(&self, older_than: std::time::Duration) -> usize {
+        let mut removed = 0;
+        for (layer, m) in &self.states {
+            // Under the layer's edit lock: no edit checks and takes a photo meanwhile.
+            let st = m.lock().unwrap_or_else(PoisonError::into_inner);
+            let Some(def) = self.layers.slot(layer).map(|s| Arc::clone(&s.def)) else {
+                continue;
+            };
+            let mut named: BTreeSet<String> = st
+                .latest
+                .values()
+                .flatten()
+                .flat_map(|s| photo_ids(&def, s))
+                .collect();
+            if let Some(v) = self.layers.get(layer) {
+                for f in &v.features {
+                    named.extend(photo_ids(&def, &check::state_of(&v.schema, f)));
+                }
+            }
+            removed += self
+                .photos
+                .sweep(layer, &|id| named.contains(id), older_than);
+            drop(st);
+        }
+        if removed > 0 {
+            tracing::info!(removed, "removed photos that no record took");
+        }
+        removed
+    }
 }
 
 /// Today in Japan (UTC+9), `YYYY-MM-DD`.

@@ -7,9 +7,11 @@
 //! Stored under `<store-dir>/photos/<layer>/<id>.jpg`, `<id>.thumb.jpg` and `<id>.json`,
 //! each written to a temporary name, fsynced and renamed, before the upload is answered.
 
+use std::collections::BTreeSet;
 use std::fs;
-use std::io::{Cursor, Write};
+use std::io::Cursor;
 use std::path::{Path, PathBuf};
+use std::time::Duration;
 
 use image::{ImageFormat, ImageReader, Limits};
 use serde::{Deserialize, Serialize};
@@ -39,6 +41,13 @@ pub struct PhotoInfo {
     pub position: Option<[f64; 2]>,
     pub uploaded_by: String,
     pub uploaded: String,
+    /// The record the photo belongs to, once a saved record names it.
+    #[serde(default)]
+    pub record: Option<u64>,
+    /// When its record was deleted or stopped naming it: kept for the record's history,
+    /// shown only to the layer's editors.
+    #[serde(default)]
+    pub retired: Option<String>,
 }
 
 /// Why a photo was refused.
@@ -139,18 +148,20 @@ impl Photos {
         fs::read(self.dir(layer).join(name)).ok()
     }
 
-    /// Refuses a photo list naming anything but this layer's stored photos.
+    /// Refuses a photo list naming anything but this layer's stored photos that are free
+    /// or already belong to `record` (`None`: a record not saved yet).
     pub fn check_list(
         &self,
         layer: &str,
         field: &str,
         value: &serde_json::Value,
+        record: Option<u64>,
     ) -> Result<(), Refusal> {
         let bad = || {
             Refusal::field(
                 field,
-                "must be a list of photo ids uploaded to this layer",
-                "このレイヤーにアップロードした写真の ID の一覧でなければなりません",
+                "must be a list of photo ids uploaded to this layer and not used by another record",
+                "このレイヤーにアップロードし、他の記録で使っていない写真の ID の一覧でなければなりません",
             )
         };
         if value.is_null() {
@@ -159,30 +170,74 @@ impl Photos {
         let list = value.as_array().ok_or_else(bad)?;
         for v in list {
             let id = v.as_str().ok_or_else(bad)?;
-            if self.info(layer, id).is_none() {
+            let info = self.info(layer, id).ok_or_else(bad)?;
+            let free = info.record.is_none() && info.retired.is_none();
+            if !free && (record.is_none() || info.record != record) {
                 return Err(bad());
             }
         }
         Ok(())
     }
+
+    /// Marks photos as belonging to `record`, or (`retire`) as retired from it.
+    pub fn mark(
+        &self,
+        layer: &str,
+        ids: &BTreeSet<String>,
+        record: u64,
+        retire: bool,
+    ) -> Result<(), EditError> {
+        for id in ids {
+            let Some(mut info) = self.info(layer, id) else {
+                continue;
+            };
+            info.record = Some(record);
+            info.retired = retire.then(crate::time::now_rfc3339);
+            let path = self.dir(layer).join(format!("{id}.json"));
+            let meta = serde_json::to_vec(&info).map_err(|e| EditError::io(&path, e.into()))?;
+            write(&path, &meta)?;
+        }
+        Ok(())
+    }
+
+    /// Removes the photos of `layer` that no record ever took (`record` unset, not named
+    /// by `keep`) and were uploaded more than `older_than` ago. Returns how many.
+    pub fn sweep(&self, layer: &str, keep: &dyn Fn(&str) -> bool, older_than: Duration) -> usize {
+        let dir = self.dir(layer);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return 0;
+        };
+        let mut removed = 0;
+        for e in entries.flatten() {
+            let name = e.file_name().to_string_lossy().into_owned();
+            let Some(id) = name.strip_suffix(".json").filter(|id| valid_id(id)) else {
+                continue;
+            };
+            let old = e
+                .metadata()
+                .and_then(|m| m.modified())
+                .ok()
+                .and_then(|t| t.elapsed().ok())
+                .is_some_and(|age| age >= older_than);
+            let orphan = self.info(layer, id).is_some_and(|i| i.record.is_none());
+            if old && orphan && !keep(id) {
+                // The metadata first: without it the photo is never served.
+                for file in [
+                    format!("{id}.json"),
+                    format!("{id}.jpg"),
+                    format!("{id}.thumb.jpg"),
+                ] {
+                    let _ = fs::remove_file(dir.join(file));
+                }
+                removed += 1;
+            }
+        }
+        removed
+    }
 }
 
 fn write(path: &Path, bytes: &[u8]) -> Result<(), EditError> {
-    let tmp = path.with_extension("tmp");
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        EditError::io(path, e)
-    })
+    crate::durable::write_atomically(path, bytes).map_err(|e| EditError::io(path, e))
 }
 
 /// The format by the file's first bytes.
@@ -240,6 +295,8 @@ fn clean(bytes: &[u8]) -> Result<(Vec<u8>, Vec<u8>, PhotoInfo), PhotoRefusal> {
         position: exif.position,
         uploaded_by: String::new(),
         uploaded: String::new(),
+        record: None,
+        retired: None,
     };
     Ok((full, thumb, info))
 }
@@ -418,6 +475,47 @@ mod tests {
         out.extend(&seg);
         out.extend(&plain[2..]);
         out
+    }
+
+    #[test]
+    fn only_old_photos_no_record_took_are_swept() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = Photos::new(dir.path().to_path_buf());
+        let add = || photos.add("leaks", "t", &png(40, 30)).unwrap().unwrap().id;
+        let (orphan, named, taken, young) = (add(), add(), add(), add());
+        photos
+            .mark("leaks", &BTreeSet::from([taken.clone()]), 7, false)
+            .unwrap();
+        let keep = |id: &str| id == named;
+        assert_eq!(photos.sweep("leaks", &keep, Duration::from_secs(3600)), 0);
+        assert_eq!(photos.sweep("leaks", &keep, Duration::ZERO), 2);
+        assert!(photos.info("leaks", &orphan).is_none());
+        assert!(photos.bytes("leaks", &young, false).is_none());
+        assert!(photos.bytes("leaks", &named, true).is_some());
+        assert_eq!(photos.info("leaks", &taken).unwrap().record, Some(7));
+        let files = fs::read_dir(dir.path().join("leaks")).unwrap().count();
+        assert_eq!(files, 6, "two photos of three files each are left");
+    }
+
+    #[test]
+    fn a_photo_belongs_to_one_record() {
+        let dir = tempfile::tempdir().unwrap();
+        let photos = Photos::new(dir.path().to_path_buf());
+        let id = photos.add("leaks", "t", &png(40, 30)).unwrap().unwrap().id;
+        let list = serde_json::json!([id]);
+        assert!(photos.check_list("leaks", "写真", &list, None).is_ok());
+        photos
+            .mark("leaks", &BTreeSet::from([id.clone()]), 7, false)
+            .unwrap();
+        assert!(photos.check_list("leaks", "写真", &list, Some(7)).is_ok());
+        assert!(photos.check_list("leaks", "写真", &list, Some(8)).is_err());
+        assert!(photos.check_list("leaks", "写真", &list, None).is_err());
+        photos
+            .mark("leaks", &BTreeSet::from([id.clone()]), 7, true)
+            .unwrap();
+        let info = photos.info("leaks", &id).unwrap();
+        assert!(info.retired.is_some() && info.record == Some(7));
+        assert!(photos.check_list("leaks", "写真", &list, Some(8)).is_err());
     }
 
     #[test]

@@ -3,7 +3,6 @@
 //! upload.
 
 use std::fs;
-use std::io::Write;
 use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
@@ -42,23 +41,9 @@ pub fn new_id() -> String {
     format!("{:032x}", rand::random::<u128>())
 }
 
-/// Writes a file durably: temporary name, fsync, rename, fsync the directory.
+/// Writes a file durably (`durable::write_atomically`), as an ingest error.
 pub fn write_atomically(path: &Path, bytes: &[u8]) -> Result<(), IngestError> {
-    let tmp = path.with_extension("tmp");
-    let result = (|| {
-        let mut f = fs::File::create(&tmp)?;
-        f.write_all(bytes)?;
-        f.sync_all()?;
-        fs::rename(&tmp, path)?;
-        if let Some(dir) = path.parent() {
-            fs::File::open(dir)?.sync_all()?;
-        }
-        Ok(())
-    })();
-    result.map_err(|e| {
-        let _ = fs::remove_file(&tmp);
-        IngestError::io(path, e)
-    })
+    crate::durable::write_atomically(path, bytes).map_err(|e| IngestError::io(path, e))
 }
 
 /// Reads the record of an upload, if it has a complete one.

@@ -35,6 +35,10 @@ addStrings({
     'capture.op.replace': '置換',
     'capture.op.update': '更新',
     'capture.op.delete': '削除',
+    'capture.linked': '{field}「{value}」を地図に強調表示しました。',
+    'capture.linkMissing': '{field}「{value}」は見つかりません。',
+    'capture.records': '{field}「{value}」の記録 {n} 件',
+    'capture.record': '記録 {id}',
   },
   en: {
     'capture.heading': 'Add a record',
@@ -62,6 +66,10 @@ addStrings({
     'capture.op.replace': 'replaced',
     'capture.op.update': 'updated',
     'capture.op.delete': 'deleted',
+    'capture.linked': '{field} “{value}” is highlighted on the map.',
+    'capture.linkMissing': '{field} “{value}” was not found.',
+    'capture.records': '{n} record(s) for {field} “{value}”',
+    'capture.record': 'Record {id}',
   },
 });
 
@@ -99,6 +107,61 @@ async function sendRecord({ layer, feature, photos, photoField }) {
     body: JSON.stringify(f),
     headers: { 'Content-Type': 'application/geo+json' },
   });
+}
+
+const LINK = 'km-link';
+
+/** Linked features (a record's main, a main's records) drawn over the map in blue. */
+function showLinked(map, features) {
+  const data = { type: 'FeatureCollection', features: features.map((f) => ({ type: 'Feature', geometry: f.geometry, properties: {} })) };
+  const src = map.getSource(LINK);
+  if (src) return src.setData(data);
+  map.addSource(LINK, { type: 'geojson', data });
+  const only = (types) => ['match', ['geometry-type'], types, true, false];
+  map.addLayer({ id: `${LINK}-line`, type: 'line', source: LINK, filter: only(['LineString', 'MultiLineString', 'Polygon', 'MultiPolygon']), paint: { 'line-color': '#0068b7', 'line-width': 7, 'line-opacity': 0.8 } });
+  map.addLayer({ id: `${LINK}-point`, type: 'circle', source: LINK, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 12, 'circle-color': 'rgba(0,0,0,0)', 'circle-stroke-color': '#0068b7', 'circle-stroke-width': 4 } });
+}
+
+/** Features of `layer` whose attribute `field` is `value` (the link rule: same name, same value). */
+async function linkedItems(layer, field, value) {
+  const q = new URLSearchParams({ [field]: value, limit: '50' });
+  const { json } = await send(`/ogc/collections/${enc(layer)}/items?${q}`);
+  return json.features ?? [];
+}
+
+/** True when [lon, lat] is inside a GeoJSON Polygon or MultiPolygon (even-odd rule). */
+function contains(geometry, [x, y]) {
+  const polys = geometry?.type === 'Polygon' ? [geometry.coordinates] : geometry?.type === 'MultiPolygon' ? geometry.coordinates : [];
+  const inRing = (ring) => {
+    let inside = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
+    }
+    return inside;
+  };
+  return polys.some((rings) => inRing(rings[0]) && !rings.slice(1).some(inRing));
+}
+
+/**
+ * Fills a form's empty linked fields from the area feature at `at` (farmland's 地番 from
+ * the chiban parcel there), when the user sees that layer.
+ */
+async function fillFromLinks(form, schema, at) {
+  const e = 0.0002;
+  for (const f of schema.fields.filter((x) => x.link)) {
+    const el = form.elements.namedItem(f.name);
+    if (!el || el.value) continue;
+    const bbox = [at[0] - e, at[1] - e, at[0] + e, at[1] + e].join(',');
+    try {
+      const { json } = await send(`/ogc/collections/${enc(f.link)}/items?bbox=${bbox}&limit=50`);
+      const hit = (json.features ?? []).find((x) => contains(x.geometry, at));
+      if (hit?.properties?.[f.name] != null && !el.value) el.value = hit.properties[f.name];
+    } catch {
+      // the layer is missing or hidden from us: the field stays for the user to fill
+    }
+  }
 }
 
 function input(field, value) {
@@ -205,6 +268,7 @@ export async function mountCapture(el, { me, map, onSaved }) {
       }
     });
     body.replaceChildren(f);
+    if (at) fillFromLinks(f, schema, at);
   };
 
   const saveEdit = async (schema, feature, etag, props, blobs, photoField, force = false) => {
@@ -265,16 +329,60 @@ export async function mountCapture(el, { me, map, onSaved }) {
     tapping = true;
     status.textContent = t('capture.tapHint');
   });
+  /** A record picked (on the map or in a main's list): its buttons, and its main highlighted. */
+  const pick = async (layer, id) => {
+    picked = { layer, id };
+    status.textContent = t('capture.picked', { id });
+    const links = h('p', { class: 'hint', id: 'capture-links' });
+    body.replaceChildren(editButton(), historyButton(), links);
+    const { json: record } = await send(`/ogc/collections/${enc(layer)}/items/${id}`);
+    const shown = [record];
+    const said = [];
+    for (const f of schemas[layer].fields.filter((x) => x.link)) {
+      const value = record.properties?.[f.name];
+      if (value == null || value === '') continue;
+      const found = await linkedItems(f.link, f.name, value).catch(() => []);
+      shown.push(...found);
+      said.push(t(found.length ? 'capture.linked' : 'capture.linkMissing', { field: f.name, value }));
+    }
+    links.textContent = said.join(' ');
+    showLinked(map, shown);
+  };
+
+  /** A main (a feature of a layer some record field links to) picked: its records, listed. */
+  const showRecordsOf = async (layer, id) => {
+    const { json: main } = await send(`/ogc/collections/${enc(layer)}/items/${id}`);
+    const parts = [];
+    const shown = [main];
+    for (const schema of Object.values(schemas)) {
+      for (const f of schema.fields.filter((x) => x.link === layer)) {
+        const value = main.properties?.[f.name];
+        if (value == null || value === '') continue;
+        const records = await linkedItems(schema.id, f.name, value);
+        shown.push(...records);
+        const label = (r) => [t('capture.record', { id: r.id }), ...schema.fields.filter((x) => x.required).map((x) => r.properties?.[x.name] ?? '')].join(' ');
+        parts.push(
+          h('h3', null, t('capture.records', { field: f.name, value, n: records.length })),
+          h('ul', { class: 'linked-records' }, ...records.map((r) => h('li', null, h('button', { type: 'button', onclick: () => pick(schema.id, r.id) }, label(r))))),
+        );
+      }
+    }
+    status.textContent = '';
+    body.replaceChildren(...parts);
+    showLinked(map, shown);
+  };
+  const linkedTo = (layer) => Object.values(schemas).some((s) => s.fields.some((f) => f.link === layer));
+
   map.on('click', (ev) => {
     if (tapping) {
       tapping = false;
       return form(schemas[layerSel.value], { at: [ev.lngLat.lng, ev.lngLat.lat] });
     }
-    const hit = map.queryRenderedFeatures(ev.point).find((f) => schemas[f.source] && f.id != null);
-    if (!hit) return;
-    picked = { layer: hit.source, id: hit.id };
-    status.textContent = t('capture.picked', { id: hit.id });
-    body.replaceChildren(editButton(), historyButton());
+    const hits = map.queryRenderedFeatures(ev.point).filter((f) => f.id != null);
+    const hit = hits.find((f) => schemas[f.source]);
+    if (hit) return void pick(hit.source, hit.id).catch((e) => (status.textContent = e.message));
+    const main = hits.find((f) => linkedTo(f.source));
+    if (main) showRecordsOf(main.source, main.id).catch((e) => (status.textContent = e.message));
   });
 
   el.replaceChildren(

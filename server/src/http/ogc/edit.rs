@@ -8,7 +8,8 @@
 use std::sync::Arc;
 
 use axum::body::Bytes;
-use axum::extract::State;
+use axum::extract::{FromRequestParts, State};
+use axum::http::request::Parts;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use serde_json::{Value as Json, json};
@@ -170,113 +171,145 @@ fn stale(e: ApiError, current: &Json, etag: &str) -> Response {
     res
 }
 
-/// Runs an edit on the blocking pool (it waits for the log's fsync) and answers it.
-async fn run(
+/// The media types a whole feature may come as.
+const FEATURE: &[&str] = &["application/geo+json", "application/json"];
+/// The media types a merge patch may come as.
+const PATCH: &[&str] = &[
+    "application/merge-patch+json",
+    "application/json",
+    "application/geo+json",
+];
+
+/// Who sends an edit and how: the application, the caller, the base URL of links and the
+/// request's headers, extracted the same way for every verb.
+pub struct Caller {
     app: Arc<App>,
+    who: Principal,
     base: String,
+    headers: HeaderMap,
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let who = Principal::from_request_parts(parts, app).await?;
+        let BaseUrl(base) = BaseUrl::from_request_parts(parts, app).await?;
+        Ok(Self {
+            app: Arc::clone(app),
+            who,
+            base,
+            headers: parts.headers.clone(),
+        })
+    }
+}
+
+/// One edit request as every verb reads it, in the same order (so the same error wins):
+/// the caller's editable view, the feature id the path names, the body as JSON when the
+/// verb takes one (`Json::Null` otherwise) and `If-Match`.
+struct Request {
     view: LayerView,
-    status: StatusCode,
-    work: impl FnOnce(&App, &LayerView) -> Result<Saved, EditError> + Send + 'static,
-) -> Response {
-    let v = view.clone();
-    let result =
-        blocking(move || -> Result<Result<Saved, EditError>, ApiError> { Ok(work(&app, &v)) })
-            .await;
-    match result {
-        Ok(Ok(s)) => saved(&base, &view, &s, status),
-        Ok(Err(EditError::Stale { feature, etag })) => {
-            let current = docs::item(&base, &view, &feature);
-            let e = ApiError::from(EditError::Stale {
-                feature,
-                etag: etag.clone(),
-            });
-            stale(e, &current, &etag)
+    id: u64,
+    input: Json,
+    tag: Option<String>,
+}
+
+impl Caller {
+    fn read(
+        &self,
+        layer: &str,
+        fid: Option<&str>,
+        body: Option<(&Bytes, &[&str])>,
+    ) -> Result<Request, ApiError> {
+        let view = editable(&self.app, &self.who, layer)?;
+        let id = fid.map(feature_id).transpose()?.unwrap_or_default();
+        let input = match body {
+            Some((bytes, media)) => json_body(&self.headers, bytes, media)?,
+            None => Json::Null,
+        };
+        Ok(Request {
+            view,
+            id,
+            input,
+            tag: if_match(&self.headers),
+        })
+    }
+
+    /// Runs an edit on the blocking pool (it waits for the log's fsync) and answers it: the
+    /// saved feature with `status`, or a 412 with the current version.
+    async fn run(
+        self,
+        req: Request,
+        status: StatusCode,
+        work: impl FnOnce(&edit::Editor, &Principal, &Request) -> Result<Saved, EditError>
+        + Send
+        + 'static,
+    ) -> Response {
+        let Self { app, who, base, .. } = self;
+        let view = req.view.clone();
+        let result = blocking(move || -> Result<Result<Saved, EditError>, ApiError> {
+            Ok(work(app.editor(), &who, &req))
+        })
+        .await;
+        match result {
+            Ok(Ok(s)) => saved(&base, &view, &s, status),
+            Ok(Err(EditError::Stale { feature, etag })) => {
+                let current = docs::item(&base, &view, &feature);
+                let e = ApiError::from(EditError::Stale {
+                    feature,
+                    etag: etag.clone(),
+                });
+                stale(e, &current, &etag)
+            }
+            Ok(Err(e)) => ApiError::from(e).into_response(),
+            Err(e) => e.into_response(),
         }
-        Ok(Err(e)) => ApiError::from(e).into_response(),
-        Err(e) => e.into_response(),
     }
 }
 
 pub async fn create(
-    State(app): State<Arc<App>>,
-    who: Principal,
-    BaseUrl(base): BaseUrl,
+    c: Caller,
     Path(layer): Path<String>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let view = editable(&app, &who, &layer)?;
-    let input = json_body(
-        &headers,
-        &body,
-        &["application/geo+json", "application/json"],
-    )?;
-    Ok(run(app, base, view, StatusCode::CREATED, move |app, v| {
-        app.editor().create(&who, v, &input)
+    let req = c.read(&layer, None, Some((&body, FEATURE)))?;
+    Ok(c.run(req, StatusCode::CREATED, |ed, who, r| {
+        ed.create(who, &r.view, &r.input)
     })
     .await)
 }
 
 pub async fn replace(
-    State(app): State<Arc<App>>,
-    who: Principal,
-    BaseUrl(base): BaseUrl,
+    c: Caller,
     Path((layer, fid)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let view = editable(&app, &who, &layer)?;
-    let id = feature_id(&fid)?;
-    let input = json_body(
-        &headers,
-        &body,
-        &["application/geo+json", "application/json"],
-    )?;
-    let tag = if_match(&headers);
-    Ok(run(app, base, view, StatusCode::OK, move |app, v| {
-        app.editor().replace(&who, v, id, tag.as_deref(), &input)
+    let req = c.read(&layer, Some(&fid), Some((&body, FEATURE)))?;
+    Ok(c.run(req, StatusCode::OK, |ed, who, r| {
+        ed.replace(who, &r.view, r.id, r.tag.as_deref(), &r.input)
     })
     .await)
 }
 
 pub async fn update(
-    State(app): State<Arc<App>>,
-    who: Principal,
-    BaseUrl(base): BaseUrl,
+    c: Caller,
     Path((layer, fid)): Path<(String, String)>,
-    headers: HeaderMap,
     body: Bytes,
 ) -> Result<Response, ApiError> {
-    let view = editable(&app, &who, &layer)?;
-    let id = feature_id(&fid)?;
-    let patch = json_body(
-        &headers,
-        &body,
-        &[
-            "application/merge-patch+json",
-            "application/json",
-            "application/geo+json",
-        ],
-    )?;
-    let tag = if_match(&headers);
-    Ok(run(app, base, view, StatusCode::OK, move |app, v| {
-        app.editor().update(&who, v, id, tag.as_deref(), &patch)
+    let req = c.read(&layer, Some(&fid), Some((&body, PATCH)))?;
+    Ok(c.run(req, StatusCode::OK, |ed, who, r| {
+        ed.update(who, &r.view, r.id, r.tag.as_deref(), &r.input)
     })
     .await)
 }
 
 pub async fn remove(
-    State(app): State<Arc<App>>,
-    who: Principal,
-    BaseUrl(base): BaseUrl,
+    c: Caller,
     Path((layer, fid)): Path<(String, String)>,
-    headers: HeaderMap,
 ) -> Result<Response, ApiError> {
-    let view = editable(&app, &who, &layer)?;
-    let id = feature_id(&fid)?;
-    let tag = if_match(&headers);
-    Ok(run(app, base, view, StatusCode::NO_CONTENT, move |app, v| {
-        app.editor().delete(&who, v, id, tag.as_deref())
+    let req = c.read(&layer, Some(&fid), None)?;
+    Ok(c.run(req, StatusCode::NO_CONTENT, |ed, who, r| {
+        ed.delete(who, &r.view, r.id, r.tag.as_deref())
     })
     .await)
 }

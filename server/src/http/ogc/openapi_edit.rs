@@ -132,7 +132,7 @@ pub fn add(paths: &mut Map<String, Json>, view: &LayerView, feature: &Json) {
         format!("{url}/photos/{{photoId}}"),
         json!({ "get": {
             "operationId": format!("get_photo_{id}"),
-            "summary": "A photo (size=thumb: its thumbnail), never cached publicly",
+            "summary": "A photo (size=thumb: its thumbnail) for those who may see its record (before a record takes it: its uploader; once retired: the layer's editors), never cached publicly",
             "parameters": [
                 { "name": "photoId", "in": "path", "required": true, "schema": { "type": "string" } },
                 { "name": "size", "in": "query", "required": false, "schema": { "type": "string", "enum": ["full", "thumb"] } },

@@ -79,7 +79,7 @@ pub async fn get(
         }
     };
     let a = Arc::clone(&app);
-    let bytes = blocking(move || Ok::<_, ApiError>(a.editor().photo(&view, &id, thumb)))
+    let bytes = blocking(move || Ok::<_, ApiError>(a.editor().photo(&who, &view, &id, thumb)))
         .await?
         .ok_or_else(|| ApiError::not_found("no such photo"))?;
     let mut res = ([(header::CONTENT_TYPE, "image/jpeg")], bytes).into_response();

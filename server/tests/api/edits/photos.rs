@@ -53,28 +53,29 @@ async fn photos_are_checked_cleaned_and_shown_only_to_the_layers_viewers() {
     let id = res.json()["id"].as_str().unwrap().to_owned();
     let href = format!("/ogc/collections/leaks/photos/{id}");
 
-    // Seen by the layer's viewers only, re-encoded as JPEG, never cached publicly.
-    for (cookie, want) in [
-        (Some(&c[0]), 200),
-        (Some(&c[1]), 200),
-        (Some(&c[2]), 404),
-        (None, 404),
-    ] {
-        let res = match cookie {
-            Some(k) => app.get_as(k, &href).await,
-            None => app.get(&href).await,
-        };
-        assert_eq!(res.status, want, "{cookie:?}");
-        if want == 200 {
-            assert_eq!(res.header("content-type"), Some("image/jpeg"));
-            assert_eq!(res.header("cache-control"), Some("private, no-store"));
-            assert!(res.body.starts_with(&[0xFF, 0xD8, 0xFF]));
+    // Before a record takes it, only its uploader sees it; re-encoded as JPEG, never
+    // cached publicly.
+    let seen_by = |want: [u16; 4]| {
+        let (app, c, href) = (&app, &c, href.clone());
+        async move {
+            for (cookie, want) in [Some(&c[0]), Some(&c[1]), Some(&c[2]), None]
+                .into_iter()
+                .zip(want)
+            {
+                let res = match cookie {
+                    Some(k) => app.get_as(k, &href).await,
+                    None => app.get(&href).await,
+                };
+                assert_eq!(res.status, want, "{cookie:?}");
+                if want == 200 {
+                    assert_eq!(res.header("content-type"), Some("image/jpeg"));
+                    assert_eq!(res.header("cache-control"), Some("private, no-store"));
+                    assert!(res.body.starts_with(&[0xFF, 0xD8, 0xFF]));
+                }
+            }
         }
-    }
-    let thumb = app.get_as(&c[1], &format!("{href}?size=thumb")).await;
-    assert_eq!(thumb.status, 200);
-    let t = image::load_from_memory(&thumb.body).unwrap();
-    assert_eq!(t.width(), 320);
+    };
+    seen_by([200, 404, 404, 404]).await;
 
     // Who may upload: editors of the layer; 404 where the layer is hidden, 405 where nobody
     // may edit it.
@@ -137,8 +138,38 @@ async fn photos_are_checked_cleaned_and_shown_only_to_the_layers_viewers() {
     let res = create(&app, &c[0], "leaks", &rec).await;
     assert_eq!(res.status, 201, "{}", res.text());
     assert_eq!(res.json()["properties"]["写真"], json!([id]));
+    let item = format!("/ogc/collections/leaks/items/{}", res.json()["id"]);
+    let etag = res.header("etag").unwrap().to_owned();
     rec["properties"]["写真"] = json!(["0123456789abcdef0123456789abcdef"]);
     let res = create(&app, &c[0], "leaks", &rec).await;
     assert_eq!(res.status, 422);
     assert_eq!(res.json()["details"][0]["field"], "写真");
+
+    // Now it belongs to the record: whoever sees the record sees it, and no other record
+    // may take it.
+    seen_by([200, 200, 404, 404]).await;
+    let thumb = app.get_as(&c[1], &format!("{href}?size=thumb")).await;
+    assert_eq!(thumb.status, 200);
+    assert_eq!(thumb.header("cache-control"), Some("private, no-store"));
+    let t = image::load_from_memory(&thumb.body).unwrap();
+    assert_eq!(t.width(), 320);
+    rec["properties"]["写真"] = json!([id]);
+    let res = create(&app, &c[1], "leaks", &rec).await;
+    assert_eq!(res.status, 422, "{}", res.text());
+
+    // Deleting the record retires its photo: kept for the history (the layer's editors
+    // still see it), never taken by another record.
+    let res = super::send(
+        &app,
+        "DELETE",
+        &item,
+        Some(&c[0]),
+        &[("if-match", &etag)],
+        None,
+    )
+    .await;
+    assert_eq!(res.status, 204, "{}", res.text());
+    seen_by([200, 200, 404, 404]).await;
+    let res = create(&app, &c[0], "leaks", &rec).await;
+    assert_eq!(res.status, 422, "{}", res.text());
 }
