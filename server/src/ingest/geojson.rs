@@ -1,6 +1,8 @@
 //! GeoJSON (RFC 7946, and the legacy `crs` member of the 2008 specification), read as a
 //! stream: the file is walked twice (once for the schema and CRS, once for the features)
 //! and never held in memory. Text that is not UTF-8 is transcoded to a temporary file first.
+//! A feature's geometry is read straight into coordinates ([`coords`], [`geometry`]), never
+//! into a `serde_json::Value`, so a feature costs about its geometry's size, not 20× it.
 
 mod coords;
 mod geometry;
