@@ -47,6 +47,23 @@ impl Default for BudgetLimits {
     }
 }
 
+impl BudgetLimits {
+    /// Checks one attribute value's size (of feature or row `n`); readers call it before
+    /// converting a value where they can.
+    pub fn value(&self, n: u64, size: usize) -> Result<(), IngestError> {
+        let max = self.max_value_bytes;
+        if size > max {
+            return Err(over(
+                format!("{n} 件目の属性値が {size} バイトあり、上限 {max} バイトを超えています"),
+                format!(
+                    "feature {n} has an attribute value of {size} bytes, over the limit of {max}"
+                ),
+            ));
+        }
+        Ok(())
+    }
+}
+
 /// One conversion's budget; see the module documentation.
 #[derive(Debug)]
 pub struct Budget {
@@ -136,16 +153,12 @@ impl Budget {
     /// Checks one attribute value's size (of feature or row `n`); readers call it before
     /// converting a value where they can.
     pub fn value(&self, n: u64, size: usize) -> Result<(), IngestError> {
-        let max = self.limits.max_value_bytes;
-        if size > max {
-            return Err(over(
-                format!("{n} 件目の属性値が {size} バイトあり、上限 {max} バイトを超えています"),
-                format!(
-                    "feature {n} has an attribute value of {size} bytes, over the limit of {max}"
-                ),
-            ));
-        }
-        Ok(())
+        self.limits.value(n, size)
+    }
+
+    /// The limits, for a reader that checks values while the budget itself is not at hand.
+    pub fn limits(&self) -> BudgetLimits {
+        self.limits
     }
 
     /// Counts bytes written to the staging folder.

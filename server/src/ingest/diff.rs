@@ -7,6 +7,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::hash::{BuildHasher, Hasher, RandomState};
 
 use geo::{CoordsIter, Geometry};
 use serde::Serialize;
@@ -67,6 +68,8 @@ pub struct Differ<'a> {
     /// How often each label has been seen in the upload (a name may be used twice, as
     /// GSI lists a school both as a site and as a shelter: the n-th matches the n-th).
     occurrences: HashMap<String, u32>,
+    /// Keys for hashing geometries (two, for a 128-bit key).
+    hashing: [RandomState; 2],
     changes: Changes,
 }
 
@@ -85,6 +88,7 @@ impl<'a> Differ<'a> {
             current: HashMap::new(),
             label,
             occurrences: HashMap::new(),
+            hashing: [RandomState::new(), RandomState::new()],
             changes,
         };
         if let Some(v) = target.current {
@@ -184,7 +188,7 @@ impl<'a> Differ<'a> {
                 *seen += 1;
                 (format!("L{name}\u{1}{seen}"), name)
             }
-            None => (format!("G{}", geometry_key(g)), format!("#{n}")),
+            None => (geometry_key(g, &self.hashing), format!("#{n}")),
         }
     }
 }
@@ -196,12 +200,20 @@ fn push(list: &mut Vec<String>, name: String) {
 }
 
 /// Coordinates rounded to about 1 m: a key that survives a round trip through another CRS.
-fn geometry_key(g: &Geometry<f64>) -> String {
-    let mut s = String::new();
+/// The rounded text is hashed as it is made (128 bits, keyed per upload), so that a line
+/// of millions of vertices does not become a string of tens of megabytes.
+fn geometry_key(g: &Geometry<f64>, hashing: &[RandomState; 2]) -> String {
+    let mut hashers = hashing.each_ref().map(BuildHasher::build_hasher);
+    let mut text = String::new();
     for c in g.coords_iter() {
-        let _ = write!(s, "{:.5},{:.5};", c.x, c.y);
+        text.clear();
+        let _ = write!(text, "{:.5},{:.5};", c.x, c.y);
+        for h in &mut hashers {
+            h.write(text.as_bytes());
+        }
     }
-    s
+    let [a, b] = hashers.map(|h| h.finish());
+    format!("G{a:016x}{b:016x}")
 }
 
 /// The same shape within about 1 cm (a round trip through a plane-rectangular CRS moves

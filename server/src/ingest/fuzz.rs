@@ -7,9 +7,14 @@
 //!
 //! Each target runs for `KASHIMAP_FUZZ_SECS` seconds (default 2; `scripts/test` gives it
 //! 60), from the seed `KASHIMAP_FUZZ_SEED` (default fixed, so a plain `cargo test` is
-//! reproducible). There is no coverage feedback: this is a blind but fast mutator, the
-//! kind of fuzzer a stable toolchain can run in CI.
+//! reproducible). There is no coverage feedback, the kind of fuzzer a stable toolchain can
+//! run in CI; instead the outcome is the feedback: an input whose outcome (the features it
+//! gave, or its error with numbers and paths left out) was not seen before joins the pool
+//! that is mutated, and with `KASHIMAP_FUZZ_SAVE=1` it is written to
+//! `server/tests/fuzz/corpus/found/` (small inputs, a few per target) to be committed.
 
+use std::collections::HashSet;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -148,8 +153,9 @@ fn failures_dir() -> PathBuf {
     target.join("fuzz-failures")
 }
 
-/// Opens one input as an upload named `name` and streams its features under a small budget.
-fn read_upload(path: &Path, name: &str, work: &Path) {
+/// Opens one input as an upload named `name` and streams its features under a small
+/// budget; returns what came of it (see [`outcome`]).
+fn read_upload(path: &Path, name: &str, work: &Path) -> String {
     let limits = BudgetLimits {
         max_time: Duration::from_secs(5),
         max_features: 20_000,
@@ -165,8 +171,80 @@ fn read_upload(path: &Path, name: &str, work: &Path) {
         max_ratio: 200,
     };
     let opts = super::Options::default();
-    if let Ok(opened) = open_any(path, name, work, &opts, None, (zip, &budget), None) {
-        let _ = opened.features.run(&mut |f| budget.feature(&f));
+    let mut features = 0_u32;
+    let result = open_any(path, name, work, &opts, None, (zip, &budget), None).and_then(|o| {
+        o.features.run(&mut |f| {
+            features += 1;
+            budget.feature(&f)
+        })
+    });
+    outcome(&result, features)
+}
+
+/// An outcome as the feedback sees it: how many features (0, 1, a few, many) and the error
+/// without its numbers, paths and quoted text, so that one kind of failure is one outcome.
+fn outcome(result: &Result<(), super::IngestError>, features: u32) -> String {
+    let count = match features {
+        0 | 1 => features,
+        2..=9 => 2,
+        _ => 10,
+    };
+    let error = result
+        .as_ref()
+        .err()
+        .map(ToString::to_string)
+        .unwrap_or_default();
+    let words: Vec<&str> = error
+        .split_whitespace()
+        .filter(|w| !w.contains(['/', '`', '\'', '"']) && !w.contains(|c: char| c.is_ascii_digit()))
+        .take(12)
+        .collect();
+    format!("{count} {}", words.join(" "))
+}
+
+/// At most this many inputs are mutated (the seeds and those of new outcomes).
+const POOL: usize = 500;
+
+/// At most this many found inputs of at most this size are saved per target.
+const SAVED: usize = 12;
+const SAVED_SIZE: usize = 16 * 1024;
+
+/// Inputs of new outcomes: kept for mutation, and saved when asked.
+struct Found {
+    seen: HashSet<String>,
+    saved: usize,
+    save: Option<PathBuf>,
+}
+
+impl Found {
+    fn new() -> Self {
+        let save = std::env::var_os("KASHIMAP_FUZZ_SAVE").map(|_| corpus_dir().join("found"));
+        Self {
+            seen: HashSet::new(),
+            saved: 0,
+            save,
+        }
+    }
+
+    /// True when `outcome` is new; saves `input` then, within the limits.
+    fn add(&mut self, outcome: String, input: &[u8], target: &str, ext: &str) -> bool {
+        if !self.seen.insert(outcome) {
+            return false;
+        }
+        if let Some(dir) = &self.save
+            && self.saved < SAVED
+            && input.len() <= SAVED_SIZE
+        {
+            let mut h = DefaultHasher::new();
+            input.hash(&mut h);
+            let _ = std::fs::create_dir_all(dir);
+            let _ = std::fs::write(
+                dir.join(format!("{target}-{:016x}{ext}", h.finish())),
+                input,
+            );
+            self.saved += 1;
+        }
+        true
     }
 }
 
@@ -174,28 +252,31 @@ fn read_upload(path: &Path, name: &str, work: &Path) {
 /// inputs were tried.
 pub fn fuzz(target: &str, ext: &str, salt: u64) -> u64 {
     let (time, seed) = settings(salt);
-    let seeds: Vec<Vec<u8>> = std::fs::read_dir(corpus_dir())
-        .unwrap_or_else(|e| panic!("the fuzz corpus is missing: {e}"))
-        .flatten()
-        .filter(|e| e.file_name().to_string_lossy().ends_with(ext))
-        .filter_map(|e| std::fs::read(e.path()).ok())
-        .collect();
+    let mut seeds = read_seeds(&corpus_dir(), ext);
+    seeds.extend(read_seeds(&corpus_dir().join("found"), ext));
     assert!(!seeds.is_empty(), "no seeds for {target}");
     let mut rng = Rng(seed | 1);
     let dir = tempfile::tempdir().unwrap_or_else(|e| panic!("no temporary folder: {e}"));
     let name = format!("input{ext}");
     let path = dir.path().join(&name);
     let work = dir.path().join("work");
+    let attempt = |input: &[u8]| {
+        std::fs::write(&path, input).unwrap_or_else(|e| panic!("cannot write input: {e}"));
+        let _ = std::fs::remove_dir_all(&work);
+        std::fs::create_dir_all(&work).unwrap_or_else(|e| panic!("cannot make work dir: {e}"));
+        std::panic::catch_unwind(|| read_upload(&path, &name, &work))
+    };
+    let mut found = Found::new();
+    for s in &seeds {
+        let outcome = attempt(s).unwrap_or_else(|_| panic!("{target}: a seed panicked"));
+        found.seen.insert(outcome);
+    }
     let deadline = Instant::now() + time;
     let mut tried = 0_u64;
     while tried == 0 || Instant::now() < deadline {
         let mut input = seeds[rng.below(seeds.len())].clone();
         mutate(&mut rng, &mut input);
-        std::fs::write(&path, &input).unwrap_or_else(|e| panic!("cannot write input: {e}"));
-        let _ = std::fs::remove_dir_all(&work);
-        std::fs::create_dir_all(&work).unwrap_or_else(|e| panic!("cannot make work dir: {e}"));
-        let result = std::panic::catch_unwind(|| read_upload(&path, &name, &work));
-        if result.is_err() {
+        let Ok(outcome) = attempt(&input) else {
             let out = failures_dir().join(format!("{target}-{seed:x}-{tried}{ext}"));
             let _ = std::fs::create_dir_all(failures_dir());
             let _ = std::fs::write(&out, &input);
@@ -203,11 +284,28 @@ pub fn fuzz(target: &str, ext: &str, salt: u64) -> u64 {
                 "{target}: input {tried} panicked; saved as {}",
                 out.display()
             );
+        };
+        if found.add(outcome, &input, target, ext) && seeds.len() < POOL {
+            seeds.push(input);
         }
         tried += 1;
     }
-    eprintln!("fuzz {target}: {tried} inputs in {time:?} (seed {seed:#x})");
+    eprintln!(
+        "fuzz {target}: {tried} inputs in {time:?} (seed {seed:#x}), {} outcomes",
+        found.seen.len()
+    );
     tried
+}
+
+/// The files of `dir` whose names end in `ext` (none when there is no such folder).
+fn read_seeds(dir: &Path, ext: &str) -> Vec<Vec<u8>> {
+    std::fs::read_dir(dir)
+        .into_iter()
+        .flatten()
+        .flatten()
+        .filter(|e| e.file_name().to_string_lossy().ends_with(ext))
+        .filter_map(|e| std::fs::read(e.path()).ok())
+        .collect()
 }
 
 #[test]

@@ -1,8 +1,13 @@
 //! GeoJSON (RFC 7946, and the legacy `crs` member of the 2008 specification), read as a
 //! stream: the file is walked twice (once for the schema and CRS, once for the features)
 //! and never held in memory. Text that is not UTF-8 is transcoded to a temporary file first.
+//! A feature's geometry is read straight into coordinates ([`coords`], [`geometry`]), never
+//! into a `serde_json::Value`, so a feature costs about its geometry's size, not 20× it.
 
+mod coords;
 mod geometry;
+#[cfg(test)]
+mod reference;
 
 use std::cell::{Cell, RefCell};
 use std::collections::HashMap;
@@ -26,6 +31,7 @@ use super::infer::{self, ColumnStats};
 use super::report::{FormatInfo, Severity, Where, msg};
 use super::source::{CrsFound, FeatureSource, Opened, Sink, SourceFeature};
 use crate::model::{FieldType, Schema};
+use geometry::{Raw, Slot};
 
 /// A feature as the first pass needs it: properties only (the geometry is skipped).
 #[derive(Deserialize)]
@@ -38,7 +44,7 @@ struct PropsOnly {
 #[derive(Deserialize)]
 struct Full {
     #[serde(default)]
-    geometry: Option<Json>,
+    geometry: Option<Slot>,
     #[serde(default)]
     properties: Option<Map<String, Json>>,
 }
@@ -215,9 +221,9 @@ impl Features {
     fn feature(&self, f: Full, line: u64, number: u64) -> Result<SourceFeature, IngestError> {
         let at = || Where::file(&self.label).line(Some(line)).feature(number);
         let (geometry, issues) = match f.geometry {
-            None | Some(Json::Null) => (None, Vec::new()),
+            None => (None, Vec::new()),
             Some(g) => {
-                geometry::from_json(&g).map_err(|(ja, en)| IngestError::malformed(at(), ja, en))?
+                geometry::convert(g).map_err(|(ja, en)| IngestError::malformed(at(), ja, en))?
             }
         };
         let mut properties = vec![crate::model::Value::Null; self.types.len()];
@@ -329,17 +335,21 @@ impl Read for LineCounter {
 
 /// Builds the single feature of a top-level Feature or bare geometry.
 trait FromSingle: Sized {
-    fn from_single(geometry: Option<Json>, properties: Option<Map<String, Json>>) -> Self;
+    /// Whether the geometry is read (the first pass skips it).
+    const GEOMETRY: bool;
+    fn from_single(geometry: Option<Slot>, properties: Option<Map<String, Json>>) -> Self;
 }
 
 impl FromSingle for PropsOnly {
-    fn from_single(_: Option<Json>, properties: Option<Map<String, Json>>) -> Self {
+    const GEOMETRY: bool = false;
+    fn from_single(_: Option<Slot>, properties: Option<Map<String, Json>>) -> Self {
         Self { properties }
     }
 }
 
 impl FromSingle for Full {
-    fn from_single(geometry: Option<Json>, properties: Option<Map<String, Json>>) -> Self {
+    const GEOMETRY: bool = true;
+    fn from_single(geometry: Option<Slot>, properties: Option<Map<String, Json>>) -> Self {
         Self {
             geometry,
             properties,
@@ -363,10 +373,13 @@ impl<'de, T: DeserializeOwned + FromSingle> Visitor<'de> for TopVisitor<'_, T> {
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Top<T>, A::Error> {
         let (mut ty, mut crs, mut geometry, mut properties) = (None::<String>, None, None, None);
-        let mut bare = Map::new();
+        let mut bare = Raw::default();
         let mut had_features = false;
         while let Some(key) = map.next_key::<String>()? {
             match key.as_str() {
+                "geometry" | "coordinates" | "geometries" if !T::GEOMETRY => {
+                    map.next_value::<IgnoredAny>()?;
+                }
                 "type" => ty = Some(map.next_value()?),
                 "crs" => crs = Some(map.next_value()?),
                 "features" => {
@@ -378,10 +391,10 @@ impl<'de, T: DeserializeOwned + FromSingle> Visitor<'de> for TopVisitor<'_, T> {
                         marker: std::marker::PhantomData,
                     })?;
                 }
-                "geometry" => geometry = Some(map.next_value()?),
+                "geometry" => geometry = map.next_value()?,
                 "properties" => properties = map.next_value()?,
                 "coordinates" | "geometries" => {
-                    bare.insert(key, map.next_value()?);
+                    bare.member(&key, &mut map)?;
                 }
                 _ => {
                     map.next_value::<IgnoredAny>()?;
@@ -397,17 +410,17 @@ impl<'de, T: DeserializeOwned + FromSingle> Visitor<'de> for TopVisitor<'_, T> {
 fn single_feature<T: FromSingle>(
     ty: Option<&str>,
     had_features: bool,
-    geometry: Option<Json>,
+    geometry: Option<Slot>,
     properties: Option<Map<String, Json>>,
-    mut bare: Map<String, Json>,
+    mut bare: Raw,
 ) -> Result<Option<T>, String> {
     match ty {
         Some("FeatureCollection") if had_features => Ok(None),
         Some("FeatureCollection") => Err("a FeatureCollection without `features`".into()),
         Some("Feature") => Ok(Some(T::from_single(geometry, properties))),
         Some(g) if geometry::TYPES.contains(&g) => {
-            bare.insert("type".into(), Json::String(g.into()));
-            Ok(Some(T::from_single(Some(Json::Object(bare)), None)))
+            bare.ty = Some(g.into());
+            Ok(Some(T::from_single(Some(Slot::Object(bare)), None)))
         }
         Some(other) => Err(format!("unknown GeoJSON type `{other}`")),
         None => Err("the top-level object has no `type`".into()),

@@ -15,6 +15,7 @@ use rusqlite::types::ValueRef;
 use rusqlite::{Connection, OpenFlags};
 
 use super::IngestError;
+use super::budget::BudgetLimits;
 use super::crs::{self, CrsProblem};
 use super::encoding::{Choice, Reason};
 use super::report::{FormatInfo, Where, msg};
@@ -33,7 +34,13 @@ struct Table {
 }
 
 /// Opens a GeoPackage and chooses its feature table.
-pub fn open(path: &Path, label: &str, source_layer: Option<&str>) -> Result<Opened, IngestError> {
+/// Opens a GeoPackage; `limits` bound each attribute value, checked before it is copied.
+pub fn open(
+    path: &Path,
+    label: &str,
+    source_layer: Option<&str>,
+    limits: BudgetLimits,
+) -> Result<Opened, IngestError> {
     let conn = connect(path, label)?;
     let tables = feature_tables(&conn, label)?;
     let names: Vec<String> = tables.iter().map(|t| t.name.clone()).collect();
@@ -60,6 +67,7 @@ pub fn open(path: &Path, label: &str, source_layer: Option<&str>) -> Result<Open
             table,
             columns,
             types: fields.iter().map(|f| f.ty).collect(),
+            limits,
         }),
     })
 }
@@ -303,6 +311,7 @@ struct Features {
     table: Table,
     columns: Vec<String>,
     types: Vec<FieldType>,
+    limits: BudgetLimits,
 }
 
 impl FeatureSource for Features {
@@ -335,6 +344,7 @@ impl FeatureSource for Features {
             let mut properties = Vec::with_capacity(self.types.len());
             for (i, ty) in self.types.iter().enumerate() {
                 let v = row.get_ref(i + 1).map_err(|e| sql_error(&self.label, &e))?;
+                self.limits.value(number, converted_size(v))?;
                 properties.push(value(v, *ty));
             }
             sink(SourceFeature {
@@ -346,6 +356,15 @@ impl FeatureSource for Features {
             })?;
         }
         Ok(())
+    }
+}
+
+/// The bytes [`value`] would make of a text or blob (a blob becomes hex, twice its size).
+fn converted_size(v: ValueRef<'_>) -> usize {
+    match v {
+        ValueRef::Text(t) => t.len(),
+        ValueRef::Blob(b) => b.len().saturating_mul(2),
+        _ => 0,
     }
 }
 
@@ -423,7 +442,7 @@ mod tests {
     }
 
     fn read(path: &Path) -> Result<Vec<SourceFeature>, IngestError> {
-        let opened = open(path, "t.gpkg", None)?;
+        let opened = open(path, "t.gpkg", None, BudgetLimits::default())?;
         let mut out = Vec::new();
         opened.features.run(&mut |f| {
             out.push(f);
@@ -517,5 +536,31 @@ mod tests {
             conn.query_row("SELECT * FROM v", [], |r| r.get::<_, i64>(0))
                 .is_err()
         );
+    }
+
+    /// A blob over the value budget is refused as it is read, before it becomes a hex
+    /// string of twice its size (an 80 MB blob was once stored as 152 MB of text).
+    #[test]
+    fn a_blob_over_the_value_budget_is_refused_before_it_is_encoded() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = geopackage(dir.path(), &[blob(&square_wkb())]);
+        Connection::open(&path)
+            .unwrap()
+            .execute_batch(
+                "ALTER TABLE parcels ADD COLUMN data BLOB;
+                 UPDATE parcels SET data = zeroblob(600000);",
+            )
+            .unwrap();
+        let limits = BudgetLimits {
+            max_value_bytes: 1 << 20,
+            ..BudgetLimits::default()
+        };
+        let opened = open(&path, "t.gpkg", None, limits).unwrap();
+        let err = opened
+            .features
+            .run(&mut |f| panic!("a feature got through: {:?}", f.properties.len()))
+            .expect_err("refused");
+        assert!(matches!(err, IngestError::TooLarge { .. }), "{err}");
+        assert!(err.to_string().contains("1200000 bytes"), "{err}");
     }
 }

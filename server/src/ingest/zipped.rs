@@ -48,7 +48,7 @@ fn open_plain(
             };
             csv::open(path, name, explicit, &cols, (hints, budget))
         }
-        Format::GeoPackage => gpkg::open(path, name, opts.source_layer.as_deref()),
+        Format::GeoPackage => gpkg::open(path, name, opts.source_layer.as_deref(), budget.limits()),
         Format::FlatGeobuf => fgbfile::open(path, name),
         Format::Shp => shapefile::open(shapefile::parts_beside(path)?, explicit),
         Format::Zip => Err(IngestError::Unsupported {

@@ -8,7 +8,7 @@ use std::fs::File;
 use std::io::{BufWriter, Write};
 use std::path::Path;
 
-use geo::{BoundingRect, Coord, CoordsIter, Geometry, MapCoords, Rect};
+use geo::{BoundingRect, Coord, CoordsIter, Geometry, MapCoordsInPlace, Rect};
 
 use super::columns;
 use super::crs::{Crs, Transform};
@@ -112,6 +112,12 @@ fn fgb_error(e: FgbError, out: &Path) -> IngestError {
     }
 }
 
+/// What the report needs of a feature's geometry in the source CRS.
+struct SourceExtent {
+    first: Coord<f64>,
+    bbox: Option<Rect<f64>>,
+}
+
 struct State<'a> {
     s: &'a Settings<'a>,
     crs: Crs,
@@ -141,8 +147,16 @@ impl State<'_> {
         self.report.features_read += 1;
         let n = self.report.features_read;
         let properties = self.properties(f.properties, &f.bad_fields, n, f.line);
-        let source = f.geometry;
-        let lonlat = source.as_ref().map(|g| self.reproject(g));
+        // What the report needs of the source geometry is taken before it is reprojected
+        // in place: a feature is never held twice.
+        let source = f.geometry.as_ref().map(|g| SourceExtent {
+            first: g.coords_iter().next().unwrap_or_default(),
+            bbox: g.bounding_rect(),
+        });
+        let mut lonlat = f.geometry;
+        if let Some(g) = &mut lonlat {
+            self.reproject(g);
+        }
         let mut problems = f.issues;
         match &lonlat {
             None => problems.push(GeomProblem::Empty),
@@ -222,13 +236,12 @@ impl State<'_> {
         }
     }
 
-    fn reproject(&self, g: &Geometry<f64>) -> Geometry<f64> {
-        match self.transform {
-            Transform::Identity => g.clone(),
-            _ => g.map_coords(|c| {
+    fn reproject(&self, g: &mut Geometry<f64>) {
+        if !matches!(self.transform, Transform::Identity) {
+            g.map_coords_in_place(|c| {
                 let (x, y) = self.transform.apply(c.x, c.y);
                 Coord { x, y }
-            }),
+            });
         }
     }
 
@@ -339,7 +352,7 @@ impl State<'_> {
     fn admissible(
         &mut self,
         g: &Geometry<f64>,
-        source: Option<&Geometry<f64>>,
+        source: Option<&SourceExtent>,
         n: u64,
         line: Option<u64>,
     ) -> bool {
@@ -367,16 +380,14 @@ impl State<'_> {
             .coords_iter()
             .find(|c| !inside_japan(c.x, c.y))
             .unwrap_or_default();
-        let src = source
-            .and_then(|s| s.coords_iter().next())
-            .unwrap_or_default();
+        let src = source.map(|s| s.first).unwrap_or_default();
         let at = self.at(n, line);
         let m = checks::outside_japan(first, src, self.crs, self.outside == 1);
         self.report.add(Severity::Error, "outside_japan", m, at);
         false
     }
 
-    fn count(&mut self, g: &Geometry<f64>, source: Option<&Geometry<f64>>) {
+    fn count(&mut self, g: &Geometry<f64>, source: Option<&SourceExtent>) {
         *self
             .report
             .geometry
@@ -387,7 +398,7 @@ impl State<'_> {
         if let Some(r) = g.bounding_rect() {
             self.bbox = Some(self.bbox.map_or(r, |b| union(b, r)));
         }
-        if let Some(r) = source.and_then(BoundingRect::bounding_rect) {
+        if let Some(r) = source.and_then(|s| s.bbox) {
             self.source_bbox = Some(self.source_bbox.map_or(r, |b| union(b, r)));
         }
     }
