@@ -15,6 +15,7 @@ import { mountAccessRequests } from './access-requests.js';
 import { mountCapture } from './capture.js';
 import { mountSignIn, whoAmI } from './signin.js';
 import { mountUploads } from './uploads.js';
+import { mountLayerAdmin } from './layer-admin.js';
 import { mountUsage, mountUsers } from './users.js';
 
 const EXPIRED = 'kashimap.expired';
@@ -209,6 +210,7 @@ async function mountStaffPanels(map, me) {
     mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer), onPreview: (data) => showPreview(map, data) });
     mountUsers($('panel-users'), { me });
     mountUsage($('panel-usage'), { me });
+    mountLayerAdmin($('panel-layer-admin'), { me });
   };
   panels();
   onLangChange(panels);
