@@ -194,3 +194,71 @@ pub fn retire(old: Arc<LayerVersion>) {
         tracing::warn!(error = %e, "cannot start a thread to free a replaced layer version");
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::{Schema, VersionInfo};
+
+    fn def(id: &str) -> Arc<LayerDef> {
+        let text = format!(
+            "id = \"{id}\"\ntitle = {{ ja = \"テスト\", en = \"Test\" }}\ndepartment = \"総務課\"\ngeometry = \"Point\"\nattribution = \"t\"\n[access]\nview = \"public\"\n"
+        );
+        Arc::new(
+            LayerDef::from_toml(
+                &text,
+                std::path::Path::new("t.toml"),
+                std::path::Path::new("/"),
+            )
+            .unwrap(),
+        )
+    }
+
+    fn version(def: &Arc<LayerDef>) -> Arc<LayerVersion> {
+        let info = VersionInfo {
+            version: 0,
+            created: String::new(),
+            feature_count: 0,
+            source_sha256: String::new(),
+            source_name: String::new(),
+            created_by: String::new(),
+        };
+        Arc::new(
+            super::super::build(
+                def,
+                info,
+                Schema::new(Vec::new()),
+                Vec::new(),
+                super::super::Cores::All,
+            )
+            .unwrap(),
+        )
+    }
+
+    #[test]
+    fn a_layer_joins_with_its_version_and_old_snapshots_stay_whole() {
+        let a = def("a");
+        let layers = Layers::new(&Catalog::from_defs(vec![Arc::clone(&a)]));
+        layers.slot("a").unwrap().swap(version(&a));
+        let before = layers.snapshot();
+
+        let b = def("b");
+        layers.add(Arc::clone(&b), version(&b)).unwrap();
+        // The new set has the layer, its definition and its version together.
+        assert!(layers.get("b").is_some());
+        assert!(layers.catalog().get("b").is_some());
+        assert_eq!(layers.current_all().len(), 2);
+        assert!(layers.all_loaded());
+        // A request that took its snapshot before sees the set as it was, whole.
+        assert!(before.slot("b").is_none() && before.catalog().get("b").is_none());
+        assert_eq!(
+            layers.add(Arc::clone(&b), version(&b)),
+            Err(LayerExists("b".into()))
+        );
+
+        let gone = layers.remove("b").unwrap();
+        assert!(gone.current().is_some(), "the caller retires the version");
+        assert!(layers.get("b").is_none() && layers.catalog().get("b").is_none());
+        assert!(layers.remove("b").is_none());
+    }
+}
