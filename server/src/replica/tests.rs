@@ -196,7 +196,7 @@ fn a_replica_adds_and_removes_layers_as_the_primary_does() {
         version: 1,
         ..sites.info.clone()
     };
-    let features = sites.features.iter().cloned().collect();
+    let features = sites.features.clone();
     let v = layer::build(&def, info, sites.schema.clone(), features, Cores::All).unwrap();
     primary.add(def, Arc::new(v)).unwrap();
     pusher.push(&primary, Path::new("no-styles")).unwrap();
