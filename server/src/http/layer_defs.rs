@@ -66,6 +66,7 @@ async fn create(
     let a = Arc::clone(&app);
     let (def, version) =
         blocking(move || publish::create_layer(&a.publisher, &by, &definition)).await?;
+    app.tiles.clear();
     let body = json!({ "layer": layer_json(&app, &def), "version": version });
     Ok((StatusCode::CREATED, axum::Json(body)).into_response())
 }
@@ -79,5 +80,6 @@ async fn remove(
     let a = Arc::clone(&app);
     let id = layer.clone();
     blocking(move || publish::remove_layer(&a.publisher, &by, &id)).await?;
+    app.tiles.clear();
     Ok(axum::Json(json!({ "removed": layer })).into_response())
 }
