@@ -52,7 +52,6 @@ pub enum StartError {
 #[derive(Debug)]
 pub struct App {
     pub config: Config,
-    pub catalog: Arc<Catalog>,
     pub layers: Arc<Layers>,
     pub store: Arc<dyn VersionStore>,
     pub metrics: Metrics,
@@ -92,7 +91,7 @@ impl App {
         store.recover()?;
         let access = Access::open(&config.data_dir, &config.auth)?;
         let catalog = load_catalog(&config)?;
-        let mut app = Self::assemble(config, catalog, Arc::new(store), access, Some(lock), None)?;
+        let mut app = Self::assemble(config, &catalog, Arc::new(store), access, Some(lock), None)?;
         publish::recover(&app.publisher);
         publish::load_all(&app.publisher, true)?;
         app.editor = Some(app.start_editor(true)?);
@@ -136,7 +135,7 @@ impl App {
         let access = Access::with_db(Db::open_in_memory()?, &config.auth);
         let mut app = Self::assemble(
             config,
-            Arc::new(initial.catalog),
+            &initial.catalog,
             Arc::new(store),
             access,
             None,
@@ -161,7 +160,7 @@ impl App {
         let store = FsStore::open_read_only(&config.data_dir);
         let access = Access::with_db(Db::open_in_memory()?, &config.auth);
         let catalog = load_catalog(&config)?;
-        let mut app = Self::assemble(config, catalog, Arc::new(store), access, None, None)?;
+        let mut app = Self::assemble(config, &catalog, Arc::new(store), access, None, None)?;
         publish::load_all(&app.publisher, false)?;
         app.editor = Some(app.start_editor(false)?);
         app.log_loaded();
@@ -170,7 +169,7 @@ impl App {
 
     fn assemble(
         config: Config,
-        catalog: Arc<Catalog>,
+        catalog: &Catalog,
         store: Arc<dyn VersionStore>,
         access: Access,
         lock: Option<DataLock>,
@@ -185,19 +184,17 @@ impl App {
             ))),
             _ => None,
         };
-        let layers = Arc::new(Layers::new(&catalog));
+        let layers = Arc::new(Layers::new(catalog));
         let access = Arc::new(access);
         let publisher = Arc::new(Publisher::new(
             Arc::clone(&store),
             Arc::clone(&layers),
-            Arc::clone(&catalog),
             Arc::clone(&access.audit),
             publish_settings(&config),
         ));
         Ok(Self {
             access,
             layers,
-            catalog,
             store,
             publisher,
             metrics: Metrics::default(),
@@ -234,6 +231,11 @@ impl App {
         })
     }
 
+    /// The layers served now (changes when an administrator adds or removes one).
+    pub fn catalog(&self) -> Arc<Catalog> {
+        self.layers.catalog()
+    }
+
     /// The edit service.
     pub fn editor(&self) -> &Editor {
         self.editor
@@ -243,7 +245,7 @@ impl App {
 
     fn log_loaded(&self) {
         tracing::info!(
-            layers = self.catalog.layers().len(),
+            layers = self.layers.catalog().layers().len(),
             ms = self.started.elapsed().as_millis() as u64,
             locked = self.lock.as_ref().map(|l| l.path().display().to_string()),
             "all layers loaded"
@@ -251,10 +253,13 @@ impl App {
     }
 }
 
-fn load_catalog(config: &Config) -> Result<Arc<Catalog>, StartError> {
-    Ok(Arc::new(
-        Catalog::load(&config.layers_dir, &config.root).map_err(StartError::Catalog)?,
-    ))
+fn load_catalog(config: &Config) -> Result<Catalog, StartError> {
+    Catalog::load_with_created(
+        &config.layers_dir,
+        Some(&config.data_dir.join(crate::catalog::CREATED_DIR)),
+        &config.root,
+    )
+    .map_err(StartError::Catalog)
 }
 
 /// The work one conversion may do, from `[ingest]`.
@@ -277,6 +282,7 @@ fn publish_settings(config: &Config) -> publish::Settings {
     let c = &config.ingest;
     publish::Settings {
         staging_dir: config.data_dir.join("staging"),
+        created_dir: config.data_dir.join(crate::catalog::CREATED_DIR),
         staging_ttl_secs: i64::try_from(c.staging_ttl_hours.get().saturating_mul(3600))
             .unwrap_or(i64::MAX),
         keep_versions: config.keep_versions.get(),

@@ -462,7 +462,7 @@ fn import(config: Config, a: ImportArgs) -> anyhow::Result<ExitCode> {
 fn check(config: Config) -> ExitCode {
     match App::open_read_only(config) {
         Ok(app) => {
-            eprintln!("ok: {} layers", app.catalog.layers().len());
+            eprintln!("ok: {} layers", app.catalog().layers().len());
             for v in app.layers.current_all() {
                 let version = match v.version() {
                     0 => "sample file, not in the store yet".to_owned(),

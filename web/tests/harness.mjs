@@ -221,6 +221,8 @@ export function printLayout(page) {
       groups: [...document.querySelectorAll('#km-print .km-print-legend-group h3')].map((e) => e.textContent),
       sources: q('.km-print-attrib')?.textContent,
       img: q('img')?.src.length,
+      labels: Number(document.querySelector('#km-print')?.dataset.labels ?? 0),
+      mapMm: [q('.km-print-map')?.style.width, q('.km-print-map')?.style.height].map((v) => Number.parseFloat(v ?? '0')),
     };
   });
 }

@@ -81,10 +81,13 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
 
 const CUSTOM_TITLE = '新町地区 配水管 布設替え工事 参考図';
 
-test('the pipe map prints A4 landscape with an edited title, user, scale bar, north arrow, legend and sources', async () => {
+test('the pipe map prints A4 landscape with labels, a quiet map filling the page, an edited title, user, scale bar, north arrow, legend and sources', async () => {
   const page = await openStaff(env);
   await stubPrint(page);
   await signIn(page, 'suido');
+  // a street-level view of the town centre, where the mains run close together
+  await page.evaluate(() => window.kashimapMap.jumpTo({ center: [130.0995, 33.1035], zoom: 16 }));
+  await mapReady(page);
   await page.check('#panel-print input[name="paper"][value="A4"]');
   await page.check('#panel-print input[name="orientation"][value="landscape"]');
   // the title field is labelled and starts with the staff title
@@ -99,7 +102,12 @@ test('the pipe map prints A4 landscape with an edited title, user, scale bar, no
   assert.match(layout.scale, /縮尺 1:[\d,]+/);
   assert.ok(layout.north, 'north arrow');
   assert.ok(layout.groups.includes('水道管路'), `legend groups: ${layout.groups}`);
-  assert.ok(layout.legend >= 4, `legend entries: ${layout.legend}`);
+  assert.ok(!layout.groups.includes('用途地域'), `zoning prints faint and out of the legend: ${layout.groups}`);
+  assert.ok(layout.legend >= 1, `legend entries: ${layout.legend}`);
+  // 管路番号 and 口径 along the mains, drawn onto the picture (no glyph server needed)
+  assert.ok(layout.labels >= 8, `labels: ${layout.labels}`);
+  // the map fills the A4 landscape box: 277 mm wide, and most of the height
+  assert.ok(layout.mapMm[0] >= 270 && layout.mapMm[1] >= 120, `map ${layout.mapMm} mm`);
   assert.match(layout.sources, /出力者：suido（水道課）/);
   assert.match(layout.sources, /取り扱いに注意/);
   assert.ok(layout.img > 10_000, `map picture is ${layout.img} bytes`);

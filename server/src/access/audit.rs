@@ -41,10 +41,12 @@ pub enum AuditKind {
     Edit,
     /// A printed map that shows a restricted layer (one row per such layer).
     Print,
+    /// A layer created or removed by an administrator (`layer.created`, `layer.removed`).
+    Layer,
 }
 
 impl AuditKind {
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 19] = [
         Self::Login,
         Self::LoginFailure,
         Self::Logout,
@@ -63,6 +65,7 @@ impl AuditKind {
         Self::UserChange,
         Self::Edit,
         Self::Print,
+        Self::Layer,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -85,6 +88,7 @@ impl AuditKind {
             Self::UserChange => "user_change",
             Self::Edit => "edit",
             Self::Print => "print",
+            Self::Layer => "layer",
         }
     }
 

@@ -216,8 +216,9 @@ pub struct LayerDef {
     pub title: I18n,
     pub description: Option<I18n>,
     pub department: String,
-    /// The initial data, resolved to an absolute path.
-    pub source: PathBuf,
+    /// The initial data, resolved to an absolute path. `None` for a layer created by an
+    /// administrator: it starts empty and gets its first version by upload.
+    pub source: Option<PathBuf>,
     pub geometry: GeometryKind,
     pub zoom: ZoomRange,
     pub attribution: String,
@@ -246,7 +247,8 @@ struct RawLayer {
     #[serde(default)]
     description: Option<I18n>,
     department: String,
-    source: PathBuf,
+    #[serde(default)]
+    source: Option<PathBuf>,
     geometry: String,
     #[serde(default = "default_zoom")]
     zoom: ZoomRange,
@@ -378,6 +380,19 @@ impl LayerDef {
         out
     }
 
+    /// The empty schema of a layer without data yet: its declared fields, in name order,
+    /// each of its declared type (string when it declares none).
+    pub fn declared_schema(&self) -> crate::model::Schema {
+        crate::model::Schema::new(
+            self.fields
+                .iter()
+                .map(|(name, f)| {
+                    crate::model::Field::new(name, f.field_type.unwrap_or(FieldType::String))
+                })
+                .collect(),
+        )
+    }
+
     /// True when some role may edit single features of this layer.
     pub fn is_editable(&self) -> bool {
         !self.access.edit.is_empty()
@@ -406,8 +421,8 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
     if raw.zoom.min > raw.zoom.max || raw.zoom.max > 24 {
         p.add("zoom", "need 0 <= min <= max <= 24");
     }
-    let source = root.join(&raw.source);
-    if !source.is_file() {
+    let source = raw.source.map(|s| root.join(s));
+    if let Some(source) = source.as_ref().filter(|s| !s.is_file()) {
         p.errors.push(CatalogError::MissingSource {
             file: file.to_path_buf(),
             path: source.clone(),

@@ -57,10 +57,27 @@ impl Catalog {
     ///
     /// Collects every problem before failing, so one run of `kashimap check` reports all.
     pub fn load(dir: &Path, root: &Path) -> Result<Self, Vec<CatalogError>> {
-        let files = match toml_files(dir) {
+        Self::load_with_created(dir, None, root)
+    }
+
+    /// [`Catalog::load`], plus the layers administrators created at run time, whose files
+    /// live in `created` (`<store-dir>/catalog/`, absent until the first is created).
+    pub fn load_with_created(
+        dir: &Path,
+        created: Option<&Path>,
+        root: &Path,
+    ) -> Result<Self, Vec<CatalogError>> {
+        let mut files = match toml_files(dir) {
             Ok(f) => f,
             Err(e) => return Err(vec![e]),
         };
+        if let Some(created) = created.filter(|d| d.is_dir()) {
+            match toml_files(created) {
+                Ok(mut more) => files.append(&mut more),
+                Err(CatalogError::Empty { .. }) => {}
+                Err(e) => return Err(vec![e]),
+            }
+        }
         let mut errors = Vec::new();
         let mut layers: Vec<Arc<LayerDef>> = Vec::new();
         for file in files {
@@ -91,6 +108,9 @@ impl Catalog {
         self.layers.iter().find(|l| l.id == id)
     }
 }
+
+/// The folder of layers created at run time, under the data folder.
+pub const CREATED_DIR: &str = "catalog";
 
 /// Checks that every attribute a layer's policy, search or labels name exists in the
 /// data. Run once a layer's data is loaded (its schema is known).

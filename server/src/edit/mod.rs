@@ -191,7 +191,12 @@ impl Editor {
     pub fn start(parts: Parts) -> Result<Self, EditError> {
         let area = CityArea::load(&parts.root, &parts.layers.current_all());
         let mut states = BTreeMap::new();
-        for slot in parts.layers.slots().filter(|s| s.def.is_editable()) {
+        for slot in parts
+            .layers
+            .slots()
+            .into_iter()
+            .filter(|s| s.def.is_editable())
+        {
             let (log, entries) = log::EditLog::open(&parts.dir, &slot.def.id, parts.writable)?;
             let max_id = slot
                 .current()

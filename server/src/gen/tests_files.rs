@@ -36,7 +36,7 @@ fn layer_files_load_and_name_only_attributes_in_their_data() {
         ]
     );
     for def in catalog.layers() {
-        let (schema, features) = read(&def.source);
+        let (schema, features) = read(def.source.as_ref().unwrap());
         check_schema(def, &schema).unwrap();
         assert!(
             features.iter().all(|f| def.geometry.accepts(&f.geometry)),

@@ -178,7 +178,7 @@ async fn list(
     let pending = matches!(params.get("pending"), Some("1" | "true"));
     let requests: Vec<AccessRequest> = if pending {
         let layers: Vec<String> = app
-            .catalog
+            .catalog()
             .layers()
             .iter()
             .filter(|d| can_approve(&principal, Some(d)))
@@ -293,8 +293,8 @@ fn decision_event(decided: &AccessRequest, approve: bool, comment: Option<&str>)
 
 /// Only the layer's approvers (or an admin) decide, and never on their own request.
 fn may_decide(app: &App, principal: &Principal, request: &AccessRequest) -> Result<(), ApiError> {
-    let def = app.catalog.get(&request.layer).map(AsRef::as_ref);
-    if !can_approve(principal, def) {
+    let def = app.layers.def(&request.layer);
+    if !can_approve(principal, def.as_deref()) {
         return Err(forbidden(
             "only the layer's approvers or an admin may decide this request",
             "この申請を決裁する権限がありません",

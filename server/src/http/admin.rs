@@ -336,7 +336,7 @@ async fn usage(
     })
     .await?;
     let titles: serde_json::Map<String, Value> = app
-        .catalog
+        .catalog()
         .layers()
         .iter()
         .map(|d| (d.id.clone(), json!(d.title)))

@@ -215,8 +215,8 @@ fn requestable_layers(app: &App, principal: &Principal) -> Value {
 
 /// The ids of the layers the caller may upload new versions of (its `upload` roles, or admin).
 fn uploadable_layers(app: &App, principal: &Principal) -> Value {
-    let ids: Vec<&str> = app
-        .catalog
+    let catalog = app.catalog();
+    let ids: Vec<&str> = catalog
         .layers()
         .iter()
         .filter(|d| {

@@ -12,6 +12,7 @@ mod error;
 mod export;
 pub mod extract;
 pub mod headers;
+mod layer_defs;
 pub mod line;
 pub mod listener;
 mod login;
@@ -163,6 +164,7 @@ fn app(state: Arc<App>) -> Router {
             .merge(access_requests::routes())
             .merge(audit::routes())
             .merge(admin::routes())
+            .merge(layer_defs::routes())
             .merge(line::routes());
     }
     let timed = timed

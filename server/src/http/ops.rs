@@ -37,6 +37,7 @@ async fn readyz(State(app): State<Arc<App>>, principal: Principal) -> Response {
     let layers: serde_json::Map<String, serde_json::Value> = app
         .layers
         .slots()
+        .iter()
         .filter_map(|s| match s.current() {
             Some(v) => decide(&principal, &v).map(|_| (s.def.id.clone(), json!(v.version()))),
             None => principal

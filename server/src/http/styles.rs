@@ -50,7 +50,7 @@ async fn style(
     let public = name == "public";
     crate::catalog::add_defaults(
         &mut style,
-        app.catalog
+        app.catalog()
             .layers()
             .iter()
             .filter(|d| !public || d.is_public())

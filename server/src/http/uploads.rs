@@ -401,9 +401,44 @@ impl From<PublishError> for ApiError {
             PublishError::NeedsConfirmation { layer, drop } => ApiError::new(StatusCode::CONFLICT, "confirm_drop", format!("publishing would take layer `{layer}` from {} to {} features ({:.0}% fewer, over its limit of {}%); publish again with confirm_drop=true if this is intended", drop.before, drop.after, drop.percent, drop.limit_percent))
                 .ja(format!("公開すると {}件 → {}件 になります ({:.0}% 減。このレイヤーの上限は {}% です)。意図したものなら確認の上で公開してください", drop.before, drop.after, drop.percent, drop.limit_percent))
                 .detail(json!({ "before": drop.before, "after": drop.after, "percent": drop.percent, "limit_percent": drop.limit_percent })),
+            PublishError::Definition(errors) => definition_error(&errors),
+            PublishError::LayerExists { layer } => ApiError::new(StatusCode::CONFLICT, "layer_exists", format!("layer `{layer}` already exists; choose another id"))
+                .ja(format!("レイヤー ID「{layer}」はすでに使われています。別の ID にしてください"))
+                .detail(json!({ "key": "id" })),
+            PublishError::NotCreated { layer, .. } => ApiError::new(StatusCode::CONFLICT, "layer_from_file", format!("layer `{layer}` is defined by a layer file of the installation; remove that file and restart to remove it"))
+                .ja(format!("レイヤー「{layer}」は設定ファイルで定義されています。画面からは削除できません")),
             other => ApiError::internal(other),
         }
     }
+}
+
+/// 400 naming each key of the definition at fault.
+fn definition_error(errors: &[crate::catalog::CatalogError]) -> ApiError {
+    let details: Vec<Value> = errors
+        .iter()
+        .map(|e| {
+            let (key, message) = e.key_and_message();
+            json!({ "key": key, "message": message })
+        })
+        .collect();
+    let summary: Vec<String> = errors
+        .iter()
+        .map(|e| match e.key_and_message() {
+            (Some(k), m) => format!("`{k}`: {m}"),
+            (None, m) => m,
+        })
+        .collect();
+    let mut e = ApiError::new(
+        StatusCode::BAD_REQUEST,
+        "invalid_layer_definition",
+        format!("the layer definition is invalid: {}", summary.join("; ")),
+    )
+    .ja(format!(
+        "レイヤー定義に誤りがあります: {}",
+        summary.join("; ")
+    ));
+    e.details = details;
+    e
 }
 
 fn ingest_error(e: IngestError) -> ApiError {

@@ -11,5 +11,5 @@ mod version;
 pub use load::{LoadError, build, check_data, load};
 pub use overview::{Cores, OVERVIEW_MAX_ZOOM, Overviews};
 pub(crate) use overview::{Entry as OverviewEntry, Level, center, square};
-pub use registry::{LayerSlot, Layers, retire};
+pub use registry::{LayerExists, LayerSet, LayerSlot, Layers, retire};
 pub use version::{IndexEntry, LayerVersion};

@@ -104,10 +104,10 @@ pub fn publish_with(
     if rec.expires_unix <= crate::time::unix_now() {
         return Err(PublishError::Expired { id: id.to_owned() });
     }
-    let drop = super::drop::check(p, def, &rec, confirm_drop)?;
+    let drop = super::drop::check(p, &def, &rec, confirm_drop)?;
     let switch = Switch::Publish { upload: id };
     intent::begin(p, switch, who, layer, rec.version)?;
-    let info = make_current(p, def, rec.version)
+    let info = make_current(p, &def, rec.version)
         .inspect_err(|_| intent::abandoned(p, switch, who, layer, rec.version))?;
     if let Some(d) = drop {
         super::drop::audit_confirmed(p, who, &rec, &d);
@@ -140,7 +140,7 @@ pub fn activate(
         });
     };
     intent::begin(p, Switch::Rollback, who, layer, version)?;
-    let info = make_current(p, def, version)
+    let info = make_current(p, &def, version)
         .inspect_err(|_| intent::abandoned(p, Switch::Rollback, who, layer, version))?;
     if let Some(rec) = staged_versions(p, layer).remove(&version) {
         let _ = fs::remove_dir_all(p.staging_root().join(&rec.id));
@@ -196,7 +196,8 @@ fn make_current(
     let info = loaded.info.clone();
     // The compare-and-swap is against the version this process serves: if another writer
     // switched the store since, this publish loses (409) instead of silently overriding it.
-    let expected = p.layers.get(layer).map(|v| v.version());
+    // Version 0 is never stored (a new layer's empty start): the store then has none.
+    let expected = p.layers.get(layer).map(|v| v.version()).filter(|&v| v != 0);
     p.store.activate(layer, version, expected)?;
     if let Some(old) = p.layers.slot(layer).and_then(|slot| slot.swap(loaded)) {
         layer::retire(old);

@@ -75,7 +75,7 @@ pub fn abandoned(p: &Publisher, switch: Switch<'_>, who: &str, layer: &str, vers
 /// is an intent gets its outcome recorded — done when the store's current version is the
 /// intended one, else abandoned.
 pub fn reconcile(p: &Publisher) {
-    for def in p.catalog.layers() {
+    for def in p.layers.catalog().layers() {
         if let Err(e) = reconcile_layer(p, &def.id) {
             tracing::error!(layer = %def.id, error = %e, "cannot reconcile the audit log");
         }

@@ -14,6 +14,7 @@
 
 mod activate;
 pub mod cli;
+mod define;
 mod drop;
 mod intent;
 mod preview;
@@ -26,6 +27,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use activate::{VersionRow, activate, publish, publish_with, versions};
+pub use define::{create_layer, is_created, remove_layer, removed_layers};
 pub use drop::Drop;
 pub use preview::{PREVIEW_LIMIT, preview};
 pub use record::{Record, valid_id};
@@ -33,7 +35,7 @@ pub use staging::{Staged, Upload, describe_file, discard, recover, stage, staged
 pub use start::load_all;
 
 use crate::access::{Audit, Principal, decide};
-use crate::catalog::{Catalog, LayerDef};
+use crate::catalog::LayerDef;
 use crate::ingest::{IngestError, Limits, Report};
 use crate::layer::{Layers, LoadError};
 use crate::store::{StoreError, VersionStore};
@@ -46,6 +48,8 @@ mod tests;
 pub struct Settings {
     /// Where staged uploads live (`<store-dir>/staging`).
     pub staging_dir: PathBuf,
+    /// Where the files of layers created at run time live (`<store-dir>/catalog`).
+    pub created_dir: PathBuf,
     /// How long a staged upload waits for its publish.
     pub staging_ttl_secs: i64,
     /// Published versions kept for rollback.
@@ -60,10 +64,11 @@ pub struct Settings {
 pub struct Publisher {
     store: Arc<dyn VersionStore>,
     layers: Arc<Layers>,
-    catalog: Arc<Catalog>,
     audit: Arc<Audit>,
     settings: Settings,
     locks: LayerLocks,
+    /// Serialises creating and removing layers.
+    defining: Mutex<()>,
     /// Told after every publish or rollback (the public push), off the request path: it
     /// only asks for work and returns.
     listener: std::sync::OnceLock<Listener>,
@@ -82,17 +87,16 @@ impl Publisher {
     pub fn new(
         store: Arc<dyn VersionStore>,
         layers: Arc<Layers>,
-        catalog: Arc<Catalog>,
         audit: Arc<Audit>,
         settings: Settings,
     ) -> Self {
         Self {
             store,
             layers,
-            catalog,
             audit,
             settings,
             locks: LayerLocks::default(),
+            defining: Mutex::new(()),
             listener: std::sync::OnceLock::new(),
         }
     }
@@ -125,9 +129,9 @@ impl Publisher {
         &self.settings.staging_dir
     }
 
-    fn def(&self, layer: &str) -> Result<&Arc<LayerDef>, PublishError> {
-        self.catalog
-            .get(layer)
+    fn def(&self, layer: &str) -> Result<Arc<LayerDef>, PublishError> {
+        self.layers
+            .def(layer)
             .ok_or_else(|| PublishError::NoSuchLayer {
                 layer: layer.to_owned(),
             })
@@ -161,6 +165,14 @@ pub enum PublishError {
     Refused(Box<Report>),
     #[error("layer `{layer}` does not exist")]
     NoSuchLayer { layer: String },
+    /// A layer definition (created at run time) is invalid; each error names its key.
+    #[error("the layer definition is invalid:\n{}", .0.iter().map(|e| format!("  - {e}")).collect::<Vec<_>>().join("\n"))]
+    Definition(Vec<crate::catalog::CatalogError>),
+    #[error("layer `{layer}` already exists")]
+    LayerExists { layer: String },
+    /// Only layers created at run time can be removed at run time.
+    #[error("layer `{layer}` is defined in {}: remove that file and restart to remove it", .file.display())]
+    NotCreated { layer: String, file: PathBuf },
     #[error("no staged upload `{id}` for layer `{layer}`")]
     NoSuchUpload { layer: String, id: String },
     #[error("staged upload `{id}` has expired")]
@@ -213,10 +225,10 @@ pub enum UploadAccess {
 /// Whether `principal` may upload to (and publish, roll back) `layer`: signed in and in one
 /// of the layer's `access.upload` roles, or an admin.
 pub fn upload_access(p: &Publisher, principal: &Principal, layer: &str) -> UploadAccess {
-    let Some(def) = p.catalog.get(layer) else {
+    let Some(def) = p.layers.def(layer) else {
         return UploadAccess::NotFound;
     };
-    if may_upload(principal, def) {
+    if may_upload(principal, &def) {
         return UploadAccess::Allowed;
     }
     match p.layers.get(layer) {

@@ -85,12 +85,8 @@ fn stage_inner(
     layer: &str,
     opts: &Options,
 ) -> Result<Staged, PublishError> {
-    let def = p
-        .catalog
-        .get(layer)
-        .ok_or_else(|| PublishError::NoSuchLayer {
-            layer: layer.to_owned(),
-        })?;
+    let def = p.def(layer)?;
+    let def = &def;
     let current = p.layers.get(layer);
     let work = upload.dir.join("work");
     fs::create_dir_all(&work).map_err(|e| IngestError::io(&work, e))?;

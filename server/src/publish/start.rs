@@ -18,9 +18,9 @@ use crate::store::{NewVersion, StoreError};
 /// store has none, the layer's sample file is imported as version 1 (`import_samples`) or,
 /// for a read-only look, loaded straight into memory. Fails if any layer cannot be loaded.
 pub fn load_all(p: &Publisher, import_samples: bool) -> Result<(), LoadError> {
+    let catalog = p.layers.catalog();
     let results: Vec<Result<(), LoadError>> = std::thread::scope(|s| {
-        let handles: Vec<_> = p
-            .catalog
+        let handles: Vec<_> = catalog
             .layers()
             .iter()
             .map(|def| s.spawn(move || load_current(p, def, import_samples)))
@@ -45,6 +45,7 @@ fn load_current(p: &Publisher, def: &Arc<LayerDef>, import: bool) -> Result<(), 
     let t = Instant::now();
     let loaded = match p.store.current(&def.id)? {
         Some(v) => layer::load(&*p.store, def, v, Cores::All)?,
+        None if def.source.is_none() => empty(def)?,
         None if import => layer::load(&*p.store, def, import_sample(p, def)?.version, Cores::All)?,
         None => sample_in_memory(def)?,
     };
@@ -72,17 +73,37 @@ fn sample_in_memory(def: &Arc<LayerDef>) -> Result<LayerVersion, LoadError> {
         created: crate::time::now_rfc3339(),
         feature_count: features.len(),
         source_sha256: hex::encode(Sha256::digest(&bytes)),
-        source_name: file_name(&def.source),
+        source_name: def.source.as_deref().map(file_name).unwrap_or_default(),
         created_by: "kashimap (sample, not stored)".into(),
     };
     layer::build(def, info, schema, features, Cores::All)
 }
 
+/// A layer without data yet (created by an administrator, before its first upload): version
+/// 0 with no features and the schema its definition declares, not stored.
+pub(super) fn empty(def: &Arc<LayerDef>) -> Result<LayerVersion, LoadError> {
+    let info = VersionInfo {
+        version: 0,
+        created: crate::time::now_rfc3339(),
+        feature_count: 0,
+        source_sha256: String::new(),
+        source_name: String::new(),
+        created_by: "kashimap (new layer, no data yet)".into(),
+    };
+    layer::build(def, info, def.declared_schema(), Vec::new(), Cores::All)
+}
+
 fn read_sample(def: &LayerDef) -> Result<(Vec<u8>, Schema, Vec<Feature>), LoadError> {
-    let bytes = std::fs::read(&def.source).map_err(|e| StoreError::io(&def.source, e))?;
+    let Some(source) = def.source.as_deref() else {
+        return Err(LoadError::Invalid {
+            layer: def.id.clone(),
+            message: "the layer has no sample file".into(),
+        });
+    };
+    let bytes = std::fs::read(source).map_err(|e| StoreError::io(source, e))?;
     let (schema, features) = fgb::read(bytes.as_slice()).map_err(|e| LoadError::Invalid {
         layer: def.id.clone(),
-        message: format!("{}: {e}", def.source.display()),
+        message: format!("{}: {e}", source.display()),
     })?;
     Ok((bytes, schema, features))
 }
@@ -93,7 +114,7 @@ fn import_sample(p: &Publisher, def: &LayerDef) -> Result<VersionInfo, LoadError
     let (bytes, schema, features) = read_sample(def)?;
     layer::check_data(def, &schema, &features)?;
     let meta = NewVersion {
-        source_name: file_name(&def.source),
+        source_name: def.source.as_deref().map(file_name).unwrap_or_default(),
         source_sha256: hex::encode(Sha256::digest(&bytes)),
         created_by: "kashimap (sample import)".into(),
         feature_count: features.len(),

@@ -46,12 +46,13 @@ fn start(dir: &Path, keep: usize) -> Publisher {
     let var = dir.join("var");
     let store = FsStore::open(&var).unwrap();
     store.recover().unwrap();
-    let catalog = Arc::new(Catalog::load(&dir.join("layers"), dir).unwrap());
+    let catalog = crate::catalog::Catalog::load(&dir.join("layers"), dir).unwrap();
     let layers = Arc::new(Layers::new(&catalog));
     let audit =
         Arc::clone(&Access::with_db(Db::open_in_memory().unwrap(), &AuthConfig::default()).audit);
     let settings = Settings {
         staging_dir: var.join("staging"),
+        created_dir: var.join("catalog"),
         staging_ttl_secs: 24 * 3600,
         keep_versions: keep,
         limits: Limits {
@@ -63,7 +64,7 @@ fn start(dir: &Path, keep: usize) -> Publisher {
             budget: crate::ingest::BudgetLimits::default(),
         },
     };
-    let p = Publisher::new(Arc::new(store), layers, catalog, audit, settings);
+    let p = Publisher::new(Arc::new(store), layers, audit, settings);
     recover(&p);
     load_all(&p, true).unwrap();
     p

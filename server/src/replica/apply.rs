@@ -218,39 +218,43 @@ impl Replica {
         }
     }
 
-    /// Swaps the built layers in, removes layers the manifest no longer names (no longer
-    /// public), and returns the sequence now served.
+    /// Swaps the built layers in, adds layers the manifest names for the first time (newly
+    /// public or newly created on the primary), removes layers it no longer names (no longer
+    /// public, or removed), and returns the sequence now served.
     pub(super) fn swap(&self, built: &Built) -> u64 {
         let Some(layers) = self.layers.get() else {
             return 0;
         };
-        let mut unknown = Vec::new();
         for v in &built.fresh {
             match layers.slot(v.id()) {
-                Some(slot) => {
+                Some(slot) if slot.def == v.def => {
                     if let Some(old) = slot.swap(Arc::clone(v)) {
                         layer::retire(old);
                     }
                 }
-                None => unknown.push(v.id().to_owned()),
+                // A new layer, or one whose definition changed: its slot is replaced whole.
+                existing => {
+                    if existing.is_some()
+                        && let Some(old) = layers.remove(v.id()).and_then(|s| s.clear())
+                    {
+                        layer::retire(old);
+                    }
+                    if layers.add(Arc::clone(&v.def), Arc::clone(v)).is_ok() {
+                        tracing::info!(layer = %v.id(), "replica: layer added");
+                    }
+                }
             }
         }
         let named: BTreeSet<&String> = built.fingerprints.keys().collect();
         for slot in layers.slots() {
-            if !named.contains(&slot.def.id)
-                && let Some(old) = slot.clear()
-            {
+            if !named.contains(&slot.def.id) {
+                layers.remove(&slot.def.id);
+                if let Some(old) = slot.clear() {
+                    layer::retire(old);
+                }
                 tracing::info!(layer = %slot.def.id, "replica: layer no longer public; removed");
-                layer::retire(old);
             }
         }
-        if !unknown.is_empty() {
-            tracing::warn!(layers = ?unknown, "replica: new public layers are served after a restart of this replica");
-        }
-        *self
-            .restart_to_serve
-            .lock()
-            .unwrap_or_else(PoisonError::into_inner) = unknown;
         self.commit(built);
         built.manifest.sequence
     }

@@ -22,7 +22,7 @@ pub fn layer_def(p: &PublicDef, target: &str) -> LayerDef {
         title: p.title.clone(),
         description: p.description.clone(),
         department: String::new(),
-        source: file.clone(),
+        source: None,
         geometry: p.geometry,
         zoom: p.zoom,
         attribution: p.attribution.clone(),

@@ -77,9 +77,6 @@ pub struct Replica {
     styles: ArcSwap<BTreeMap<String, Arc<str>>>,
     state: Mutex<apply::State>,
     last_refusal: Mutex<Option<String>>,
-    /// Layers a later manifest added: served after a restart (the set of layers is fixed
-    /// when the replica starts).
-    restart_to_serve: Mutex<Vec<String>>,
     pub stats: ReplicaStats,
 }
 
@@ -116,7 +113,6 @@ impl Replica {
             styles: ArcSwap::from_pointee(BTreeMap::new()),
             state: Mutex::new(state),
             last_refusal: Mutex::new(None),
-            restart_to_serve: Mutex::new(Vec::new()),
             stats: ReplicaStats::default(),
         })
     }
@@ -257,7 +253,6 @@ impl Replica {
             "last_sync_age_seconds": age(s.last_sync_unix.load(Ordering::Relaxed)),
             "refused": s.refused.load(Ordering::Relaxed),
             "last_refusal": *self.last_refusal.lock().unwrap_or_else(PoisonError::into_inner),
-            "restart_to_serve": *self.restart_to_serve.lock().unwrap_or_else(PoisonError::into_inner),
         })
     }
 

@@ -152,3 +152,63 @@ fn a_replica_serves_only_the_public_view_with_the_primarys_ids() {
     );
     assert_eq!(layers.get("sites").unwrap().features.len(), 2);
 }
+
+#[test]
+fn a_replica_adds_and_removes_layers_as_the_primary_does() {
+    let dir = tempfile::tempdir().unwrap();
+    let (key, public) = keygen(&dir.path().join("k")).unwrap();
+    let target = dir.path().join("target");
+    let pusher = Pusher::new(
+        Box::new(FileTarget::new(target.clone())),
+        read_signing_key(&key).unwrap(),
+        dir.path(),
+    );
+    let primary = primary_layers();
+    pusher.push(&primary, Path::new("no-styles")).unwrap();
+    let options = Options {
+        target: format!("file://{}", target.display()),
+        key: public,
+        poll: std::time::Duration::from_millis(10),
+    };
+    let replica = Arc::new(Replica::open(&options, &dir.path().join("replica")).unwrap());
+    let initial = replica.initial();
+    let layers = Arc::new(Layers::new(&initial.catalog));
+    for v in initial.versions {
+        layers.slot(v.id()).unwrap().swap(v);
+    }
+    let _ = replica.layers.set(Arc::clone(&layers));
+
+    // The primary gets a second public layer (an administrator created it): the replica
+    // serves it after its next poll, without a restart.
+    let text = DEF
+        .replace("id = \"sites\"", "id = \"more\"")
+        .replace("[access.rows]\npublic = \"公開 = true\"\n", "");
+    let def = Arc::new(
+        LayerDef::from_toml(
+            &text,
+            Path::new("more.toml"),
+            Path::new(env!("CARGO_MANIFEST_DIR")),
+        )
+        .unwrap(),
+    );
+    let sites = primary.get("sites").unwrap();
+    let info = VersionInfo {
+        version: 1,
+        ..sites.info.clone()
+    };
+    let features = sites.features.clone();
+    let v = layer::build(&def, info, sites.schema.clone(), features, Cores::All).unwrap();
+    primary.add(def, Arc::new(v)).unwrap();
+    pusher.push(&primary, Path::new("no-styles")).unwrap();
+    replica.poll_once();
+    assert_eq!(layers.get("more").unwrap().features.len(), 4);
+    assert!(layers.catalog().get("more").is_some());
+
+    // Removed on the primary: gone from the replica, and from its catalog.
+    primary.remove("more").unwrap();
+    pusher.push(&primary, Path::new("no-styles")).unwrap();
+    replica.poll_once();
+    assert!(layers.get("more").is_none());
+    assert!(layers.catalog().get("more").is_none());
+    assert_eq!(layers.get("sites").unwrap().features.len(), 2);
+}

@@ -216,6 +216,15 @@ impl TileService {
         ))
     }
 
+    /// Forgets every cached tile. A layer created again after its removal comes back with
+    /// its stored version number, so the cache key alone would not tell a changed definition
+    /// (zooms, tile options) from the old one.
+    pub fn clear(&self) {
+        if let Some(c) = &self.cache {
+            c.invalidate_all();
+        }
+    }
+
     /// Cache statistics: (entries, weighted bytes).
     pub fn cache_stats(&self) -> (u64, u64) {
         self.cache.as_ref().map_or((0, 0), |c| {

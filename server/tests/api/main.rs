@@ -18,6 +18,7 @@ mod edits;
 mod export;
 mod hazards;
 mod helpers;
+mod layer_defs;
 mod line;
 mod lockout;
 mod mvt_fixtures;

@@ -17,6 +17,9 @@ import './strings.js';
  * @property {() => Node[]} [label]      the button's content; t('print.button') by default
  * @property {() => import('./print.js').PrintOptions['marks']} [marks]  points to mark and
  *   centre on (public page: the location and the nearest shelter)
+ * @property {(visible: string[]) => import('./print-quiet.js').Focus | null} [focus]  a
+ *   focused print (staff page: the 管路図): those layers labelled, the rest quiet and out of
+ *   the legend
  */
 
 /**
@@ -28,7 +31,7 @@ import './strings.js';
  * @param {PrintFormOptions} opts
  * @returns {{render: () => void, options: () => import('./print.js').PrintOptions}}
  */
-export function mountPrintForm(root, map, layers, { title, notes = () => [], label, marks = () => [] }) {
+export function mountPrintForm(root, map, layers, { title, notes = () => [], label, marks = () => [], focus = () => null }) {
   const choice = { paper: 'A4', orientation: 'portrait', title: '' };
   let infos = {};
   const refreshInfos = async () => {
@@ -39,10 +42,13 @@ export function mountPrintForm(root, map, layers, { title, notes = () => [], lab
   const options = () => {
     const visible = layers.visible().reverse();
     const sample = visible.some((id) => /サンプル/.test(infos[id]?.attribution ?? ''));
+    const focused = focus(visible);
+    const inLegend = focused ? visible.filter((id) => focused.layers.includes(id)) : visible;
     return {
       ...choice,
       title: choice.title || title(),
-      legend: visible.map((id) => ({ title: pick(infos[id]?.title ?? id), entries: layers.legend(id, infos[id]?.title) })),
+      focus: focused ?? undefined,
+      legend: inLegend.map((id) => ({ title: pick(infos[id]?.title ?? id), entries: layers.legend(id, infos[id]?.title) })),
       attributions: attributions(map, visible, infos),
       note: [...notes(), ...(sample ? [t('print.sample')] : [])],
       marks: marks(),

@@ -5,6 +5,7 @@
 import { decorativeSvg, h, svgEl } from './dom.js';
 import { getLang, t } from './i18n.js';
 import { renderLegend } from './legend.js';
+import { drawLabels, quieten } from './print-quiet.js';
 import './strings.js';
 import '../styles/print.css';
 
@@ -26,6 +27,10 @@ const FOOTER_MM = 62;
  * @property {{at: [number, number], label: string, kind?: 'here' | 'shelter'}[]} [marks]
  *   points drawn on the printed map (the location, the nearest shelter); the map is centred
  *   on the first
+ * @property {import('./print-quiet.js').Focus} [focus]  a focused print (the 管路図): these
+ *   layers at full strength with labels, the rest and the basemap quiet
+ * @property {number} [footerMm]  the footer's measured height (set by printMap), so the map
+ *   fills the rest of the page
  */
 
 /**
@@ -39,19 +44,24 @@ export function preparePrint(map, opts) {
   const { paper = 'A4', orientation = 'portrait' } = opts;
   pageStyle(paper, orientation);
   const [boxW, boxH] = mapBox(opts);
+  // quiet and redrawn synchronously (the tiles are loaded), captured, then put back
+  const restore = opts.focus ? quieten(map, opts.focus) : null;
   map.redraw();
   const canvas = map.getCanvas();
+  const [src, labels] = composite(map, canvas, opts.marks ?? [], opts.focus);
+  restore?.();
   const cssW = canvas.clientWidth || canvas.width;
   const cssH = canvas.clientHeight || canvas.height;
   const imgW = Math.min(boxW, (boxH * cssW) / cssH);
   const layout = document.getElementById('km-print') ?? document.body.appendChild(h('div'));
   layout.id = 'km-print';
-  layout.className = `km-print km-print-${paper}-${orientation}`;
+  layout.className = `km-print km-print-${paper}-${orientation}${opts.focus ? ' km-print-focused' : ''}`;
   layout.lang = getLang();
   const imgH = (imgW * cssH) / cssW;
+  layout.dataset.labels = String(labels);
   layout.replaceChildren(
     header(opts.title ?? t('print.title')),
-    mapFigure(withMarks(map, canvas, opts.marks ?? []), imgW, imgH, map.getBearing()),
+    mapFigure(src, imgW, imgH, map.getBearing()),
     footer(map, imgW / cssW, opts),
   );
   fitOnePage(layout, paper, orientation, imgH);
@@ -82,11 +92,12 @@ function fitOnePage(layout, paper, orientation, imgH) {
 }
 
 /**
- * The map image with `marks` drawn on it (DOM markers such as 現在地 are not in the canvas).
- * @returns {string} a PNG data URL
+ * The map image with the focus's labels and `marks` drawn on it (DOM markers such as 現在地
+ * are not in the canvas).
+ * @returns {[string, number]} a PNG data URL, and how many labels it has
  */
-function withMarks(map, canvas, marks) {
-  if (!marks.length) return canvas.toDataURL('image/png');
+function composite(map, canvas, marks, focus) {
+  if (!marks.length && !focus?.labels?.length) return [canvas.toDataURL('image/png'), 0];
   const out = document.createElement('canvas');
   out.width = canvas.width;
   out.height = canvas.height;
@@ -94,6 +105,7 @@ function withMarks(map, canvas, marks) {
   ctx.drawImage(canvas, 0, 0);
   const ratio = canvas.width / (canvas.clientWidth || canvas.width);
   ctx.scale(ratio, ratio);
+  const labels = focus ? drawLabels(map, ctx, focus) : 0;
   for (const m of marks) {
     const p = map.project(m.at);
     ctx.beginPath();
@@ -110,7 +122,7 @@ function withMarks(map, canvas, marks) {
     ctx.fillStyle = '#111111';
     ctx.fillText(m.label, p.x + 15, p.y + 5);
   }
-  return out.toDataURL('image/png');
+  return [out.toDataURL('image/png'), labels];
 }
 
 /**
@@ -121,7 +133,8 @@ function withMarks(map, canvas, marks) {
  * @param {PrintOptions} opts
  * @returns {Promise<HTMLElement>} the layout, after the dialog was opened
  */
-export async function printMap(map, opts) {
+export async function printMap(map, options) {
+  const opts = withFooter(map, options);
   const layout = await withPaperShape(map, opts, () => preparePrint(map, opts));
   // the paper-shaped capture stands while the view is the same: `beforeprint` (fired by
   // window.print() and by saving a PDF) must not rebuild it from the screen-shaped canvas
@@ -140,9 +153,23 @@ function viewOf(map) {
 }
 
 /** The map box on paper, in millimetres. */
-function mapBox({ paper = 'A4', orientation = 'portrait' }) {
+function mapBox({ paper = 'A4', orientation = 'portrait', footerMm = FOOTER_MM }) {
   const [w, h] = orientation === 'landscape' ? [...PAPER[paper]].reverse() : PAPER[paper];
-  return [w - 2 * MARGIN_MM, h - 2 * MARGIN_MM - HEADER_MM - FOOTER_MM];
+  return [w - 2 * MARGIN_MM, h - 2 * MARGIN_MM - HEADER_MM - footerMm];
+}
+
+/**
+ * `opts` with the footer's height measured (a short legend leaves the map more of the
+ * page, a long one less), so the map is captured in the shape that fills the page.
+ */
+function withFooter(map, opts) {
+  const focused = opts.focus ? ' km-print-focused' : '';
+  const probe = document.body.appendChild(h('div', `km-print km-print-measure km-print-${opts.paper ?? 'A4'}-${opts.orientation ?? 'portrait'}${focused}`));
+  probe.style.width = `${mapBox(opts)[0]}mm`;
+  probe.append(footer(map, 0.25, opts));
+  const mm = (probe.getBoundingClientRect().height * 25.4) / 96 + 4;
+  probe.remove();
+  return { ...opts, footerMm: Math.min(Math.max(mm, 24), FOOTER_MM * 1.5) };
 }
 
 /**
@@ -187,7 +214,7 @@ function idle(map, ms) {
  * @param {() => PrintOptions} options
  */
 export function watchPrint(map, options) {
-  addEventListener('beforeprint', () => captured === viewOf(map) || preparePrint(map, options()));
+  addEventListener('beforeprint', () => captured === viewOf(map) || preparePrint(map, withFooter(map, options())));
 }
 
 let pageSheet = null;

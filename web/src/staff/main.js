@@ -15,6 +15,7 @@ import { mountAccessRequests } from './access-requests.js';
 import { mountCapture } from './capture.js';
 import { mountSignIn, whoAmI } from './signin.js';
 import { mountUploads } from './uploads.js';
+import { mountLayerAdmin } from './layer-admin.js';
 import { mountUsage, mountUsers } from './users.js';
 
 const EXPIRED = 'kashimap.expired';
@@ -173,6 +174,7 @@ function mountPrint(el, map, layers, me) {
     title: () => t('staff.print.title'),
     notes: () => [t('staff.print.by', { user: who }), t('staff.print.note')],
     label: () => [icon('print'), ' ', t('staff.print.button')],
+    focus: pipeFocus,
   });
   // Every print (the button or the browser's own command) is recorded: the server keeps the
   // prints that show a restricted layer (the 管路図) in the audit log.
@@ -183,6 +185,19 @@ function mountPrint(el, map, layers, me) {
       form.render();
     },
   };
+}
+
+/** The water layers a 管路図 is about; the rest of the map prints quiet. */
+const WATER = ['pipes', 'leaks'];
+
+/**
+ * With the pipes on the map, the print is a 管路図: pipes (and leak records) at full strength,
+ * each main labelled with its 管路番号 and 口径, zoning and the rest faint, the basemap grey.
+ */
+function pipeFocus(visible) {
+  if (!visible.includes('pipes')) return null;
+  const text = (p) => [p['管路番号'], p['口径'] == null ? null : `φ${p['口径']}`].filter(Boolean).join(' ');
+  return { layers: visible.filter((id) => WATER.includes(id)), labels: [{ layer: 'pipes', text }] };
 }
 
 /** Tells the server what is being printed: the visible layers and the extent. */
@@ -209,6 +224,7 @@ async function mountStaffPanels(map, me) {
     mountUploads($('panel-uploads'), { me, titles, onPublished: (layer) => refreshLayer(map, layer), onPreview: (data) => showPreview(map, data) });
     mountUsers($('panel-users'), { me });
     mountUsage($('panel-usage'), { me });
+    mountLayerAdmin($('panel-layer-admin'), { me });
   };
   panels();
   onLangChange(panels);

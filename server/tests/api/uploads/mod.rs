@@ -7,4 +7,4 @@ mod mapping;
 mod publish;
 mod refusals;
 mod reproject;
-mod support;
+pub mod support;

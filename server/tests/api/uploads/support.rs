@@ -270,7 +270,7 @@ impl Form {
         self
     }
 
-    fn body(&self) -> (String, Vec<u8>) {
+    pub fn body(&self) -> (String, Vec<u8>) {
         let boundary = "kashimap-test-boundary-7d9a";
         let mut b = Vec::new();
         for (name, file, bytes) in &self.parts {
