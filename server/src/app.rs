@@ -90,7 +90,7 @@ impl App {
         let lock = DataLock::acquire(&config.data_dir, command)?;
         let store = FsStore::open(&config.data_dir)?;
         store.recover()?;
-        let access = Access::open(&config.data_dir, &config.auth)?;
+        let access = Access::open(config.database.as_deref(), &config.data_dir, &config.auth)?;
         let catalog = load_catalog(&config)?;
         let mut app = Self::assemble(config, catalog, Arc::new(store), access, Some(lock), None)?;
         publish::recover(&app.publisher);
@@ -104,6 +104,10 @@ impl App {
     /// now and after every publish or rollback, on its own thread.
     pub fn start(config: Config) -> Result<Arc<Self>, StartError> {
         let app = Self::start_as(config, "serve")?;
+        if let Some(pool) = app.access.db.postgres() {
+            // Primaries sharing the database and the store serve each other's publishes.
+            crate::peers::join(pool, &app.publisher)?;
+        }
         if let Some(pusher) = &app.pusher {
             let p = Arc::clone(pusher);
             app.publisher

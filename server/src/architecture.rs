@@ -20,6 +20,7 @@ const FLOORS: &[&[&str]] = &[
     &["query"],
     &["metrics", "ingest", "gen", "line", "push"],
     &["publish", "replica"],
+    &["peers"],
     &["edit"],
     &["app"],
     &["admin"],

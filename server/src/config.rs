@@ -72,6 +72,10 @@ pub struct Config {
     pub replica_key: Option<PathBuf>,
     /// Seconds between a replica's polls of its push target. Default 5.
     pub replica_poll_secs: NonZeroU64,
+    /// The identity database (users, sessions, tokens, grants, audit log):
+    /// `postgres://user@host:port/database` to share one between primaries. Default: none,
+    /// the SQLite file `kashimap.sqlite3` in the data folder. Env `KASHIMAP_DATABASE`.
+    pub database: Option<String>,
 }
 
 /// The LINE webhook (`POST /integrations/line/webhook`, `server/src/line.rs`).
@@ -290,6 +294,7 @@ impl Default for Config {
             replica_of: None,
             replica_key: None,
             replica_poll_secs: NonZeroU64::new(5).unwrap_or(NonZeroU64::MIN),
+            database: None,
         }
     }
 }

@@ -26,6 +26,7 @@ pub mod lock;
 pub mod metrics;
 pub mod model;
 pub mod mvt;
+pub mod peers;
 pub mod publish;
 pub mod push;
 pub mod query;

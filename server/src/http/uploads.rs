@@ -401,6 +401,7 @@ impl From<PublishError> for ApiError {
             PublishError::NeedsConfirmation { layer, drop } => ApiError::new(StatusCode::CONFLICT, "confirm_drop", format!("publishing would take layer `{layer}` from {} to {} features ({:.0}% fewer, over its limit of {}%); publish again with confirm_drop=true if this is intended", drop.before, drop.after, drop.percent, drop.limit_percent))
                 .ja(format!("公開すると {}件 → {}件 になります ({:.0}% 減。このレイヤーの上限は {}% です)。意図したものなら確認の上で公開してください", drop.before, drop.after, drop.percent, drop.limit_percent))
                 .detail(json!({ "before": drop.before, "after": drop.after, "percent": drop.percent, "limit_percent": drop.limit_percent })),
+            PublishError::Audit(e) => ApiError::from(e),
             other => ApiError::internal(other),
         }
     }
