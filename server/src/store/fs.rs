@@ -5,12 +5,8 @@ use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
-use super::{NewVersion, StoreError, VersionStore};
+use super::{CURRENT, DATA, META, NewVersion, RawInfo, StoreError, VersionStore, parse_version};
 use crate::model::VersionInfo;
-
-const CURRENT: &str = "CURRENT";
-const DATA: &str = ".fgb";
-const META: &str = ".json";
 
 /// The store under `<store-dir>/layers`.
 ///
@@ -162,28 +158,8 @@ impl FsStore {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        Ok(VersionInfo {
-            version,
-            created: raw.created,
-            feature_count: raw.feature_count,
-            source_sha256: raw.source_sha256,
-            source_name: raw.source_name,
-            created_by: raw.created_by,
-        })
+        Ok(raw.into_info(version))
     }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct RawInfo {
-    created: String,
-    feature_count: usize,
-    source_sha256: String,
-    source_name: String,
-    created_by: String,
-}
-
-fn parse_version(name: &str, suffix: &str) -> Option<u64> {
-    name.strip_prefix('v')?.strip_suffix(suffix)?.parse().ok()
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -283,13 +259,7 @@ impl VersionStore for FsStore {
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let (version, file, tmp) = self.reserve(layer)?;
         finish_atomically(file, &tmp, &self.data_path(layer, version), bytes)?;
-        let raw = RawInfo {
-            created: crate::time::now_rfc3339(),
-            feature_count: meta.feature_count,
-            source_sha256: meta.source_sha256.clone(),
-            source_name: meta.source_name.clone(),
-            created_by: meta.created_by.clone(),
-        };
+        let raw = RawInfo::new(meta);
         let meta_path = self.meta_path(layer, version);
         let written = serde_json::to_string_pretty(&raw)
             .map_err(|e| StoreError::Metadata {
