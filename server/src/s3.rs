@@ -130,6 +130,8 @@ pub struct Client {
     secret_key: String,
     token: Option<String>,
     agent: ureq::Agent,
+    /// Keys asked for per listing page (S3's own limit is 1000).
+    page_size: u32,
 }
 
 impl std::fmt::Debug for Client {
@@ -242,7 +244,15 @@ impl Client {
                 .ok_or_else(|| missing("AWS_SECRET_ACCESS_KEY"))?,
             token: env("AWS_SESSION_TOKEN"),
             agent,
+            page_size: 1000,
         })
+    }
+
+    /// Lists in pages of `n` keys (tests use small pages to see the paging work).
+    #[must_use]
+    pub fn with_page_size(mut self, n: u32) -> Self {
+        self.page_size = n.clamp(1, 1000);
+        self
     }
 
     /// The full key of a path relative to the prefix.
@@ -334,6 +344,7 @@ impl Client {
             let mut query = vec![
                 ("list-type".to_owned(), "2".to_owned()),
                 ("prefix".to_owned(), full.clone()),
+                ("max-keys".to_owned(), self.page_size.to_string()),
             ];
             if let Some(t) = &token {
                 query.push(("continuation-token".to_owned(), t.clone()));
@@ -370,9 +381,33 @@ impl Client {
         }
     }
 
+    /// [`Client::send_once`], again up to twice more when a request that changes nothing
+    /// (GET, HEAD, LIST) or that may be repeated (DELETE) gets a 5xx: s3s-fs, for one,
+    /// answers a listing with 500 when an object goes away while it walks the folder.
+    fn send(
+        &self,
+        op: &'static str,
+        rel: &str,
+        query: &[(String, String)],
+        extra: &[(&'static str, String)],
+        body: Body<'_>,
+    ) -> Result<Answer, S3Error> {
+        if matches!(body, Body::Empty) && op != "PUT" {
+            for pause in [20, 100] {
+                match self.send_once(op, rel, query, extra, Body::Empty) {
+                    Err(S3Error::Status { status, .. }) if (500..600).contains(&status) => {
+                        std::thread::sleep(Duration::from_millis(pause));
+                    }
+                    other => return other,
+                }
+            }
+        }
+        self.send_once(op, rel, query, extra, body)
+    }
+
     /// Signs and sends one request. A 404 is an [`Answer`] (the caller knows what it means);
     /// any other status of 300 or more is an error naming S3's error code.
-    fn send(
+    fn send_once(
         &self,
         op: &'static str,
         rel: &str,

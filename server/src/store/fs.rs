@@ -3,10 +3,12 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
 use super::{CURRENT, DATA, META, NewVersion, RawInfo, StoreError, VersionStore, parse_version};
 use crate::model::VersionInfo;
+
+/// The per-layer lock file of `activate` and `remove`.
+const LOCK: &str = "LOCK";
 
 /// The store under `<store-dir>/layers`.
 ///
@@ -17,8 +19,6 @@ use crate::model::VersionInfo;
 pub struct FsStore {
     root: PathBuf,
     read_only: bool,
-    /// Serialises the compare and the swap of `activate` within this process.
-    switch: Mutex<()>,
 }
 
 impl FsStore {
@@ -31,7 +31,6 @@ impl FsStore {
         Ok(Self {
             root,
             read_only: false,
-            switch: Mutex::new(()),
         })
     }
 
@@ -41,7 +40,6 @@ impl FsStore {
         Self {
             root: data_dir.join("layers"),
             read_only: true,
-            switch: Mutex::new(()),
         }
     }
 
@@ -88,6 +86,25 @@ impl FsStore {
             }
         }
         Ok(removed)
+    }
+
+    /// Takes the layer's `LOCK` file exclusively (`flock`, released when the file is closed
+    /// or the process ends): the compare and the swap of `activate`, and `remove`, are one
+    /// step for every process on the folder, so two primaries sharing it (`--store
+    /// file:///…`) never both win a switch.
+    fn layer_lock(&self, layer: &str) -> Result<File, StoreError> {
+        let dir = self.layer_dir(layer);
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let path = dir.join(LOCK);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        file.lock().map_err(|e| StoreError::io(&path, e))?;
+        Ok(file)
     }
 
     /// Version numbers that have both their data and metadata file.
@@ -276,10 +293,7 @@ impl VersionStore for FsStore {
 
     fn activate(&self, layer: &str, version: u64, expected: Option<u64>) -> Result<(), StoreError> {
         self.writable()?;
-        let _switching = self
-            .switch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _switching = self.layer_lock(layer)?;
         if !self.complete_versions(layer)?.contains(&version) {
             return Err(StoreError::NoSuchVersion {
                 layer: layer.to_owned(),
@@ -302,6 +316,7 @@ impl VersionStore for FsStore {
 
     fn remove(&self, layer: &str, version: u64) -> Result<(), StoreError> {
         self.writable()?;
+        let _switching = self.layer_lock(layer)?;
         if self.current(layer)? == Some(version) {
             return Err(StoreError::RemoveCurrent {
                 layer: layer.to_owned(),

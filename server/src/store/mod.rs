@@ -16,6 +16,8 @@
 //! [`S3Store`] keeps the same objects in an S3-compatible bucket, so that two primaries can
 //! share one store; [`open`] picks the store from `--store` (docs/configuration.md).
 
+#[cfg(test)]
+mod conformance;
 mod fs;
 mod s3;
 

@@ -116,6 +116,11 @@ impl S3Store {
     /// Opens `s3://bucket/prefix[?endpoint=URL]` and checks, by listing the prefix, that
     /// the bucket exists and the credentials are accepted.
     pub fn open(url: &str, read_only: bool) -> Result<Self, StoreError> {
+        Self::open_paged(url, read_only, 1000)
+    }
+
+    /// [`S3Store::open`] listing `page_size` keys per request (tests use small pages).
+    pub fn open_paged(url: &str, read_only: bool, page_size: u32) -> Result<Self, StoreError> {
         let client = Client::from_url(url).map_err(|e| StoreError::Url {
             url: url.to_owned(),
             message: match e {
@@ -124,7 +129,7 @@ impl S3Store {
             },
         })?;
         let store = Self {
-            client,
+            client: client.with_page_size(page_size),
             read_only,
             infos: Mutex::new(HashMap::new()),
         };
@@ -296,6 +301,11 @@ impl S3Store {
     /// lock claims older than twice the lease. Safe while other primaries run. Returns the
     /// objects removed.
     pub fn recover(&self) -> Result<Vec<String>, StoreError> {
+        self.recover_older_than(ORPHAN_SECS)
+    }
+
+    /// [`S3Store::recover`] with another age for orphans (tests).
+    pub fn recover_older_than(&self, orphan_secs: i64) -> Result<Vec<String>, StoreError> {
         self.writable()?;
         let objects = self.client.list("layers/")?;
         let now = crate::time::unix_now();
@@ -308,7 +318,7 @@ impl S3Store {
                 .rel
                 .strip_suffix(DATA)
                 .is_some_and(|stem| !names.contains(format!("{stem}{META}").as_str()))
-                && now - o.modified > ORPHAN_SECS;
+                && now - o.modified >= orphan_secs;
             if stale_claim || orphan {
                 tracing::warn!(object = %self.client.url_of(&o.rel), "removing leftover of an interrupted write");
                 self.client.delete(&o.rel)?;
