@@ -313,3 +313,26 @@ fn data_without_metadata_is_ignored_then_recovered() {
         assert_eq!(store.current("shelters").unwrap(), Some(v), "{}", loc.name);
     }
 }
+
+/// The lock's lease is judged by the server's `LastModified` of the claims: the listing's
+/// times must be read (a time read as 0 would make every other claim look dead).
+#[test]
+fn listed_objects_carry_the_servers_time() {
+    let Some(base) = std::env::var("KASHIMAP_TEST_S3").ok().filter(|b| !b.is_empty()) else {
+        eprintln!("note: skipped without KASHIMAP_TEST_S3");
+        return;
+    };
+    let (bucket, query) = base.split_once('?').unwrap_or((&base, ""));
+    let url = format!("{bucket}/times-{:016x}?{query}", rand::random::<u64>());
+    let c = crate::s3::Client::from_url(&url).unwrap();
+    c.put("a", crate::s3::Body::Bytes(b"x"), &[]).unwrap();
+    let listed = c.list("").unwrap();
+    assert_eq!(listed.len(), 1);
+    assert_eq!((listed[0].rel.as_str(), listed[0].size), ("a", 1));
+    assert!(
+        (listed[0].modified - crate::time::unix_now()).abs() < 600,
+        "{listed:?}"
+    );
+    c.delete("a").unwrap();
+    assert!(c.list("").unwrap().is_empty());
+}
