@@ -88,11 +88,10 @@ impl App {
     /// is invalid, or if another process holds the folder.
     pub fn start_as(config: Config, command: &str) -> Result<Arc<Self>, StartError> {
         let lock = DataLock::acquire(&config.data_dir, command)?;
-        let store = FsStore::open(&config.data_dir)?;
-        store.recover()?;
+        let store = crate::store::open(config.store.as_deref(), &config.data_dir, true)?;
         let access = Access::open(config.database.as_deref(), &config.data_dir, &config.auth)?;
         let catalog = load_catalog(&config)?;
-        let mut app = Self::assemble(config, catalog, Arc::new(store), access, Some(lock), None)?;
+        let mut app = Self::assemble(config, catalog, store, access, Some(lock), None)?;
         publish::recover(&app.publisher);
         publish::load_all(&app.publisher, true)?;
         app.editor = Some(app.start_editor(true)?);
@@ -162,10 +161,10 @@ impl App {
     /// their sample files into memory, the identity database is not opened (an empty one in
     /// memory stands in: nobody signs in to `check`), nothing is written.
     pub fn open_read_only(config: Config) -> Result<Arc<Self>, StartError> {
-        let store = FsStore::open_read_only(&config.data_dir);
+        let store = crate::store::open(config.store.as_deref(), &config.data_dir, false)?;
         let access = Access::with_db(Db::open_in_memory()?, &config.auth);
         let catalog = load_catalog(&config)?;
-        let mut app = Self::assemble(config, catalog, Arc::new(store), access, None, None)?;
+        let mut app = Self::assemble(config, catalog, store, access, None, None)?;
         publish::load_all(&app.publisher, false)?;
         app.editor = Some(app.start_editor(false)?);
         app.log_loaded();

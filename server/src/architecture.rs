@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Floors, bottom to top. A module may import any module on a lower floor.
 const FLOORS: &[&[&str]] = &[
     &["time", "config", "lock"],
-    &["model"],
+    &["model", "s3"],
     &["cql2"],
     &["fgb", "mvt"],
     &["catalog"],

@@ -43,6 +43,10 @@ struct Global {
     /// sample data in data/, which is imported into it on first start.
     #[arg(long, env = "KASHIMAP_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// Where layer versions are stored: file:///folder or s3://bucket/prefix[?endpoint=URL]
+    /// [default: the data folder's layers/].
+    #[arg(long, env = "KASHIMAP_STORE", global = true)]
+    store: Option<String>,
     /// Where the layer files are [default: ./layers].
     #[arg(long, env = "KASHIMAP_LAYERS_DIR", global = true)]
     layers_dir: Option<PathBuf>,
@@ -371,6 +375,9 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     }
     if let Some(d) = &g.data_dir {
         config.data_dir.clone_from(d);
+    }
+    if let Some(s) = &g.store {
+        config.store = Some(s.clone());
     }
     if let Some(d) = &g.layers_dir {
         config.layers_dir.clone_from(d);

@@ -57,7 +57,7 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     assert.deepEqual(again, names);
     await screenshot(page, `timeline-${size}`);
     assert.deepEqual(await axe(page), []);
-    // print: the sheet has the map, both shelters with route links, on one A4 page
+    // print: the sheet has the map, both shelters with route QR codes, on one A4 page
     await page.click('#tl-print');
     await page.waitForFunction(() => window.printed === 1, null, { timeout: 30_000 });
     const sheet = await page.evaluate(() => ({
@@ -68,7 +68,25 @@ for (const [size, viewport] of Object.entries(VIEWPORTS)) {
     assert.equal(sheet.title, 'わたしの避難先');
     assert.ok(sheet.img > 10_000, 'no map image');
     for (const n of names) assert.ok(sheet.text.includes(n), n);
-    assert.match(sheet.text, /google\.com\/maps\/dir/);
+    // each chosen shelter has a QR code that a phone reads as its walking route
+    // (an independent decoder, evaluated over CDP: the page's CSP allows no injected script)
+    await page.evaluate(readFileSync(join(import.meta.dirname, '..', 'node_modules', 'jsqr', 'dist', 'jsQR.js'), 'utf8'));
+    const routes = await page.evaluate(async () =>
+      Promise.all(
+        [...document.querySelectorAll('#tl-sheet img.tl-qr')].map(async (img) => {
+          await img.decode();
+          const c = document.createElement('canvas');
+          c.width = img.naturalWidth;
+          c.height = img.naturalHeight;
+          const ctx = c.getContext('2d');
+          ctx.drawImage(img, 0, 0);
+          return window.jsQR(ctx.getImageData(0, 0, c.width, c.height).data, c.width, c.height)?.data ?? null;
+        }),
+      ),
+    );
+    assert.equal(routes.length, names.length);
+    for (const url of routes) assert.match(url ?? '', /^https:\/\/www\.google\.com\/maps\/dir\/\?api=1&destination=33\.\d+%2C130\.\d+&travelmode=walking$/);
+    assert.doesNotMatch(sheet.text, /https?:/, 'no raw URL on paper');
     const pdf = join(ARTIFACTS, `timeline-${size}.pdf`);
     await page.pdf({ path: pdf, preferCSSPageSize: true });
     assert.deepEqual(pdfPageSize(pdf), [595, 842]);

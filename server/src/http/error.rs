@@ -88,6 +88,18 @@ impl ApiError {
         .ja("サーバー内部でエラーが発生しました")
     }
 
+    /// A 503 for a layer store that cannot be reached or is failing now (an unreachable or
+    /// slow bucket): the client may try again; the cause is logged here.
+    pub fn store_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "layer store unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the layer store cannot be reached just now; nothing was changed, try again in a moment",
+        )
+        .ja("レイヤーの保存先に接続できません。変更はされていません。しばらくしてからやり直してください")
+    }
+
     pub fn ja(mut self, message: impl Into<String>) -> Self {
         self.message_ja = Some(message.into());
         self

@@ -142,67 +142,55 @@ impl Future for ServerFuture {
     }
 }
 
-/// The router with its middleware.
+/// The router with its middleware. A public replica gets only what anonymous callers use:
+/// everything that needs an account (sign-in, staff page, uploads, access requests, audit,
+/// the LINE webhook) is absent, so it answers the same 404 as any unknown path, and every
+/// request is anonymous.
 fn app(state: Arc<App>) -> Router {
-    if state.replica.is_some() {
-        return replica_app(state);
-    }
+    let replica = state.replica.is_some();
     let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
-    let max_body =
-        usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
-    let timed = Router::new()
+    let mut timed = Router::new()
         .merge(ops::routes())
-        .merge(login::routes())
-        .merge(access_requests::routes())
-        .merge(audit::routes())
-        .merge(admin::routes())
         .merge(api::routes())
-        .merge(line::routes())
         .merge(export::routes())
         .merge(ogc::routes())
         .merge(styles::routes())
         .merge(tiles::routes())
-        .merge(web::routes(&state))
+        .merge(web::routes(&state));
+    if !replica {
+        timed = timed
+            .merge(login::routes())
+            .merge(access_requests::routes())
+            .merge(audit::routes())
+            .merge(admin::routes())
+            .merge(line::routes());
+    }
+    let timed = timed
         .fallback(fallback)
         .layer(TimeoutLayer::with_status_code(
             axum::http::StatusCode::SERVICE_UNAVAILABLE,
             timeout,
         ));
-    // Uploads take longer than other requests: they have their own time limit.
-    Router::new()
-        .merge(timed)
-        .merge(uploads::routes::<crate::access::Principal>(&state))
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(axum::extract::DefaultBodyLimit::max(max_body))
-        .layer(middleware::from_fn_with_state(
-            Arc::clone(&state),
-            auth::authenticate,
-        ))
-        .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
-        .layer(middleware::from_fn(request_log::middleware))
-        .with_state(state)
-}
-
-/// A public replica's router: only what anonymous callers use. Everything that needs an
-/// account (sign-in, staff page, uploads, access requests, audit) is absent, so it answers
-/// the same 404 as any unknown path, and every request is anonymous.
-fn replica_app(state: Arc<App>) -> Router {
-    let timeout = Duration::from_secs(state.config.limits.request_timeout_secs.get());
-    Router::new()
-        .merge(ops::routes())
-        .merge(api::routes())
-        .merge(export::routes())
-        .merge(ogc::routes())
-        .merge(styles::routes())
-        .merge(tiles::routes())
-        .merge(web::routes(&state))
-        .fallback(fallback)
-        .layer(TimeoutLayer::with_status_code(
-            axum::http::StatusCode::SERVICE_UNAVAILABLE,
-            timeout,
-        ))
-        .method_not_allowed_fallback(method_not_allowed)
-        .layer(middleware::from_fn(anonymous))
+    let router = if replica {
+        Router::new()
+            .merge(timed)
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(middleware::from_fn(anonymous))
+    } else {
+        let max_body =
+            usize::try_from(state.config.limits.max_body_mb.get() << 20).unwrap_or(usize::MAX);
+        // Uploads take longer than other requests: they have their own time limit.
+        Router::new()
+            .merge(timed)
+            .merge(uploads::routes::<crate::access::Principal>(&state))
+            .method_not_allowed_fallback(method_not_allowed)
+            .layer(axum::extract::DefaultBodyLimit::max(max_body))
+            .layer(middleware::from_fn_with_state(
+                Arc::clone(&state),
+                auth::authenticate,
+            ))
+    };
+    router
         .layer(middleware::from_fn_with_state(Arc::clone(&state), record))
         .layer(middleware::from_fn(request_log::middleware))
         .with_state(state)

@@ -4,6 +4,7 @@
 // minutes on foot and a walking-route link. No map library: the list is the answer, and the
 // full map is one link away. Works from the device's copy when the network fails (sw.js).
 import '../styles/lib.css';
+import '../styles/page.css';
 import './bousai.css';
 import '../public/strings.js';
 import './strings.js';

@@ -4,7 +4,9 @@
 // map (straight lines from home to each chosen shelter) and walking-route links. Everything
 // chosen stays in this device's localStorage; nothing is sent (the server is only asked what
 // applies at the home point and for the shelter list, like any map view).
+import qrcode from 'qrcode-generator';
 import '../styles/lib.css';
+import '../styles/page.css';
 import './timeline.css';
 import '../public/strings.js';
 import './strings.js';
@@ -302,6 +304,23 @@ function withHome(m) {
   return { src: out.toDataURL('image/png'), ratio: canvas.clientHeight / canvas.clientWidth };
 }
 
+/**
+ * The walking route as a QR code with its caption: on paper a URL cannot be clicked and is too
+ * long to type, a phone's camera reads the code.
+ * @param {string} url
+ */
+function routeCode(url) {
+  const qr = qrcode(0, 'M');
+  qr.addData(url);
+  qr.make();
+  return h(
+    'span',
+    'tl-route',
+    h('img', { class: 'tl-qr', src: qr.createDataURL(4), alt: t('tl.routeCode') }),
+    h('span', 'tl-qr-caption', t('tl.routeCode')),
+  );
+}
+
 function buildSheet({ src, ratio }) {
   const date = new Date().toLocaleDateString(getLang() === 'en' ? 'en-GB' : 'ja-JP', { year: 'numeric', month: 'long', day: 'numeric' });
   const rows = HAZARDS.map((hz) => {
@@ -316,9 +335,9 @@ function buildSheet({ src, ratio }) {
             h('strong', { lang: 'ja' }, f.properties['名称']),
             `（${t('shelter.distance', { d: distance(d) })}・${t('shelter.walk', { min: walkMinutes(d) })}）`,
             h('br'),
-            h('span', { class: 'tl-url', lang: 'ja' }, f.properties['住所'] ?? ''),
-            h('br'),
-            h('span', 'tl-url', walkingRouteUrl(f.geometry.coordinates, state.home.at)),
+            h('span', { class: 'tl-address', lang: 'ja' }, f.properties['住所'] ?? ''),
+            // No origin: the phone that scans it starts from where it is (a shorter code, too).
+            routeCode(walkingRouteUrl(f.geometry.coordinates)),
           );
         })
       : [h('li', null, t('tl.none'))];
