@@ -112,7 +112,7 @@ install_s3_server() {
 # in a new temporary folder, listening on a free port of 127.0.0.1 and on a unix socket in that
 # folder, and sets PG_DIR, PG_PORT and PG_URL (postgres://kashimap@127.0.0.1:PORT/kashimap);
 # `stop_postgres` stops it and removes the folder (call it from the EXIT trap);
-# `restart_postgres_after SECONDS` stops it, waits, and starts it again on the same port (the
+# `pg_stop_cluster` and `pg_start_cluster` stop it and start it again on the same port (the
 # fault tests). initdb refuses to run as root, so as root the cluster runs as `nobody`.
 PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
 pg_as() {
@@ -139,8 +139,6 @@ stop_postgres() {
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
   rm -rf "$PG_DIR"
 }
-restart_postgres_after() {
+pg_stop_cluster() {
   pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null
-  sleep "$1"
-  pg_start_cluster
 }

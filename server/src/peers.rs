@@ -138,4 +138,26 @@ mod tests {
         let text = serde_json::to_string(&c).unwrap();
         assert_eq!(serde_json::from_str::<Change>(&text).unwrap(), c);
     }
+
+    /// With `KASHIMAP_TEST_POSTGRES` (scripts/test): an announced change reaches a listener.
+    #[test]
+    fn an_announcement_reaches_a_listening_connection() {
+        let db = crate::access::Db::open_for_tests().unwrap();
+        let Some(pool) = db.postgres() else { return };
+        let mut listener = pool.connect().unwrap();
+        listener
+            .batch_execute(&format!("LISTEN {CHANNEL}"))
+            .unwrap();
+        let c = Change {
+            node: "test-node".into(),
+            layer: "pipes".into(),
+            version: Some(3),
+        };
+        announce(pool, &c).unwrap();
+        let mut notifications = listener.notifications();
+        let mut heard = notifications.timeout_iter(Duration::from_secs(5));
+        let n = heard.next().unwrap().expect("a notification within 5 s");
+        assert_eq!(n.channel(), CHANNEL);
+        assert_eq!(serde_json::from_str::<Change>(n.payload()).unwrap(), c);
+    }
 }
