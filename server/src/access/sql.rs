@@ -115,14 +115,12 @@ impl<T: ToValue + ?Sized> ToValue for &T {
 }
 
 /// The placeholders' values: `params![a, b]` like rusqlite's.
-#[macro_export]
-#[doc(hidden)]
-macro_rules! access_params {
+macro_rules! params {
     ($($v:expr),* $(,)?) => {
         &[$(&$v as &dyn $crate::access::sql::ToValue),*] as &[&dyn $crate::access::sql::ToValue]
     };
 }
-pub(crate) use crate::access_params as params;
+pub(crate) use params;
 
 impl rusqlite::ToSql for Value<'_> {
     fn to_sql(&self) -> rusqlite::Result<rusqlite::types::ToSqlOutput<'_>> {
