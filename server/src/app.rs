@@ -58,7 +58,8 @@ pub struct App {
     pub metrics: Metrics,
     pub tiles: TileService,
     pub started: Instant,
-    /// Users, sessions, tokens, grants and the audit log (`<store-dir>/kashimap.sqlite3`).
+    /// Users, sessions, tokens, grants and the audit log (`<store-dir>/kashimap.sqlite3`, or
+    /// PostgreSQL with `--database`).
     pub access: Arc<Access>,
     /// Staging, publish, rollback and imports.
     pub publisher: Arc<Publisher>,
