@@ -10,7 +10,9 @@
 #   node      npm and Node.js >= 20.19 (Vite): builds the viewer, runs the browser tests
 #   font      Japanese glyphs in the browser tests' screenshots and PDFs
 #   scale     nginx (load balancer), curl and iproute2 (network namespaces) for
-#             scripts/test-scale; its S3 server is built by install_s3_server below
+#             scripts/test-scale; its S3 server is built by install_s3_server below;
+#             PostgreSQL 15 (postgresql-15) for the identity database on PostgreSQL
+#             (start_postgres below: the access tests and two primaries)
 ALL_PREREQUISITES=(gdal proj venv chromium node font scale)
 
 # Prints the Debian packages missing for the given prerequisites (default: all), one a line.
@@ -34,6 +36,7 @@ missing_packages() {
         command -v nginx >/dev/null || echo nginx
         command -v curl >/dev/null || echo curl
         command -v ip >/dev/null || echo iproute2
+        [ -x "$PG_BIN/initdb" ] && [ -x "$PG_BIN/pg_ctl" ] || echo postgresql-15
         ;;
       *) echo "scripts/lib.sh: unknown prerequisite '$need'" >&2; return 2 ;;
     esac
@@ -103,4 +106,39 @@ install_s3_server() {
       --features binary >&2
   fi
   echo "$bin"
+}
+
+# A throwaway PostgreSQL 15 cluster (Debian's binaries, no service): `start_postgres` makes one
+# in a new temporary folder, listening on a free port of 127.0.0.1 and on a unix socket in that
+# folder, and sets PG_DIR, PG_PORT and PG_URL (postgres://kashimap@127.0.0.1:PORT/kashimap);
+# `stop_postgres` stops it and removes the folder (call it from the EXIT trap);
+# `pg_stop_cluster` and `pg_start_cluster` stop it and start it again on the same port (the
+# fault tests). initdb refuses to run as root, so as root the cluster runs as `nobody`.
+PG_BIN=${PG_BIN:-/usr/lib/postgresql/15/bin}
+pg_as() {
+  if [ "$(id -u)" = 0 ]; then runuser -u nobody -- "$@"; else "$@"; fi
+}
+start_postgres() {
+  PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/kashimap-pg.XXXXXX")
+  [ "$(id -u)" = 0 ] && chown nobody "$PG_DIR"
+  PG_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+  pg_as "$PG_BIN/initdb" -D "$PG_DIR/data" -U kashimap --auth=trust --no-locale -E UTF8 \
+    >"$PG_DIR/initdb.log" 2>&1 || { cat "$PG_DIR/initdb.log" >&2; return 1; }
+  pg_start_cluster || return 1
+  pg_as "$PG_BIN/createdb" -h "$PG_DIR" -p "$PG_PORT" -U kashimap kashimap
+  PG_URL="postgres://kashimap@127.0.0.1:$PG_PORT/kashimap"
+  export PG_DIR PG_PORT PG_URL
+}
+pg_start_cluster() {
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+    -o "-p $PG_PORT -k $PG_DIR -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+    start >/dev/null || { tail -20 "$PG_DIR/server.log" >&2; return 1; }
+}
+stop_postgres() {
+  [ -n "${PG_DIR:-}" ] && [ -d "$PG_DIR" ] || return 0
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m immediate stop >/dev/null 2>&1 || true
+  rm -rf "$PG_DIR"
+}
+pg_stop_cluster() {
+  pg_as "$PG_BIN/pg_ctl" -D "$PG_DIR/data" -m fast stop >/dev/null
 }

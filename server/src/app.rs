@@ -57,7 +57,8 @@ pub struct App {
     pub metrics: Metrics,
     pub tiles: TileService,
     pub started: Instant,
-    /// Users, sessions, tokens, grants and the audit log (`<store-dir>/kashimap.sqlite3`).
+    /// Users, sessions, tokens, grants and the audit log (`<store-dir>/kashimap.sqlite3`, or
+    /// PostgreSQL with `--database`).
     pub access: Arc<Access>,
     /// Staging, publish, rollback and imports.
     pub publisher: Arc<Publisher>,
@@ -87,11 +88,10 @@ impl App {
     /// is invalid, or if another process holds the folder.
     pub fn start_as(config: Config, command: &str) -> Result<Arc<Self>, StartError> {
         let lock = DataLock::acquire(&config.data_dir, command)?;
-        let store = FsStore::open(&config.data_dir)?;
-        store.recover()?;
-        let access = Access::open(&config.data_dir, &config.auth)?;
+        let store = crate::store::open(config.store.as_deref(), &config.data_dir, true)?;
+        let access = Access::open(config.database.as_deref(), &config.data_dir, &config.auth)?;
         let catalog = load_catalog(&config)?;
-        let mut app = Self::assemble(config, &catalog, Arc::new(store), access, Some(lock), None)?;
+        let mut app = Self::assemble(config, &catalog, store, access, Some(lock), None)?;
         publish::recover(&app.publisher);
         publish::load_all(&app.publisher, true)?;
         app.editor = Some(app.start_editor(true)?);
@@ -103,6 +103,10 @@ impl App {
     /// now and after every publish or rollback, on its own thread.
     pub fn start(config: Config) -> Result<Arc<Self>, StartError> {
         let app = Self::start_as(config, "serve")?;
+        if let Some(pool) = app.access.db.postgres() {
+            // Primaries sharing the database and the store serve each other's publishes.
+            crate::peers::join(pool, &app.publisher)?;
+        }
         if let Some(pusher) = &app.pusher {
             let p = Arc::clone(pusher);
             app.publisher
@@ -157,10 +161,10 @@ impl App {
     /// their sample files into memory, the identity database is not opened (an empty one in
     /// memory stands in: nobody signs in to `check`), nothing is written.
     pub fn open_read_only(config: Config) -> Result<Arc<Self>, StartError> {
-        let store = FsStore::open_read_only(&config.data_dir);
+        let store = crate::store::open(config.store.as_deref(), &config.data_dir, false)?;
         let access = Access::with_db(Db::open_in_memory()?, &config.auth);
         let catalog = load_catalog(&config)?;
-        let mut app = Self::assemble(config, &catalog, Arc::new(store), access, None, None)?;
+        let mut app = Self::assemble(config, &catalog, store, access, None, None)?;
         publish::load_all(&app.publisher, false)?;
         app.editor = Some(app.start_editor(false)?);
         app.log_loaded();

@@ -9,7 +9,7 @@ use std::path::{Path, PathBuf};
 /// Floors, bottom to top. A module may import any module on a lower floor.
 const FLOORS: &[&[&str]] = &[
     &["time", "config", "lock", "durable"],
-    &["model"],
+    &["model", "s3"],
     &["cql2"],
     &["fgb", "mvt"],
     &["catalog"],
@@ -20,6 +20,7 @@ const FLOORS: &[&[&str]] = &[
     &["query"],
     &["metrics", "ingest", "gen", "line", "push"],
     &["publish", "replica"],
+    &["peers"],
     &["edit"],
     &["app"],
     &["admin"],

@@ -33,6 +33,10 @@ pub struct Config {
     /// The store folder: layer versions and the database. Default `./var`. Env
     /// `KASHIMAP_DATA_DIR`. Not the sample data in `data/`.
     pub data_dir: PathBuf,
+    /// Where layer versions are stored, when not in the data folder: `file:///folder` or
+    /// `s3://bucket/prefix[?endpoint=URL]` (docs/deployment.md). Default: none (the data
+    /// folder's `layers/`). Env `KASHIMAP_STORE`, flag `--store`.
+    pub store: Option<String>,
     /// Where the layer files (`*.toml`) are. Default `./layers`.
     pub layers_dir: PathBuf,
     /// The directory layer `source` paths are relative to. Default `.`.
@@ -72,6 +76,10 @@ pub struct Config {
     pub replica_key: Option<PathBuf>,
     /// Seconds between a replica's polls of its push target. Default 5.
     pub replica_poll_secs: NonZeroU64,
+    /// The identity database (users, sessions, tokens, grants, audit log):
+    /// `postgres://user@host:port/database` to share one between primaries. Default: none,
+    /// the SQLite file `kashimap.sqlite3` in the data folder. Env `KASHIMAP_DATABASE`.
+    pub database: Option<String>,
 }
 
 /// The LINE webhook (`POST /integrations/line/webhook`, `server/src/line.rs`).
@@ -272,6 +280,7 @@ impl Default for Config {
         Self {
             addr: SocketAddr::from(([127, 0, 0, 1], 8080)),
             data_dir: PathBuf::from("var"),
+            store: None,
             layers_dir: PathBuf::from("layers"),
             root: PathBuf::from("."),
             styles_dir: PathBuf::from("styles"),
@@ -290,6 +299,7 @@ impl Default for Config {
             replica_of: None,
             replica_key: None,
             replica_poll_secs: NonZeroU64::new(5).unwrap_or(NonZeroU64::MIN),
+            database: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 //!
 //! One chain of floors, bottom to top (each module imports only from floors below it; the
 //! `architecture` test enforces it, docs/architecture.md draws it):
-//! `time`, `config`, `lock` → `model` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
+//! `time`, `config`, `lock` → `model`, `s3` → `cql2` → `fgb`, `mvt` → `catalog` → `store` →
 //! `layer` → `access` → `tile` → `query` → `metrics`, `ingest`, `gen`, `push`, `line` →
 //! `publish`, `replica` → `edit` → `app` →
 //! `admin` → `http` (→ the `kashimap` binary).
@@ -27,10 +27,12 @@ pub mod lock;
 pub mod metrics;
 pub mod model;
 pub mod mvt;
+pub mod peers;
 pub mod publish;
 pub mod push;
 pub mod query;
 pub mod replica;
+pub mod s3;
 pub mod store;
 pub mod tile;
 pub mod time;

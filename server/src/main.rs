@@ -43,9 +43,17 @@ struct Global {
     /// sample data in data/, which is imported into it on first start.
     #[arg(long, env = "KASHIMAP_DATA_DIR", global = true)]
     data_dir: Option<PathBuf>,
+    /// Where layer versions are stored: file:///folder or s3://bucket/prefix[?endpoint=URL]
+    /// [default: the data folder's layers/].
+    #[arg(long, env = "KASHIMAP_STORE", global = true)]
+    store: Option<String>,
     /// Where the layer files are [default: ./layers].
     #[arg(long, env = "KASHIMAP_LAYERS_DIR", global = true)]
     layers_dir: Option<PathBuf>,
+    /// The identity database: postgres://user@host:port/db, shared by several primaries
+    /// [default: the SQLite file in the data folder].
+    #[arg(long, env = "KASHIMAP_DATABASE", global = true)]
+    database: Option<String>,
 }
 
 #[derive(Debug, Subcommand)]
@@ -346,10 +354,13 @@ fn export_tiles(config: Config, args: &ExportTilesArgs) -> anyhow::Result<ExitCo
 }
 
 fn open_access(config: &Config) -> anyhow::Result<Access> {
-    Access::open(&config.data_dir, &config.auth).with_context(|| {
+    Access::open(config.database.as_deref(), &config.data_dir, &config.auth).with_context(|| {
         format!(
-            "cannot open the identity database in {}",
-            config.data_dir.display()
+            "cannot open the identity database ({})",
+            config.database.as_deref().map_or_else(
+                || config.data_dir.display().to_string(),
+                |_| "--database".to_owned()
+            )
         )
     })
 }
@@ -365,8 +376,14 @@ fn load_config(g: &Global) -> anyhow::Result<Config> {
     if let Some(d) = &g.data_dir {
         config.data_dir.clone_from(d);
     }
+    if let Some(s) = &g.store {
+        config.store = Some(s.clone());
+    }
     if let Some(d) = &g.layers_dir {
         config.layers_dir.clone_from(d);
+    }
+    if g.database.is_some() {
+        config.database.clone_from(&g.database);
     }
     config.line.read_env();
     Ok(config)

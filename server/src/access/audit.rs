@@ -294,7 +294,7 @@ impl Audit {
     }
 
     /// Deletes rows older than the retention period. Returns how many.
-    pub fn prune(&self, retention_days: u32) -> Result<usize, AccessError> {
+    pub fn prune(&self, retention_days: u32) -> Result<u64, AccessError> {
         self.db
             .prune_audit(self.clock.now() - i64::from(retention_days) * 86_400)
     }

@@ -1,9 +1,8 @@
 //! The audit log table: append, query, prune. Nothing here updates or deletes a row except
 //! [`Db::prune_audit`], and triggers in the schema refuse anything else.
 
-use rusqlite::{Row, params_from_iter};
-
 use super::audit::{AuditEntry, AuditEvent};
+use super::sql::{Row, ToValue, params};
 use super::{AccessError, Db};
 
 /// Which audit rows to return, newest first.
@@ -21,7 +20,7 @@ pub struct AuditFilter {
     pub limit: usize,
 }
 
-fn entry_row(r: &Row<'_>) -> rusqlite::Result<AuditEntry> {
+fn entry_row(r: &Row<'_, '_>) -> Result<AuditEntry, AccessError> {
     let detail: String = r.get(7)?;
     Ok(AuditEntry {
         id: r.get(0)?,
@@ -39,72 +38,68 @@ impl Db {
     /// Appends events, all in one transaction.
     pub fn append_audit(&self, events: &[(i64, AuditEvent)]) -> Result<(), AccessError> {
         self.write(|tx| {
-            let mut st = tx.prepare_cached(
-                "INSERT INTO audit_log (at, kind, user, credential, client_ip, layer, detail)
-                 VALUES (?, ?, ?, ?, ?, ?, ?)",
-            )?;
             for (at, e) in events {
-                st.execute(rusqlite::params![
-                    at,
-                    e.kind.as_str(),
-                    e.user,
-                    e.credential,
-                    e.client_ip,
-                    e.layer,
-                    e.detail.to_string()
-                ])?;
+                tx.execute(
+                    "INSERT INTO audit_log (at, kind, \"user\", credential, client_ip, layer, detail)
+                     VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    params![
+                        at,
+                        e.kind.as_str(),
+                        e.user,
+                        e.credential,
+                        e.client_ip,
+                        e.layer,
+                        e.detail.to_string()
+                    ],
+                )?;
             }
             Ok(())
         })
     }
 
     /// Rows matching a filter, newest first.
-    pub fn query_audit(&self, f: &AuditFilter) -> Result<Vec<AuditEntry>, AccessError> {
+    pub fn query_audit<'a>(&self, f: &'a AuditFilter) -> Result<Vec<AuditEntry>, AccessError> {
         let mut sql = String::from(
-            "SELECT id, at, kind, user, credential, client_ip, layer, detail FROM audit_log WHERE 1 = 1",
+            "SELECT id, at, kind, \"user\", credential, client_ip, layer, detail FROM audit_log WHERE 1 = 1",
         );
-        let mut args: Vec<rusqlite::types::Value> = Vec::new();
-        let mut add = |clause: &str, v: rusqlite::types::Value| {
+        let limit = f.limit as i64;
+        let mut args: Vec<&dyn ToValue> = Vec::new();
+        let mut add = |clause: &str, v: &'a dyn ToValue| {
             sql.push_str(clause);
             args.push(v);
         };
         if let Some(u) = &f.user {
-            add(" AND user = ? COLLATE NOCASE", u.clone().into());
+            add(" AND \"user\" = ? COLLATE NOCASE", u);
         }
         if let Some(l) = &f.layer {
-            add(" AND layer = ?", l.clone().into());
+            add(" AND layer = ?", l);
         }
         if let Some(k) = &f.kind {
-            add(" AND kind = ?", k.clone().into());
+            add(" AND kind = ?", k);
         }
-        if let Some(t) = f.from {
-            add(" AND at >= ?", t.into());
+        if let Some(t) = &f.from {
+            add(" AND at >= ?", t);
         }
-        if let Some(t) = f.to {
-            add(" AND at < ?", t.into());
+        if let Some(t) = &f.to {
+            add(" AND at < ?", t);
         }
-        if let Some(id) = f.before {
-            add(" AND id < ?", id.into());
+        if let Some(id) = &f.before {
+            add(" AND id < ?", id);
         }
         sql.push_str(" ORDER BY id DESC LIMIT ?");
-        args.push((f.limit as i64).into());
-        self.with(|c| {
-            let mut st = c.prepare(&sql)?;
-            Ok(st
-                .query_map(params_from_iter(args), entry_row)?
-                .collect::<Result<_, _>>()?)
-        })
+        args.push(&limit);
+        self.with(|c| c.query(&sql, &args, entry_row))
     }
 
     /// Deletes rows older than `cutoff` (retention). Never touches rows younger than 30 days
     /// by the database's own clock, which the schema's trigger would refuse anyway.
-    pub fn prune_audit(&self, cutoff: i64) -> Result<usize, AccessError> {
+    pub fn prune_audit(&self, cutoff: i64) -> Result<u64, AccessError> {
         self.with(|c| {
-            Ok(c.execute(
-                "DELETE FROM audit_log
-                 WHERE at < ?1 AND at < CAST(strftime('%s', 'now') AS INTEGER) - 30 * 86400",
-                [cutoff],
-            )?)
+            let sql = format!(
+                "DELETE FROM audit_log WHERE at < ? AND at < {} - 30 * 86400",
+                c.dialect().now_secs()
+            );
+            c.execute(&sql, params![cutoff])
         })
     }
 }
@@ -116,7 +111,7 @@ mod tests {
     use crate::time::unix_now;
 
     fn db_with_rows() -> Db {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let now = unix_now();
         let rows = [
             (
@@ -138,9 +133,9 @@ mod tests {
     #[test]
     fn rows_cannot_be_updated_or_deleted_young() {
         let db = db_with_rows();
-        let update = db.with(|c| Ok(c.execute("UPDATE audit_log SET user = 'x'", [])?));
+        let update = db.with(|c| c.execute("UPDATE audit_log SET \"user\" = 'x'", &[]));
         assert!(update.unwrap_err().to_string().contains("append-only"));
-        let delete = db.with(|c| Ok(c.execute("DELETE FROM audit_log WHERE user = 'tanaka'", [])?));
+        let delete = db.with(|c| c.execute("DELETE FROM audit_log WHERE \"user\" = 'tanaka'", &[]));
         assert!(delete.unwrap_err().to_string().contains("30 days"));
         assert_eq!(
             db.query_audit(&AuditFilter {

@@ -111,7 +111,7 @@ mod tests {
 
     #[test]
     fn demo_users_are_created_once_with_their_roles() {
-        let access = Access::with_db(Db::open_in_memory().unwrap(), &AuthConfig::default());
+        let access = Access::with_db(Db::open_for_tests().unwrap(), &AuthConfig::default());
         let first = access.create_demo_users(None).unwrap();
         assert!(
             first

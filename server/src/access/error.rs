@@ -18,6 +18,18 @@ pub enum AccessError {
     },
     #[error("database: {0}")]
     Sql(#[from] rusqlite::Error),
+    #[error("database (PostgreSQL): {}", super::pg::describe(.0))]
+    Postgres(#[from] postgres::Error),
+    /// The database cannot be reached (PostgreSQL down, restarting or out of connections);
+    /// a retry later may work.
+    #[error("the database is unavailable: {0}")]
+    Unavailable(String),
+    #[error("database column {index}: expected {want}, found {found}")]
+    Column {
+        index: usize,
+        want: &'static str,
+        found: String,
+    },
     #[error(
         "database schema version {found} is newer than this kashimap knows ({known}); run a newer kashimap"
     )]
@@ -49,6 +61,12 @@ pub enum AccessError {
 }
 
 impl AccessError {
+    /// True when the database could not be reached: the request may succeed later
+    /// (HTTP 503), nothing about it was wrong.
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable(_))
+    }
+
     pub(crate) fn invalid(what: &'static str, value: &str, why: impl Into<String>) -> Self {
         Self::Invalid {
             what,

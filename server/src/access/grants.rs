@@ -1,9 +1,9 @@
 //! Web approval (決裁): access requests, their decisions, and the grants approvals create.
 
-use rusqlite::{Connection, OptionalExtension as _, Row, params};
 use serde::Serialize;
 use serde_json::json;
 
+use super::sql::{Conn, Row, params};
 use super::users::user_id;
 use super::{AccessError, Db, Grant};
 use crate::catalog::AttributeRule;
@@ -154,7 +154,7 @@ const REQUEST_SELECT: &str = "
     LEFT JOIN users d ON d.id = r.decided_by
     LEFT JOIN grants g ON g.request_id = r.id";
 
-fn request_row(r: &Row<'_>) -> rusqlite::Result<AccessRequest> {
+fn request_row(r: &Row<'_, '_>) -> Result<AccessRequest, AccessError> {
     let attributes: Option<String> = r.get(3)?;
     let status: String = r.get(6)?;
     Ok(AccessRequest {
@@ -175,23 +175,23 @@ fn request_row(r: &Row<'_>) -> rusqlite::Result<AccessRequest> {
 
 /// The grants of a user in force at `now`.
 pub(crate) fn active_grants(
-    conn: &Connection,
+    c: &mut Conn<'_>,
     user_id: i64,
     now: i64,
 ) -> Result<Vec<Grant>, AccessError> {
-    let mut st = conn.prepare_cached(
+    c.query(
         "SELECT layer, attributes, expires_at FROM grants
          WHERE user_id = ?1 AND starts_at <= ?2 AND expires_at > ?2 ORDER BY id",
-    )?;
-    let rows = st.query_map(params![user_id, now], |r| {
-        let attributes: Option<String> = r.get(1)?;
-        Ok(Grant {
-            layer: r.get(0)?,
-            attributes: Requested::from_sql(attributes.as_deref()).rule(),
-            expires_at: r.get(2)?,
-        })
-    })?;
-    Ok(rows.collect::<Result<_, _>>()?)
+        params![user_id, now],
+        |r| {
+            let attributes: Option<String> = r.get(1)?;
+            Ok(Grant {
+                layer: r.get(0)?,
+                attributes: Requested::from_sql(attributes.as_deref()).rule(),
+                expires_at: r.get(2)?,
+            })
+        },
+    )
 }
 
 impl Db {
@@ -200,20 +200,23 @@ impl Db {
         let id =
             self.write(|tx| {
                 let uid = user_id(tx, &new.user)?;
-                tx.execute(
+                tx.query_one(
                 "INSERT INTO access_requests (user_id, layer, attributes, reason, days, created_at)
-                 VALUES (?, ?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
                 params![uid, new.layer, new.attributes.to_sql(), new.reason, new.days, now],
-            )?;
-                Ok(tx.last_insert_rowid())
+                |r| r.get(0),
+            )
             })?;
         self.request(id)?.ok_or(AccessError::NoSuchRequest(id))
     }
 
     pub fn request(&self, id: i64) -> Result<Option<AccessRequest>, AccessError> {
         self.with(|c| {
-            let sql = format!("{REQUEST_SELECT} WHERE r.id = ?");
-            Ok(c.query_row(&sql, [id], request_row).optional()?)
+            c.query_opt(
+                &format!("{REQUEST_SELECT} WHERE r.id = ?"),
+                params![id],
+                request_row,
+            )
         })
     }
 
@@ -221,10 +224,7 @@ impl Db {
     pub fn requests_of(&self, user: &str) -> Result<Vec<AccessRequest>, AccessError> {
         self.with(|c| {
             let sql = format!("{REQUEST_SELECT} WHERE u.name = ? ORDER BY r.id DESC");
-            let mut st = c.prepare(&sql)?;
-            Ok(st
-                .query_map([user], request_row)?
-                .collect::<Result<_, _>>()?)
+            c.query(&sql, params![user], request_row)
         })
     }
 
@@ -238,10 +238,7 @@ impl Db {
             let sql = format!(
                 "{REQUEST_SELECT} WHERE r.status = 'pending' AND u.name <> ? ORDER BY r.id"
             );
-            let mut st = c.prepare(&sql)?;
-            let all: Vec<AccessRequest> = st
-                .query_map([except_user], request_row)?
-                .collect::<Result<_, _>>()?;
+            let all = c.query(&sql, params![except_user], request_row)?;
             Ok(match which {
                 Pending::All => all,
                 Pending::Layers(layers) => all
@@ -253,7 +250,9 @@ impl Db {
     }
 
     /// Approves or rejects a pending request. An approval creates a grant from `now` for
-    /// the requested number of days, in the same transaction.
+    /// the requested number of days, in the same transaction. Of two deciders at the same
+    /// moment (on two primaries), only the first changes the request; the other is told it
+    /// is already decided.
     pub fn decide_request(
         &self,
         id: i64,
@@ -264,19 +263,22 @@ impl Db {
     ) -> Result<AccessRequest, AccessError> {
         self.write(|tx| {
             let current = tx
-                .query_row(&format!("{REQUEST_SELECT} WHERE r.id = ?"), [id], request_row)
-                .optional()?
+                .query_opt(&format!("{REQUEST_SELECT} WHERE r.id = ?"), params![id], request_row)?
                 .ok_or(AccessError::NoSuchRequest(id))?;
+            let decided = |status: Status| AccessError::AlreadyDecided { id, status: status.as_str().into() };
             if current.status != Status::Pending {
-                return Err(AccessError::AlreadyDecided { id, status: current.status.as_str().into() });
+                return Err(decided(current.status));
             }
             let decider_id = user_id(tx, decider)?;
             let status = if approve { Status::Approved } else { Status::Rejected };
-            tx.execute(
+            let changed = tx.execute(
                 "UPDATE access_requests SET status = ?, decided_by = ?, decided_at = ?, comment = ?
                  WHERE id = ? AND status = 'pending'",
                 params![status.as_str(), decider_id, now, comment, id],
             )?;
+            if changed == 0 {
+                return Err(decided(status));
+            }
             if approve {
                 tx.execute(
                     "INSERT INTO grants (request_id, user_id, layer, attributes, starts_at, expires_at, granted_by)
@@ -299,7 +301,7 @@ mod tests {
     use crate::access::NewUser;
 
     fn db() -> Db {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         for (name, role) in [("c1", "contractor"), ("lead", "suido-lead")] {
             let new = NewUser {
                 name: name.into(),

@@ -52,9 +52,14 @@ pub struct Access {
 }
 
 impl Access {
-    /// Opens the database in the data directory.
-    pub fn open(data_dir: &Path, settings: &AuthConfig) -> Result<Self, AccessError> {
-        Ok(Self::with_db(Db::open_in(data_dir)?, settings))
+    /// Opens the database `database` names (`postgres://…`), or else the SQLite file in
+    /// the data directory.
+    pub fn open(
+        database: Option<&str>,
+        data_dir: &Path,
+        settings: &AuthConfig,
+    ) -> Result<Self, AccessError> {
+        Ok(Self::with_db(Db::connect(database, data_dir)?, settings))
     }
 
     pub fn with_db(db: Db, settings: &AuthConfig) -> Self {

@@ -1,9 +1,8 @@
 //! Sessions: server-side, looked up by the SHA-256 of the cookie value, with an absolute
 //! expiry and an idle timeout. Also [`Identity`], what a valid session or token resolves to.
 
-use rusqlite::{Connection, OptionalExtension as _, Row, params};
-
 use super::grants::active_grants;
+use super::sql::{Conn, Row, params};
 use super::users::roles_of;
 use super::{AccessError, Credential, Db, Grant, Principal, User};
 
@@ -38,7 +37,7 @@ pub(crate) const JOINED_USER: &str =
     "u.id, u.name, u.department, u.is_staff, u.disabled, u.created_at, u.expires_at";
 
 /// Reads a [`User`] (without roles) from columns `at..at + 7` of a row.
-pub(crate) fn user_from(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
+pub(crate) fn user_from(r: &Row<'_, '_>, at: usize) -> Result<User, AccessError> {
     Ok(User {
         id: r.get(at)?,
         name: r.get(at + 1)?,
@@ -53,7 +52,7 @@ pub(crate) fn user_from(r: &Row<'_>, at: usize) -> rusqlite::Result<User> {
 
 /// Completes an identity with the user's roles and active grants.
 pub(crate) fn identity(
-    conn: &Connection,
+    conn: &mut Conn<'_>,
     mut user: User,
     credential: Credential,
     expires_at: Option<i64>,
@@ -87,12 +86,12 @@ impl Db {
         client_ip: Option<&str>,
     ) -> Result<i64, AccessError> {
         self.with(|c| {
-            c.execute(
+            c.query_one(
                 "INSERT INTO sessions (secret_hash, user_id, created_at, last_seen, expires_at, client_ip)
-                 VALUES (?1, ?2, ?3, ?3, ?4, ?5)",
+                 VALUES (?1, ?2, ?3, ?3, ?4, ?5) RETURNING id",
                 params![secret_hash, user_id, now, expires_at, client_ip],
-            )?;
-            Ok(c.last_insert_rowid())
+                |r| r.get(0),
+            )
         })
     }
 
@@ -109,25 +108,24 @@ impl Db {
                 "SELECT s.id, s.last_seen, s.expires_at, {JOINED_USER}
                  FROM sessions s JOIN users u ON u.id = s.user_id WHERE s.secret_hash = ?"
             );
-            let row = c
-                .prepare_cached(&sql)?
-                .query_row([secret_hash], |r| {
-                    Ok(SessionRow {
-                        id: r.get(0)?,
-                        last_seen: r.get(1)?,
-                        expires_at: r.get(2)?,
-                        user: user_from(r, 3)?,
-                    })
+            let row = c.query_opt(&sql, params![secret_hash], |r| {
+                Ok(SessionRow {
+                    id: r.get(0)?,
+                    last_seen: r.get(1)?,
+                    expires_at: r.get(2)?,
+                    user: user_from(r, 3)?,
                 })
-                .optional()?;
+            })?;
             let Some(s) = row else { return Ok(None) };
             if now >= s.expires_at || now - s.last_seen >= idle_secs || !s.user.active(now) {
-                c.execute("DELETE FROM sessions WHERE id = ?", [s.id])?;
+                c.execute("DELETE FROM sessions WHERE id = ?", params![s.id])?;
                 return Ok(None);
             }
             if now - s.last_seen >= TOUCH_EVERY_SECS {
-                c.prepare_cached("UPDATE sessions SET last_seen = ? WHERE id = ?")?
-                    .execute([now, s.id])?;
+                c.execute(
+                    "UPDATE sessions SET last_seen = ? WHERE id = ?",
+                    params![now, s.id],
+                )?;
             }
             let credential = Credential::Session(s.id);
             identity(c, s.user, credential, Some(s.expires_at), now).map(Some)
@@ -137,39 +135,37 @@ impl Db {
     /// Ends a session; returns its id and user name if it existed.
     pub fn delete_session(&self, secret_hash: &[u8]) -> Result<Option<(i64, String)>, AccessError> {
         self.with(|c| {
-            let found: Option<(i64, String)> = c
-                .query_row(
-                    "SELECT s.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id
-                     WHERE s.secret_hash = ?",
-                    [secret_hash],
-                    |r| Ok((r.get(0)?, r.get(1)?)),
-                )
-                .optional()?;
+            let found: Option<(i64, String)> = c.query_opt(
+                "SELECT s.id, u.name FROM sessions s JOIN users u ON u.id = s.user_id
+                 WHERE s.secret_hash = ?",
+                params![secret_hash],
+                |r| Ok((r.get(0)?, r.get(1)?)),
+            )?;
             if let Some((id, _)) = &found {
-                c.execute("DELETE FROM sessions WHERE id = ?", [id])?;
+                c.execute("DELETE FROM sessions WHERE id = ?", params![id])?;
             }
             Ok(found)
         })
     }
 
     /// Deletes expired and idle sessions (daily housekeeping).
-    pub fn prune_sessions(&self, now: i64, idle_secs: i64) -> Result<usize, AccessError> {
+    pub fn prune_sessions(&self, now: i64, idle_secs: i64) -> Result<u64, AccessError> {
         self.with(|c| {
-            Ok(c.execute(
-                "DELETE FROM sessions WHERE expires_at <= ?1 OR last_seen <= ?1 - ?2",
-                params![now, idle_secs],
-            )?)
+            c.execute(
+                "DELETE FROM sessions WHERE expires_at <= ? OR last_seen <= ?",
+                params![now, now - idle_secs],
+            )
         })
     }
 
     /// How many sessions a user has open.
     pub fn session_count(&self, user_id: i64) -> Result<i64, AccessError> {
         self.with(|c| {
-            Ok(c.query_row(
+            c.query_one(
                 "SELECT count(*) FROM sessions WHERE user_id = ?",
-                [user_id],
+                params![user_id],
                 |r| r.get(0),
-            )?)
+            )
         })
     }
 }
@@ -182,7 +178,7 @@ mod tests {
     use crate::access::NewUser;
 
     fn db_with_session() -> (Db, i64) {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let new = NewUser {
             name: "sato".into(),
             roles: vec!["suido".into()],

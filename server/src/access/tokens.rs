@@ -1,10 +1,10 @@
 //! API tokens for scripts, QGIS and GDAL: `Authorization: Bearer kmap_…`. Stored only as
 //! SHA-256; they may expire and can be revoked.
 
-use rusqlite::{OptionalExtension as _, Row, params};
 use serde::Serialize;
 
 use super::sessions::{JOINED_USER, TOUCH_EVERY_SECS, identity, user_from};
+use super::sql::{Row, params};
 use super::users::user_id;
 use super::{AccessError, Credential, Db, Identity};
 
@@ -23,7 +23,7 @@ pub struct TokenInfo {
 const TOKEN_COLUMNS: &str =
     "t.id, u.name, t.label, t.created_at, t.expires_at, t.revoked_at, t.last_used";
 
-fn token_row(r: &Row<'_>) -> rusqlite::Result<TokenInfo> {
+fn token_row(r: &Row<'_, '_>) -> Result<TokenInfo, AccessError> {
     Ok(TokenInfo {
         id: r.get(0)?,
         user: r.get(1)?,
@@ -56,12 +56,12 @@ impl Db {
     ) -> Result<TokenInfo, AccessError> {
         let id = self.write(|tx| {
             let uid = user_id(tx, user)?;
-            tx.execute(
+            tx.query_one(
                 "INSERT INTO api_tokens (secret_hash, user_id, label, created_at, expires_at)
-                 VALUES (?, ?, ?, ?, ?)",
+                 VALUES (?, ?, ?, ?, ?) RETURNING id",
                 params![secret_hash, uid, label, now, expires_at],
-            )?;
-            Ok(tx.last_insert_rowid())
+                |r| r.get(0),
+            )
         })?;
         self.token(id)
     }
@@ -72,8 +72,7 @@ impl Db {
             let sql = format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.id = ?"
             );
-            c.query_row(&sql, [id], token_row)
-                .optional()?
+            c.query_opt(&sql, params![id], token_row)?
                 .ok_or(AccessError::NoSuchToken(id))
         })
     }
@@ -84,18 +83,17 @@ impl Db {
             let sql = format!(
                 "SELECT {TOKEN_COLUMNS} FROM api_tokens t JOIN users u ON u.id = t.user_id ORDER BY t.id DESC"
             );
-            let mut st = c.prepare(&sql)?;
-            Ok(st.query_map([], token_row)?.collect::<Result<_, _>>()?)
+            c.query(&sql, &[], token_row)
         })
     }
 
     /// Revokes a token (idempotent: the first revocation time is kept).
     pub fn revoke_token(&self, id: i64, now: i64) -> Result<TokenInfo, AccessError> {
         let changed = self.with(|c| {
-            Ok(c.execute(
+            c.execute(
                 "UPDATE api_tokens SET revoked_at = coalesce(revoked_at, ?) WHERE id = ?",
                 params![now, id],
-            )?)
+            )
         })?;
         if changed == 0 {
             return Err(AccessError::NoSuchToken(id));
@@ -114,14 +112,11 @@ impl Db {
                 "SELECT t.id, t.expires_at, t.revoked_at, t.last_used, {JOINED_USER}
                  FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.secret_hash = ?"
             );
-            let row = c
-                .prepare_cached(&sql)?
-                .query_row([secret_hash], |r| {
-                    let t: (i64, Option<i64>, Option<i64>, Option<i64>) =
-                        (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
-                    Ok((t, user_from(r, 4)?))
-                })
-                .optional()?;
+            let row = c.query_opt(&sql, params![secret_hash], |r| {
+                let t: (i64, Option<i64>, Option<i64>, Option<i64>) =
+                    (r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?);
+                Ok((t, user_from(r, 4)?))
+            })?;
             let Some(((id, expires_at, revoked_at, last_used), user)) = row else {
                 return Ok(Err(TokenRefusal::Unknown));
             };
@@ -138,8 +133,10 @@ impl Db {
                 return Ok(Err(r));
             }
             if last_used.is_none_or(|t| now - t >= TOUCH_EVERY_SECS) {
-                c.prepare_cached("UPDATE api_tokens SET last_used = ? WHERE id = ?")?
-                    .execute([now, id])?;
+                c.execute(
+                    "UPDATE api_tokens SET last_used = ? WHERE id = ?",
+                    params![now, id],
+                )?;
             }
             identity(c, user, Credential::Token(id), expires_at, now).map(Ok)
         })
@@ -152,7 +149,7 @@ mod tests {
     use crate::access::NewUser;
 
     fn db() -> Db {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let new = NewUser {
             name: "script".into(),
             roles: vec!["toshi".into()],

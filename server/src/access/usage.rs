@@ -3,6 +3,7 @@
 
 use serde::Serialize;
 
+use super::sql::params;
 use super::{AccessError, Db};
 
 /// One day's use of one layer (days are Japan's calendar days).
@@ -21,29 +22,29 @@ impl Db {
     /// Usage per day and layer between `from` (inclusive) and `to` (exclusive), Unix seconds.
     pub fn usage(&self, from: i64, to: i64) -> Result<Vec<UsageRow>, AccessError> {
         self.with(|c| {
-            let mut st = c.prepare(
-                "SELECT date(at + 32400, 'unixepoch') AS day, layer,
-                        SUM(CASE WHEN kind = 'print' THEN 1 ELSE 0 END),
-                        SUM(CASE WHEN kind = 'view'
-                                 THEN COALESCE(json_extract(detail, '$.requests'), 1) ELSE 0 END),
-                        SUM(CASE WHEN kind = 'export' THEN 1 ELSE 0 END)
+            let d = c.dialect();
+            // Japan is UTC+9 all year: its calendar day is the UTC day of `at + 9 h`.
+            let sql = format!(
+                "SELECT {day} AS day, layer,
+                        CAST(SUM(CASE WHEN kind = 'print' THEN 1 ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN kind = 'view' THEN COALESCE({requests}, 1) ELSE 0 END) AS BIGINT),
+                        CAST(SUM(CASE WHEN kind = 'export' THEN 1 ELSE 0 END) AS BIGINT)
                  FROM audit_log
                  WHERE kind IN ('print', 'view', 'export') AND layer IS NOT NULL
                    AND at >= ?1 AND at < ?2
                  GROUP BY day, layer ORDER BY day, layer",
-            )?;
-            let rows = st
-                .query_map([from, to], |r| {
-                    Ok(UsageRow {
-                        day: r.get(0)?,
-                        layer: r.get(1)?,
-                        prints: r.get(2)?,
-                        requests: r.get(3)?,
-                        exports: r.get(4)?,
-                    })
-                })?
-                .collect::<Result<_, _>>()?;
-            Ok(rows)
+                day = d.utc_day("at + 32400"),
+                requests = d.json_int("detail", "requests"),
+            );
+            c.query(&sql, params![from, to], |r| {
+                Ok(UsageRow {
+                    day: r.get(0)?,
+                    layer: r.get(1)?,
+                    prints: r.get(2)?,
+                    requests: r.get(3)?,
+                    exports: r.get(4)?,
+                })
+            })
         })
     }
 }
@@ -55,7 +56,7 @@ mod tests {
 
     #[test]
     fn prints_and_views_are_counted_per_japan_day_and_layer() {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let print = |layer: &str| AuditEvent::new(AuditKind::Print).user("a").layer(layer);
         let view = AuditEvent::new(AuditKind::View)
             .user("a")

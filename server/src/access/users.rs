@@ -1,8 +1,9 @@
 //! Users and their roles.
 
-use rusqlite::{OptionalExtension as _, Row, params};
 use serde::Serialize;
 
+use super::sessions::user_from;
+use super::sql::{Conn, Row, params};
 use super::{AccessError, Db};
 use crate::catalog::valid_role;
 
@@ -76,23 +77,26 @@ pub fn check_role(role: &str) -> Result<(), AccessError> {
 
 const USER_COLUMNS: &str = "id, name, department, is_staff, disabled, created_at, expires_at";
 
-fn user_row(r: &Row<'_>) -> rusqlite::Result<User> {
-    Ok(User {
-        id: r.get(0)?,
-        name: r.get(1)?,
-        department: r.get(2)?,
-        staff: r.get(3)?,
-        disabled: r.get(4)?,
-        roles: Vec::new(),
-        created_at: r.get(5)?,
-        expires_at: r.get(6)?,
-    })
+fn user_row(r: &Row<'_, '_>) -> Result<User, AccessError> {
+    user_from(r, 0)
 }
 
-pub(crate) fn roles_of(conn: &rusqlite::Connection, user_id: i64) -> rusqlite::Result<Vec<String>> {
-    let mut st =
-        conn.prepare_cached("SELECT role FROM user_roles WHERE user_id = ? ORDER BY role")?;
-    st.query_map([user_id], |r| r.get(0))?.collect()
+pub(crate) fn roles_of(c: &mut Conn<'_>, user_id: i64) -> Result<Vec<String>, AccessError> {
+    c.query(
+        "SELECT role FROM user_roles WHERE user_id = ? ORDER BY role",
+        params![user_id],
+        |r| r.get(0),
+    )
+}
+
+fn insert_roles(c: &mut Conn<'_>, id: i64, roles: &[String]) -> Result<(), AccessError> {
+    for role in roles {
+        c.execute(
+            "INSERT INTO user_roles (user_id, role) VALUES (?, ?) ON CONFLICT DO NOTHING",
+            params![id, role],
+        )?;
+    }
+    Ok(())
 }
 
 impl Db {
@@ -106,25 +110,20 @@ impl Db {
         check_user_name(&new.name)?;
         new.roles.iter().try_for_each(|r| check_role(r))?;
         self.write(|tx| {
-            let exists: Option<i64> = tx
-                .query_row("SELECT id FROM users WHERE name = ?", [&new.name], |r| r.get(0))
-                .optional()?;
+            let exists =
+                tx.query_opt("SELECT id FROM users WHERE name = ?", params![new.name], |r| {
+                    r.get::<i64>(0)
+                })?;
             if exists.is_some() {
                 return Err(AccessError::UserExists(new.name.clone()));
             }
-            tx.execute(
+            let id = tx.query_one(
                 "INSERT INTO users (name, password_hash, department, is_staff, created_at, password_changed_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?5)",
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?5) RETURNING id",
                 params![new.name, password_hash, new.department, new.staff, now],
+                |r| r.get(0),
             )?;
-            let id = tx.last_insert_rowid();
-            for role in &new.roles {
-                tx.execute(
-                    "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)",
-                    params![id, role],
-                )?;
-            }
-            Ok(())
+            insert_roles(tx, id, &new.roles)
         })?;
         self.user(&new.name)?
             .ok_or_else(|| AccessError::NoSuchUser(new.name.clone()))
@@ -134,7 +133,7 @@ impl Db {
     pub fn user(&self, name: &str) -> Result<Option<User>, AccessError> {
         self.with(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users WHERE name = ?");
-            let Some(mut user) = c.query_row(&sql, [name], user_row).optional()? else {
+            let Some(mut user) = c.query_opt(&sql, params![name], user_row)? else {
                 return Ok(None);
             };
             user.roles = roles_of(c, user.id)?;
@@ -148,11 +147,11 @@ impl Db {
             return Ok(None);
         };
         let hash: String = self.with(|c| {
-            Ok(c.query_row(
+            c.query_one(
                 "SELECT password_hash FROM users WHERE id = ?",
-                [user.id],
+                params![user.id],
                 |r| r.get(0),
-            )?)
+            )
         })?;
         Ok(Some((user, hash)))
     }
@@ -161,8 +160,7 @@ impl Db {
     pub fn users(&self) -> Result<Vec<User>, AccessError> {
         self.with(|c| {
             let sql = format!("SELECT {USER_COLUMNS} FROM users ORDER BY name");
-            let mut st = c.prepare(&sql)?;
-            let mut users: Vec<User> = st.query_map([], user_row)?.collect::<Result<_, _>>()?;
+            let mut users = c.query(&sql, &[], user_row)?;
             for u in &mut users {
                 u.roles = roles_of(c, u.id)?;
             }
@@ -184,7 +182,7 @@ impl Db {
                 "UPDATE users SET password_hash = ?, password_changed_at = ? WHERE id = ?",
                 params![password_hash, now, id],
             )?;
-            tx.execute("DELETE FROM sessions WHERE user_id = ?", [id])?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?", params![id])?;
             Ok(())
         })
     }
@@ -199,7 +197,7 @@ impl Db {
                 params![disabled, id],
             )?;
             if disabled {
-                tx.execute("DELETE FROM sessions WHERE user_id = ?", [id])?;
+                tx.execute("DELETE FROM sessions WHERE user_id = ?", params![id])?;
             }
             Ok(())
         })
@@ -213,14 +211,9 @@ impl Db {
         roles.iter().try_for_each(|r| check_role(r))?;
         self.write(|tx| {
             let id = user_id(tx, name)?;
-            tx.execute("DELETE FROM user_roles WHERE user_id = ?", [id])?;
-            for role in roles {
-                tx.execute(
-                    "INSERT OR IGNORE INTO user_roles (user_id, role) VALUES (?, ?)",
-                    params![id, role],
-                )?;
-            }
-            tx.execute("DELETE FROM sessions WHERE user_id = ?", [id])?;
+            tx.execute("DELETE FROM user_roles WHERE user_id = ?", params![id])?;
+            insert_roles(tx, id, roles)?;
+            tx.execute("DELETE FROM sessions WHERE user_id = ?", params![id])?;
             Ok(())
         })
     }
@@ -250,10 +243,11 @@ impl Db {
     }
 }
 
-pub(crate) fn user_id(conn: &rusqlite::Connection, name: &str) -> Result<i64, AccessError> {
-    conn.query_row("SELECT id FROM users WHERE name = ?", [name], |r| r.get(0))
-        .optional()?
-        .ok_or_else(|| AccessError::NoSuchUser(name.to_owned()))
+pub(crate) fn user_id(c: &mut Conn<'_>, name: &str) -> Result<i64, AccessError> {
+    c.query_opt("SELECT id FROM users WHERE name = ?", params![name], |r| {
+        r.get(0)
+    })?
+    .ok_or_else(|| AccessError::NoSuchUser(name.to_owned()))
 }
 
 #[cfg(test)]
@@ -273,7 +267,7 @@ mod tests {
 
     #[test]
     fn users_are_created_once_and_found_case_insensitively() {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let u = db
             .add_user(&new("Tanaka", &["suido", "admin"]), "h", 1)
             .unwrap();
@@ -287,7 +281,7 @@ mod tests {
 
     #[test]
     fn disabling_and_password_changes_end_sessions() {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let u = db.add_user(&new("sato", &[]), "h", 1).unwrap();
         db.create_session(u.id, &[1; 32], 10, 100, None).unwrap();
         db.set_password("sato", "h2", 2).unwrap();
@@ -301,7 +295,7 @@ mod tests {
 
     #[test]
     fn roles_are_replaced_and_expiry_ends_the_account() {
-        let db = Db::open_in_memory().unwrap();
+        let db = Db::open_for_tests().unwrap();
         let u = db.add_user(&new("ito", &["suido"]), "h", 1).unwrap();
         db.create_session(u.id, &[3; 32], 10, 100, None).unwrap();
         db.set_roles("ito", &["toshi".into(), "admin".into()])

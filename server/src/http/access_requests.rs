@@ -66,7 +66,7 @@ fn forbidden(message: &str, ja: &str) -> ApiError {
 }
 
 fn internal(e: AccessError) -> ApiError {
-    ApiError::internal(e)
+    ApiError::from(e)
 }
 
 async fn create(

@@ -223,7 +223,7 @@ fn account_error(e: AccessError) -> ApiError {
             ApiError::bad_request("weak_password", format!("password: {why}"))
                 .ja("パスワードが条件を満たしていません")
         }
-        other => ApiError::internal(other),
+        other => ApiError::from(other),
     }
 }
 

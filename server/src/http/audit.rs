@@ -95,12 +95,7 @@ async fn audit_json(
     admin_only(&principal)?;
     let f = filter(&params, 100, 10_000)?;
     let limit = f.limit;
-    let entries = app
-        .access
-        .audit
-        .query(f)
-        .await
-        .map_err(ApiError::internal)?;
+    let entries = app.access.audit.query(f).await.map_err(ApiError::from)?;
     let next_before = (entries.len() == limit).then(|| entries.last().map(|e| e.id));
     let body = json!({
         "entries": entries.iter().map(AuditEntry::to_json).collect::<Vec<_>>(),
@@ -123,12 +118,7 @@ async fn audit_csv(
 ) -> Result<Response, ApiError> {
     admin_only(&principal)?;
     let f = filter(&params, 100_000, 1_000_000)?;
-    let entries = app
-        .access
-        .audit
-        .query(f)
-        .await
-        .map_err(ApiError::internal)?;
+    let entries = app.access.audit.query(f).await.map_err(ApiError::from)?;
     let event = AuditEvent::new(AuditKind::Export)
         .by(&principal)
         .ip(Some(&ip))
@@ -137,7 +127,7 @@ async fn audit_csv(
         .audit
         .record(event)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::from)?;
     let headers = [
         (header::CONTENT_TYPE, "text/csv; charset=utf-8"),
         (

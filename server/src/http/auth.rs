@@ -104,7 +104,7 @@ async fn resolve(app: &App, headers: &HeaderMap) -> Result<(Option<Identity>, bo
         return Err(invalid_token());
     }
     if let Some(token) = bearer(headers) {
-        let found = app.access.bearer(token).await.map_err(ApiError::internal)?;
+        let found = app.access.bearer(token).await.map_err(ApiError::from)?;
         return match found {
             Ok(identity) => Ok((Some(identity), false)),
             Err(why) => {
@@ -116,11 +116,7 @@ async fn resolve(app: &App, headers: &HeaderMap) -> Result<(Option<Identity>, bo
     let Some(secret) = cookie(headers, SESSION_COOKIE) else {
         return Ok((None, false));
     };
-    let found = app
-        .access
-        .session(secret)
-        .await
-        .map_err(ApiError::internal)?;
+    let found = app.access.session(secret).await.map_err(ApiError::from)?;
     let stale = found.is_none();
     Ok((found, stale))
 }

@@ -19,6 +19,8 @@ pub struct ApiError {
     pub details: Vec<serde_json::Value>,
     /// The `Allow` header of a 405 the router did not make itself.
     pub allow: Option<&'static str>,
+    /// `Retry-After` seconds (a 503 that should clear by itself).
+    pub retry_after: Option<u32>,
 }
 
 impl ApiError {
@@ -30,6 +32,7 @@ impl ApiError {
             message_ja: None,
             details: Vec::new(),
             allow: None,
+            retry_after: None,
         }
     }
 
@@ -85,6 +88,18 @@ impl ApiError {
         .ja("サーバー内部でエラーが発生しました")
     }
 
+    /// A 503 for a layer store that cannot be reached or is failing now (an unreachable or
+    /// slow bucket): the client may try again; the cause is logged here.
+    pub fn store_unavailable(cause: impl std::fmt::Display) -> Self {
+        tracing::error!(%cause, "layer store unavailable");
+        Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "store_unavailable",
+            "the layer store cannot be reached just now; nothing was changed, try again in a moment",
+        )
+        .ja("レイヤーの保存先に接続できません。変更はされていません。しばらくしてからやり直してください")
+    }
+
     pub fn ja(mut self, message: impl Into<String>) -> Self {
         self.message_ja = Some(message.into());
         self
@@ -93,6 +108,25 @@ impl ApiError {
     pub fn detail(mut self, d: serde_json::Value) -> Self {
         self.details.push(d);
         self
+    }
+}
+
+/// An identity-database failure: 503 `database_unavailable` while the database cannot be
+/// reached (the client may retry; nothing was changed), else a 500.
+impl From<crate::access::AccessError> for ApiError {
+    fn from(e: crate::access::AccessError) -> Self {
+        if !e.is_unavailable() {
+            return Self::internal(e);
+        }
+        tracing::warn!(error = %e, "identity database unavailable");
+        let mut err = Self::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "database_unavailable",
+            "the database of accounts and the audit log is unavailable; public maps still work, try again in a moment",
+        )
+        .ja("利用者・監査ログのデータベースに接続できません。公開地図は利用できます。しばらくしてからやり直してください");
+        err.retry_after = Some(5);
+        err
     }
 }
 
@@ -130,6 +164,10 @@ impl IntoResponse for ApiError {
         let mut res = (self.status, Json(body)).into_response();
         res.headers_mut()
             .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(secs));
+        }
         if let Some(allow) = self.allow {
             res.headers_mut()
                 .insert(header::ALLOW, HeaderValue::from_static(allow));

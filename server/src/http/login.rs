@@ -43,7 +43,7 @@ async fn login(
         .access
         .login(&c.username, &c.password, &ip)
         .await
-        .map_err(ApiError::internal)?;
+        .map_err(ApiError::from)?;
     match outcome {
         LoginOutcome::SignedIn {
             secret,
@@ -110,7 +110,7 @@ async fn logout(
         app.access
             .logout(secret, &ip)
             .await
-            .map_err(ApiError::internal)?;
+            .map_err(ApiError::from)?;
     }
     let clear = session_cookie(&app, "", 0);
     Ok(no_store(

@@ -34,6 +34,7 @@ use crate::access::Principal;
 use crate::app::App;
 use crate::ingest::report::{FileInfo, Severity};
 use crate::ingest::{IngestError, Options, Report};
+use crate::layer::LoadError;
 use crate::publish::{self, PublishError, Upload, UploadAccess};
 
 /// The upload routes, with their own time limit (`ingest.upload_timeout_secs`), identified
@@ -398,6 +399,8 @@ impl From<PublishError> for ApiError {
             PublishError::Conflict { layer, .. } => ApiError::new(StatusCode::CONFLICT, "conflict", format!("layer `{layer}` was changed by someone else meanwhile; reload the versions and try again"))
                 .ja(format!("レイヤー「{layer}」はその間に別の操作で更新されました。版の一覧を読み直してからやり直してください")),
             PublishError::DiskFull { path } => ingest_error(IngestError::DiskFull { path }),
+            PublishError::Store(e) if e.is_unavailable() => ApiError::store_unavailable(e),
+            PublishError::Load { ref source, .. } if matches!(**source, LoadError::Store(ref s) if s.is_unavailable()) => ApiError::store_unavailable(e),
             PublishError::NeedsConfirmation { layer, drop } => ApiError::new(StatusCode::CONFLICT, "confirm_drop", format!("publishing would take layer `{layer}` from {} to {} features ({:.0}% fewer, over its limit of {}%); publish again with confirm_drop=true if this is intended", drop.before, drop.after, drop.percent, drop.limit_percent))
                 .ja(format!("公開すると {}件 → {}件 になります ({:.0}% 減。このレイヤーの上限は {}% です)。意図したものなら確認の上で公開してください", drop.before, drop.after, drop.percent, drop.limit_percent))
                 .detail(json!({ "before": drop.before, "after": drop.after, "percent": drop.percent, "limit_percent": drop.limit_percent })),
@@ -407,6 +410,7 @@ impl From<PublishError> for ApiError {
                 .detail(json!({ "key": "id" })),
             PublishError::NotCreated { layer, .. } => ApiError::new(StatusCode::CONFLICT, "layer_from_file", format!("layer `{layer}` is defined by a layer file of the installation; remove that file and restart to remove it"))
                 .ja(format!("レイヤー「{layer}」は設定ファイルで定義されています。画面からは削除できません")),
+            PublishError::Audit(e) => ApiError::from(e),
             other => ApiError::internal(other),
         }
     }

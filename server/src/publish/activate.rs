@@ -184,15 +184,7 @@ fn make_current(
         }
         other => other?,
     };
-    let loaded = Arc::new(
-        layer::load(&*p.store, def, version, Cores::SpareOne).map_err(|source| {
-            PublishError::Load {
-                layer: layer.to_owned(),
-                version,
-                source: Box::new(source),
-            }
-        })?,
-    );
+    let loaded = load(p, def, version)?;
     let info = loaded.info.clone();
     // The compare-and-swap is against the version this process serves: if another writer
     // switched the store since, this publish loses (409) instead of silently overriding it.
@@ -207,6 +199,45 @@ fn make_current(
         tracing::warn!(layer, error = %e, "pruning old versions failed");
     }
     Ok(info)
+}
+
+/// A stored version with all its derived indexes built, ready to swap in.
+fn load(
+    p: &Publisher,
+    def: &Arc<LayerDef>,
+    version: u64,
+) -> Result<Arc<layer::LayerVersion>, PublishError> {
+    layer::load(&*p.store, def, version, Cores::SpareOne)
+        .map(Arc::new)
+        .map_err(|source| PublishError::Load {
+            layer: def.id.clone(),
+            version,
+            source: Box::new(source),
+        })
+}
+
+/// Serves the version the store says is current for `layer`, when another primary sharing
+/// the store switched it (a publish or rollback there): loads it with all its derived
+/// indexes first, exactly as a local publish does, then swaps it in. Nothing is written and
+/// no listener is told (the other primary did both). Returns the version now served when
+/// it changed.
+pub fn follow(p: &Publisher, layer: &str) -> Result<Option<u64>, PublishError> {
+    let def = p.def(layer)?;
+    let lock = p.locks.lock_for(layer);
+    let _guard = lock
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let Some(version) = p.store.current(layer)? else {
+        return Ok(None);
+    };
+    if p.served_version(layer) == Some(version) {
+        return Ok(None);
+    }
+    let loaded = load(p, &def, version)?;
+    if let Some(old) = p.layers.slot(layer).and_then(|s| s.swap(loaded)) {
+        layer::retire(old);
+    }
+    Ok(Some(version))
 }
 
 /// Keeps the newest `keep_versions` published versions; never removes the current version

@@ -51,9 +51,7 @@ pub fn begin(
             "version": version,
             "upload": upload,
         }));
-    p.audit
-        .record_blocking(event)
-        .map_err(|e| PublishError::Audit(e.to_string()))
+    p.audit.record_blocking(event).map_err(PublishError::Audit)
 }
 
 /// Records that a switch whose intent was written did not happen (it failed cleanly).
@@ -91,7 +89,7 @@ fn reconcile_layer(p: &Publisher, layer: &str) -> Result<(), PublishError> {
             ..AuditFilter::default()
         })
     };
-    let audit = |e: crate::access::AccessError| PublishError::Audit(e.to_string());
+    let audit = PublishError::Audit;
     let rows = [
         newest(AuditKind::Publish).map_err(audit)?,
         newest(AuditKind::Rollback).map_err(audit)?,

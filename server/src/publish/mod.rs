@@ -26,7 +26,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
-pub use activate::{VersionRow, activate, publish, publish_with, versions};
+pub use activate::{VersionRow, activate, follow, publish, publish_with, versions};
 pub use define::{create_layer, is_created, remove_layer, removed_layers};
 pub use drop::Drop;
 pub use preview::{PREVIEW_LIMIT, preview};
@@ -69,9 +69,9 @@ pub struct Publisher {
     locks: LayerLocks,
     /// Serialises creating and removing layers.
     defining: Mutex<()>,
-    /// Told after every publish or rollback (the public push), off the request path: it
-    /// only asks for work and returns.
-    listener: std::sync::OnceLock<Listener>,
+    /// Told after every publish or rollback (the public push, the other primaries), off
+    /// the request path: each only asks for work and returns.
+    listeners: std::sync::RwLock<Vec<Listener>>,
 }
 
 /// A function called after a layer's current version changed.
@@ -97,19 +97,36 @@ impl Publisher {
             settings,
             locks: LayerLocks::default(),
             defining: Mutex::new(()),
-            listener: std::sync::OnceLock::new(),
+            listeners: std::sync::RwLock::default(),
         }
     }
 
-    /// Sets the one function told after every publish or rollback (`false` if one is set).
-    pub fn on_change(&self, listener: Listener) -> bool {
-        self.listener.set(listener).is_ok()
+    /// Adds a function told after every publish or rollback made here.
+    pub fn on_change(&self, listener: Listener) {
+        self.listeners
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(listener);
     }
 
     fn changed(&self, layer: &str) {
-        if let Some(l) = self.listener.get() {
+        let listeners = self
+            .listeners
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for l in listeners.iter() {
             (l.0)(layer);
         }
+    }
+
+    /// The version of `layer` this process serves, if any.
+    pub fn served_version(&self, layer: &str) -> Option<u64> {
+        self.layers.get(layer).map(|v| v.version())
+    }
+
+    /// Every layer id of the catalog.
+    pub fn layer_ids(&self) -> Vec<String> {
+        self.layers.catalog().layers().iter().map(|d| d.id.clone()).collect()
     }
 
     /// The lock that serialises everything which switches a layer's version (staging,
@@ -193,7 +210,7 @@ pub enum PublishError {
     Store(StoreError),
     /// The audit log could not take the row that must precede the change.
     #[error("the audit log cannot be written: {0}")]
-    Audit(String),
+    Audit(crate::access::AccessError),
     #[error("layer `{layer}` version {version} cannot be loaded: {source}")]
     Load {
         layer: String,

@@ -49,7 +49,7 @@ fn start(dir: &Path, keep: usize) -> Publisher {
     let catalog = crate::catalog::Catalog::load(&dir.join("layers"), dir).unwrap();
     let layers = Arc::new(Layers::new(&catalog));
     let audit =
-        Arc::clone(&Access::with_db(Db::open_in_memory().unwrap(), &AuthConfig::default()).audit);
+        Arc::clone(&Access::with_db(Db::open_for_tests().unwrap(), &AuthConfig::default()).audit);
     let settings = Settings {
         staging_dir: var.join("staging"),
         created_dir: var.join("catalog"),

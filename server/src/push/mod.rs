@@ -35,12 +35,8 @@ pub enum PushError {
         path: std::path::PathBuf,
         source: std::io::Error,
     },
-    #[error("S3 {op} {key}: {message}")]
-    S3 {
-        op: &'static str,
-        key: String,
-        message: String,
-    },
+    #[error("push target {0}")]
+    S3(#[from] crate::s3::S3Error),
     #[error(transparent)]
     Key(#[from] KeyError),
     #[error("layer `{layer}`: {message}")]

@@ -32,15 +32,8 @@ pub fn open(url: &str) -> Result<Box<dyn Target>, PushError> {
         }
         return Ok(Box::new(FileTarget::new(PathBuf::from(path))));
     }
-    if let Some(rest) = url.strip_prefix("s3://") {
-        let (bucket, prefix) = rest.split_once('/').unwrap_or((rest, ""));
-        if bucket.is_empty() {
-            return Err(bad("name the bucket: s3://bucket/prefix"));
-        }
-        return Ok(Box::new(S3Target::from_env(
-            bucket,
-            prefix.trim_matches('/'),
-        )?));
+    if url.starts_with("s3://") {
+        return Ok(Box::new(S3Target::from_url(url)?));
     }
     Err(bad("use file:///folder or s3://bucket/prefix"))
 }

@@ -3,14 +3,12 @@
 use std::fs::{self, File, OpenOptions};
 use std::io::{BufWriter, Read};
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 
-use super::{NewVersion, StoreError, VersionStore};
+use super::{CURRENT, DATA, META, NewVersion, RawInfo, StoreError, VersionStore, parse_version};
 use crate::model::VersionInfo;
 
-const CURRENT: &str = "CURRENT";
-const DATA: &str = ".fgb";
-const META: &str = ".json";
+/// The per-layer lock file of `activate` and `remove`.
+const LOCK: &str = "LOCK";
 
 /// The store under `<store-dir>/layers`.
 ///
@@ -21,8 +19,6 @@ const META: &str = ".json";
 pub struct FsStore {
     root: PathBuf,
     read_only: bool,
-    /// Serialises the compare and the swap of `activate` within this process.
-    switch: Mutex<()>,
 }
 
 impl FsStore {
@@ -35,7 +31,6 @@ impl FsStore {
         Ok(Self {
             root,
             read_only: false,
-            switch: Mutex::new(()),
         })
     }
 
@@ -45,7 +40,6 @@ impl FsStore {
         Self {
             root: data_dir.join("layers"),
             read_only: true,
-            switch: Mutex::new(()),
         }
     }
 
@@ -92,6 +86,25 @@ impl FsStore {
             }
         }
         Ok(removed)
+    }
+
+    /// Takes the layer's `LOCK` file exclusively (`flock`, released when the file is closed
+    /// or the process ends): the compare and the swap of `activate`, and `remove`, are one
+    /// step for every process on the folder, so two primaries sharing it (`--store
+    /// file:///…`) never both win a switch.
+    fn layer_lock(&self, layer: &str) -> Result<File, StoreError> {
+        let dir = self.layer_dir(layer);
+        fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
+        let path = dir.join(LOCK);
+        let file = OpenOptions::new()
+            .read(true)
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(&path)
+            .map_err(|e| StoreError::io(&path, e))?;
+        file.lock().map_err(|e| StoreError::io(&path, e))?;
+        Ok(file)
     }
 
     /// Version numbers that have both their data and metadata file.
@@ -162,28 +175,8 @@ impl FsStore {
             path: path.clone(),
             message: e.to_string(),
         })?;
-        Ok(VersionInfo {
-            version,
-            created: raw.created,
-            feature_count: raw.feature_count,
-            source_sha256: raw.source_sha256,
-            source_name: raw.source_name,
-            created_by: raw.created_by,
-        })
+        Ok(raw.into_info(version))
     }
-}
-
-#[derive(serde::Serialize, serde::Deserialize)]
-struct RawInfo {
-    created: String,
-    feature_count: usize,
-    source_sha256: String,
-    source_name: String,
-    created_by: String,
-}
-
-fn parse_version(name: &str, suffix: &str) -> Option<u64> {
-    name.strip_prefix('v')?.strip_suffix(suffix)?.parse().ok()
 }
 
 fn tmp_path(path: &Path) -> PathBuf {
@@ -283,13 +276,7 @@ impl VersionStore for FsStore {
         fs::create_dir_all(&dir).map_err(|e| StoreError::io(&dir, e))?;
         let (version, file, tmp) = self.reserve(layer)?;
         finish_atomically(file, &tmp, &self.data_path(layer, version), bytes)?;
-        let raw = RawInfo {
-            created: crate::time::now_rfc3339(),
-            feature_count: meta.feature_count,
-            source_sha256: meta.source_sha256.clone(),
-            source_name: meta.source_name.clone(),
-            created_by: meta.created_by.clone(),
-        };
+        let raw = RawInfo::new(meta);
         let meta_path = self.meta_path(layer, version);
         let written = serde_json::to_string_pretty(&raw)
             .map_err(|e| StoreError::Metadata {
@@ -306,10 +293,7 @@ impl VersionStore for FsStore {
 
     fn activate(&self, layer: &str, version: u64, expected: Option<u64>) -> Result<(), StoreError> {
         self.writable()?;
-        let _switching = self
-            .switch
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let _switching = self.layer_lock(layer)?;
         if !self.complete_versions(layer)?.contains(&version) {
             return Err(StoreError::NoSuchVersion {
                 layer: layer.to_owned(),
@@ -332,6 +316,7 @@ impl VersionStore for FsStore {
 
     fn remove(&self, layer: &str, version: u64) -> Result<(), StoreError> {
         self.writable()?;
+        let _switching = self.layer_lock(layer)?;
         if self.current(layer)? == Some(version) {
             return Err(StoreError::RemoveCurrent {
                 layer: layer.to_owned(),

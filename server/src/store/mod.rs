@@ -12,13 +12,25 @@
 //! `v<NNNNNN>.json` (the info) and `CURRENT`. Every file is written to a `*.tmp` name,
 //! fsynced, renamed into place and the directory fsynced, and `CURRENT` is switched last, so
 //! a `kill -9` at any moment leaves either the old or the new current version.
+//!
+//! [`S3Store`] keeps the same objects in an S3-compatible bucket, so that two primaries can
+//! share one store; [`open`] picks the store from `--store` (docs/configuration.md).
 
+#[cfg(test)]
+mod conformance;
 mod fs;
+mod s3;
 
 use std::io::Read;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 pub use fs::FsStore;
+pub use s3::{LEASE_SECS, S3Store};
+
+const CURRENT: &str = "CURRENT";
+const DATA: &str = ".fgb";
+const META: &str = ".json";
 
 use crate::model::VersionInfo;
 
@@ -51,6 +63,13 @@ pub enum StoreError {
     },
     #[error("store: the store is open read-only")]
     ReadOnly,
+    /// `--store` names no usable store (bad URL, missing bucket, refused credentials).
+    #[error("store `{url}`: {message}")]
+    Url { url: String, message: String },
+    /// The store cannot be reached or is failing now (an unreachable or slow bucket); the
+    /// caller may try again later.
+    #[error("store: {what} is unavailable: {message}")]
+    Unavailable { what: String, message: String },
 }
 
 impl StoreError {
@@ -67,6 +86,91 @@ impl StoreError {
     pub fn is_disk_full(&self) -> bool {
         matches!(self, Self::DiskFull { .. })
     }
+
+    /// True when the store is unreachable or failing for now (HTTP 503 at the edge).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(self, Self::Unavailable { .. })
+    }
+}
+
+/// Opens the layer store named by `url` (`--store`), or the data folder's when `None`:
+/// `file:///folder` is a folder store at another place (its versions under
+/// `<folder>/layers/`), `s3://bucket/prefix[?endpoint=URL]` a bucket. A writable store is
+/// recovered first (leftovers of interrupted writes removed).
+pub fn open(
+    url: Option<&str>,
+    data_dir: &Path,
+    writable: bool,
+) -> Result<Arc<dyn VersionStore>, StoreError> {
+    let bad = |u: &str, message: &str| StoreError::Url {
+        url: u.to_owned(),
+        message: message.to_owned(),
+    };
+    match url {
+        None => open_folder(data_dir, writable),
+        Some(u) if u.starts_with("file://") => {
+            let path = &u["file://".len()..];
+            if !path.starts_with('/') {
+                return Err(bad(u, "use an absolute folder: file:///path/to/folder"));
+            }
+            open_folder(Path::new(path), writable)
+        }
+        Some(u) if u.starts_with("s3://") => {
+            let store = S3Store::open(u, !writable)?;
+            if writable {
+                store.recover()?;
+            }
+            Ok(Arc::new(store))
+        }
+        Some(u) => Err(bad(u, "use file:///folder or s3://bucket/prefix")),
+    }
+}
+
+fn open_folder(dir: &Path, writable: bool) -> Result<Arc<dyn VersionStore>, StoreError> {
+    if writable {
+        let store = FsStore::open(dir)?;
+        store.recover()?;
+        Ok(Arc::new(store))
+    } else {
+        Ok(Arc::new(FsStore::open_read_only(dir)))
+    }
+}
+
+/// The metadata object of a version, as both stores write it.
+#[derive(serde::Serialize, serde::Deserialize)]
+struct RawInfo {
+    created: String,
+    feature_count: usize,
+    source_sha256: String,
+    source_name: String,
+    created_by: String,
+}
+
+impl RawInfo {
+    fn new(meta: &NewVersion) -> Self {
+        Self {
+            created: crate::time::now_rfc3339(),
+            feature_count: meta.feature_count,
+            source_sha256: meta.source_sha256.clone(),
+            source_name: meta.source_name.clone(),
+            created_by: meta.created_by.clone(),
+        }
+    }
+
+    fn into_info(self, version: u64) -> VersionInfo {
+        VersionInfo {
+            version,
+            created: self.created,
+            feature_count: self.feature_count,
+            source_sha256: self.source_sha256,
+            source_name: self.source_name,
+            created_by: self.created_by,
+        }
+    }
+}
+
+fn parse_version(name: &str, suffix: &str) -> Option<u64> {
+    name.strip_prefix('v')?.strip_suffix(suffix)?.parse().ok()
 }
 
 /// What a new version records besides its bytes.

@@ -11,6 +11,13 @@ async fn token_create_prints_the_token_alone_on_stdout() {
     let t = TestApp::sample();
     t.add_user("tanaka", &["suido"], true);
     let out = Command::new(BIN)
+        .envs(
+            t.app
+                .config
+                .database
+                .as_ref()
+                .map(|d| ("KASHIMAP_DATABASE", d)),
+        )
         .arg("--data-dir")
         .arg(&t.app.config.data_dir)
         .args(["token", "create", "tanaka", "--expires", "30"])
@@ -41,6 +48,13 @@ async fn token_create_prints_the_token_alone_on_stdout() {
 
 fn kashimap(t: &TestApp, args: &[&str]) -> (bool, String) {
     let out = Command::new(BIN)
+        .envs(
+            t.app
+                .config
+                .database
+                .as_ref()
+                .map(|d| ("KASHIMAP_DATABASE", d)),
+        )
         .arg("--data-dir")
         .arg(&t.app.config.data_dir)
         .args(args)

@@ -126,7 +126,11 @@ impl TestApp {
         }
     }
 
-    fn start(config: Config, dir: tempfile::TempDir) -> Self {
+    fn start(mut config: Config, dir: tempfile::TempDir) -> Self {
+        if config.database.is_none() {
+            // KASHIMAP_TEST_POSTGRES set (scripts/test): a fresh schema on that server.
+            config.database = kashimap::access::Db::test_database().unwrap();
+        }
         let app = App::start(config).unwrap_or_else(|e| panic!("start failed: {e}"));
         let router = kashimap::http::server(Arc::clone(&app));
         Self {

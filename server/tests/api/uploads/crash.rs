@@ -208,9 +208,12 @@ fn check_after_restart(root: &Path) -> u64 {
 /// The audit log says how every version became current, and no version is nobody's: each
 /// stored version is the current one, waits in a staged upload, or was published before.
 fn audit_matches_the_store(root: &Path, store: &FsStore, served: u64) {
-    let access =
-        kashimap::access::Access::open(&root.join("var"), &kashimap::config::AuthConfig::default())
-            .unwrap();
+    let access = kashimap::access::Access::open(
+        None,
+        &root.join("var"),
+        &kashimap::config::AuthConfig::default(),
+    )
+    .unwrap();
     let rows = access
         .audit
         .query_blocking(&kashimap::access::AuditFilter {
