@@ -29,9 +29,6 @@ wrk.body = '{"username":"bench","password":"$PASSWORD"}'
 wrk.headers["Content-Type"] = "application/json"
 LUA
 
-start() { # start NAME ARGS...: log in $W/NAME.log; sets $pid
-  local name=$1; shift; RUST_LOG=warn "$BIN" "$@" >"$W/$name.log" 2>&1 & pid=$!; BENCH_PIDS+=("$pid"); }
-ready() { wait_tile "$1/readyz" "$2" 300 >/dev/null; }
 # ok_rate FILE: 2xx answers per second of a wrk run.
 ok_rate() {
   awk -v d="$DURATION" '/requests in/ { n = $1 } /Non-2xx/ { bad = $5 } END { printf "%.0f", (n - bad) / d }' "$1"
@@ -83,16 +80,16 @@ add_user() { # add_user DATA_DIR [--database URL]
 # 1. SQLite, one primary.
 p=$(free_port); one=http://127.0.0.1:$p
 add_user "$W/sqlite"
-start sqlite --data-dir "$W/sqlite" --addr "127.0.0.1:$p" serve; ready "$one" "$pid"
+kashimap_start sqlite --data-dir "$W/sqlite" --addr "127.0.0.1:$p" serve; kashimap_ready "$one" "$pid"
 measure sqlite-one-primary "$one"
 stop_pid "$pid"
 
 # 2. PostgreSQL, one primary, then two sharing it (and a shared store).
 add_user "$W/pg1" --database "$PG_URL"
 p1=$(free_port); p2=$(free_port)
-start pg1 --data-dir "$W/pg1" --addr "127.0.0.1:$p1" --database "$PG_URL" --store "file://$W/store" serve
-ready "http://127.0.0.1:$p1" "$pid"
+kashimap_start pg1 --data-dir "$W/pg1" --addr "127.0.0.1:$p1" --database "$PG_URL" --store "file://$W/store" serve
+kashimap_ready "http://127.0.0.1:$p1" "$pid"
 measure postgres-one-primary "http://127.0.0.1:$p1"
-start pg2 --data-dir "$W/pg2" --addr "127.0.0.1:$p2" --database "$PG_URL" --store "file://$W/store" serve
-ready "http://127.0.0.1:$p2" "$pid"
+kashimap_start pg2 --data-dir "$W/pg2" --addr "127.0.0.1:$p2" --database "$PG_URL" --store "file://$W/store" serve
+kashimap_ready "http://127.0.0.1:$p2" "$pid"
 measure postgres-two-primaries "http://127.0.0.1:$p1" "http://127.0.0.1:$p2"

@@ -24,9 +24,6 @@ trap 'bench_cleanup; rm -rf "$W"' EXIT
 printf 'tile_cache_mb = 0\n' >"$W/cold.toml"
 "$BIN" keygen --out "$W/push" >/dev/null 2>&1
 
-start() { # start NAME ARGS...: log in $W/NAME.log; sets $pid
-  local name=$1; shift; RUST_LOG=warn "$BIN" "$@" >"$W/$name.log" 2>&1 & pid=$!; BENCH_PIDS+=("$pid"); }
-ready() { wait_tile "$1/readyz" "$2" 300 >/dev/null; }
 
 # The tile list: roads at z12-16 over the town.
 "$PY" - "$W/list.txt" <<'PY'
@@ -41,14 +38,14 @@ open(sys.argv[1], "w").write("\n".join(out) + "\n")
 PY
 
 pp=$(free_port); primary=http://127.0.0.1:$pp
-start primary --config "$W/cold.toml" --data-dir "$W/primary" --addr "127.0.0.1:$pp" serve \
+kashimap_start primary --config "$W/cold.toml" --data-dir "$W/primary" --addr "127.0.0.1:$pp" serve \
   --public-push "file://$W/push" --push-key "$W/push.key"
-primary_pid=$pid; ready "$primary" "$pid"
+primary_pid=$pid; kashimap_ready "$primary" "$pid"
 for _ in $(seq 1 300); do [ -f "$W/push/manifest.json" ] && break; sleep 0.1; done
 rp=$(free_port); replica=http://127.0.0.1:$rp
-start replica --config "$W/cold.toml" --data-dir "$W/replica" --addr "127.0.0.1:$rp" serve \
+kashimap_start replica --config "$W/cold.toml" --data-dir "$W/replica" --addr "127.0.0.1:$rp" serve \
   --replica-of "file://$W/push" --replica-key "$W/push.pub" --replica-poll-secs "$POLL"
-replica_pid=$pid; ready "$replica" "$pid"
+replica_pid=$pid; kashimap_ready "$replica" "$pid"
 
 for who in primary replica; do
   base=$primary; p=$primary_pid
@@ -89,12 +86,12 @@ for _ in $(seq 1 100); do curl -s -o /dev/null "http://127.0.0.1:$sp/" && break;
 export AWS_ACCESS_KEY_ID=bench AWS_SECRET_ACCESS_KEY=benchsecret
 s3="s3://bench/city?endpoint=http://127.0.0.1:$sp"
 stop_pid "$primary_pid"
-start primary-s3 --config "$W/cold.toml" --data-dir "$W/primary" --addr "127.0.0.1:$pp" serve \
+kashimap_start primary-s3 --config "$W/cold.toml" --data-dir "$W/primary" --addr "127.0.0.1:$pp" serve \
   --public-push "$s3" --push-key "$W/push.key"
-ready "$primary" "$pid"
+kashimap_ready "$primary" "$pid"
 sleep 2
 rs=$(free_port)
-start replica-s3 --config "$W/cold.toml" --data-dir "$W/replica-s3" --addr "127.0.0.1:$rs" serve \
+kashimap_start replica-s3 --config "$W/cold.toml" --data-dir "$W/replica-s3" --addr "127.0.0.1:$rs" serve \
   --replica-of "$s3" --replica-key "$W/push.pub" --replica-poll-secs "$POLL"
-ready "http://127.0.0.1:$rs" "$pid"
+kashimap_ready "http://127.0.0.1:$rs" "$pid"
 latencies s3 "http://127.0.0.1:$rs"

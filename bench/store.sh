@@ -18,9 +18,6 @@ S3="$(source scripts/lib.sh && install_s3_server)"
 W="$(mktemp -d "$BENCH_DIR/store.XXXXXX")"
 trap 'bench_cleanup; rm -rf "$W"' EXIT
 
-start() { # start NAME ARGS...: log in $W/NAME.log; sets $pid
-  local name=$1; shift; RUST_LOG=warn "$BIN" "$@" >"$W/$name.log" 2>&1 & pid=$!; BENCH_PIDS+=("$pid"); }
-ready() { wait_tile "$1/readyz" "$2" 300 >/dev/null; }
 served() { curl -s "$1/readyz" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["layers"].get("shelters"))'; }
 stats() { "$PY" -c "import statistics,sys; a=[int(x) for x in sys.argv[1:]]; print(f'median_ms={statistics.median(a):.0f} max_ms={max(a)}')" "$@"; }
 
@@ -35,8 +32,8 @@ run() { # run NAME [--store URL]
   local port base t0 t1 v id i first pubs=() rolls=()
   port=$(free_port); base=http://127.0.0.1:$port
   t0=$(now_ms)
-  start "$name" --data-dir "$W/$name" --addr "127.0.0.1:$port" "$@" serve
-  ready "$base" "$pid"; t1=$(now_ms)
+  kashimap_start "$name" --data-dir "$W/$name" --addr "127.0.0.1:$port" "$@" serve
+  kashimap_ready "$base" "$pid"; t1=$(now_ms)
   local first_start=$((t1 - t0))
   printf 'bench-password-1\n' | "$BIN" --data-dir "$W/$name" user add bench --role admin --password-stdin >/dev/null 2>&1
   local token; token=$("$BIN" --data-dir "$W/$name" token create bench 2>/dev/null </dev/null)
@@ -58,8 +55,8 @@ run() { # run NAME [--store URL]
   echo "BENCH store=$name rollback-to-serve n=$N ms=$(IFS=,; echo "${rolls[*]}") $(stats "${rolls[@]}")"
   stop_pid "$pid"
   t0=$(now_ms)
-  start "$name-restart" --data-dir "$W/$name" --addr "127.0.0.1:$port" "$@" serve
-  ready "$base" "$pid"; t1=$(now_ms)
+  kashimap_start "$name-restart" --data-dir "$W/$name" --addr "127.0.0.1:$port" "$@" serve
+  kashimap_ready "$base" "$pid"; t1=$(now_ms)
   echo "BENCH store=$name start first_ms=$first_start restart_ms=$((t1 - t0))"
   stop_pid "$pid"
 }
