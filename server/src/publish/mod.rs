@@ -126,7 +126,12 @@ impl Publisher {
 
     /// Every layer id of the catalog.
     pub fn layer_ids(&self) -> Vec<String> {
-        self.layers.catalog().layers().iter().map(|d| d.id.clone()).collect()
+        self.layers
+            .catalog()
+            .layers()
+            .iter()
+            .map(|d| d.id.clone())
+            .collect()
     }
 
     /// The lock that serialises everything which switches a layer's version (staging,
