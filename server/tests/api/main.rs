@@ -24,6 +24,7 @@ mod lockout;
 mod mvt_fixtures;
 mod ogc;
 mod ops;
+mod process;
 mod search;
 mod search_citizens;
 mod security;

@@ -1,47 +1,13 @@
 //! `kill -9` right after a 201: every answered edit is there after a restart, with the same
 //! ETag. Drives the real binary over TCP.
 
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-const BIN: &str = env!("CARGO_BIN_EXE_kashimap");
-
-fn kashimap(root: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(root)
-        .args(["--data-dir", "var", "--layers-dir", "layers"])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped());
-    c
-}
-
-fn serve(root: &Path) -> (Child, String) {
-    let mut child = kashimap(root, &["--addr", "127.0.0.1:0", "serve"])
-        .env("RUST_LOG", "info")
-        .spawn()
-        .unwrap();
-    let mut lines = BufReader::new(child.stderr.take().unwrap()).lines();
-    let deadline = Instant::now() + Duration::from_secs(120);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(i) = line.find("listening on http://") {
-            let addr: String = line[i + "listening on http://".len()..]
-                .chars()
-                .take_while(|c| c.is_ascii_digit() || *c == '.' || *c == ':')
-                .collect();
-            std::thread::spawn(move || lines.for_each(drop));
-            return (child, addr);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start");
-}
+use crate::process::{add_user, kashimap, serve};
 
 /// One HTTP/1.1 request; returns the status, the ETag and the body.
 fn request(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String, String) {
@@ -84,27 +50,9 @@ fn setup(root: &Path) {
 /// A data folder with the leaks layer and a `suido` user; returns its bearer token.
 fn prepared(root: &Path) -> String {
     setup(root);
-    let mut add = kashimap(
-        root,
-        &[
-            "user",
-            "add",
-            "tanaka",
-            "--role",
-            "suido",
-            "--password-stdin",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .spawn()
-    .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"correct horse battery\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    add_user(root, "tanaka", "suido", "correct horse battery");
     let out = kashimap(root, &["token", "create", "tanaka", "--expires", "30"])
+        .stdout(Stdio::piped())
         .output()
         .unwrap();
     assert!(

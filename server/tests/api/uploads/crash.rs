@@ -3,17 +3,17 @@
 //! only. Drives the real binary.
 
 use geo::point;
-use std::io::{BufRead, BufReader, Read, Write};
+use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::Command;
 use std::time::{Duration, Instant};
+
+use crate::process::{add_user, kashimap, serve};
 
 use kashimap::fgb;
 use kashimap::model::{Feature, Field, FieldType, Schema, Value};
 use kashimap::store::{FsStore, VersionStore};
-
-const BIN: &str = env!("CARGO_BIN_EXE_kashimap");
 
 const LAYER: &str = r#"
 id = "points"
@@ -74,45 +74,6 @@ fn setup(root: &Path, upload_points: u64) -> PathBuf {
     write!(w, "]}}").unwrap();
     w.flush().unwrap();
     big
-}
-
-fn kashimap(root: &Path, args: &[&str]) -> Command {
-    let mut c = Command::new(BIN);
-    c.current_dir(root)
-        .args(["--data-dir", "var", "--layers-dir", "layers"])
-        .args(args)
-        .env("RUST_LOG", "warn")
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped());
-    c
-}
-
-/// Starts the server on a free port and returns it with its address.
-fn serve(root: &Path) -> (Child, String) {
-    let mut child = kashimap(root, &["--addr", "127.0.0.1:0", "serve"])
-        .env("RUST_LOG", "info")
-        .spawn()
-        .unwrap();
-    let stderr = child.stderr.take().unwrap();
-    let mut lines = BufReader::new(stderr).lines();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    while Instant::now() < deadline {
-        let Some(Ok(line)) = lines.next() else { break };
-        if let Some(i) = line.find("listening on http://") {
-            let addr = line[i + "listening on http://".len()..].trim().to_owned();
-            let addr = addr
-                .split_whitespace()
-                .next()
-                .unwrap()
-                .trim_end_matches(|c: char| !c.is_ascii_digit())
-                .to_owned();
-            std::thread::spawn(move || lines.for_each(drop));
-            return (child, addr);
-        }
-    }
-    let _ = child.kill();
-    let _ = child.wait();
-    panic!("the server did not start");
 }
 
 /// Runs a command to its end and fails the test with its stderr unless it succeeded.
@@ -356,26 +317,7 @@ fn a_second_writer_on_one_data_folder_is_refused_while_the_first_keeps_serving()
     );
     // Reading and the identity database stay usable beside the running server.
     succeeds(kashimap(root, &["check"]));
-    let mut add = kashimap(
-        root,
-        &[
-            "user",
-            "add",
-            "tanaka",
-            "--role",
-            "suido",
-            "--password-stdin",
-        ],
-    )
-    .stdin(Stdio::piped())
-    .spawn()
-    .unwrap();
-    add.stdin
-        .take()
-        .unwrap()
-        .write_all(b"a-long-enough-password\n")
-        .unwrap();
-    assert!(add.wait().unwrap().success());
+    add_user(root, "tanaka", "suido", "a-long-enough-password");
     assert!(
         get(&addr, "/readyz").contains("points"),
         "the first still serves"
