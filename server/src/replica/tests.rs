@@ -2,7 +2,7 @@
 //! the replica holds only the public view, with the primary's feature ids, and refuses a
 //! replayed manifest while keeping what it serves.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use super::{Options, Replica};
@@ -76,16 +76,23 @@ fn primary_layers() -> Arc<Layers> {
     layers
 }
 
-#[test]
-fn a_replica_serves_only_the_public_view_with_the_primarys_ids() {
-    let dir = tempfile::tempdir().unwrap();
-    let (key, public) = keygen(&dir.path().join("k")).unwrap();
-    let target = dir.path().join("target");
+/// A pusher to a folder target under `dir`, with a fresh key pair: the pusher, the target
+/// folder and the public key file.
+fn folder_pusher(dir: &Path) -> (Pusher, PathBuf, PathBuf) {
+    let (key, public) = keygen(&dir.join("k")).unwrap();
+    let target = dir.join("target");
     let pusher = Pusher::new(
         Box::new(FileTarget::new(target.clone())),
         read_signing_key(&key).unwrap(),
-        dir.path(),
+        dir,
     );
+    (pusher, target, public)
+}
+
+#[test]
+fn a_replica_serves_only_the_public_view_with_the_primarys_ids() {
+    let dir = tempfile::tempdir().unwrap();
+    let (pusher, target, public) = folder_pusher(dir.path());
     let primary = primary_layers();
     let first = pusher.push(&primary, Path::new("no-styles")).unwrap();
     assert_eq!(first.sequence, 1);
@@ -156,13 +163,7 @@ fn a_replica_serves_only_the_public_view_with_the_primarys_ids() {
 #[test]
 fn a_replica_adds_and_removes_layers_as_the_primary_does() {
     let dir = tempfile::tempdir().unwrap();
-    let (key, public) = keygen(&dir.path().join("k")).unwrap();
-    let target = dir.path().join("target");
-    let pusher = Pusher::new(
-        Box::new(FileTarget::new(target.clone())),
-        read_signing_key(&key).unwrap(),
-        dir.path(),
-    );
+    let (pusher, target, public) = folder_pusher(dir.path());
     let primary = primary_layers();
     pusher.push(&primary, Path::new("no-styles")).unwrap();
     let options = Options {
