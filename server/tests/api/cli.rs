@@ -10,17 +10,7 @@ const BIN: &str = env!("CARGO_BIN_EXE_kashimap");
 async fn token_create_prints_the_token_alone_on_stdout() {
     let t = TestApp::sample();
     t.add_user("tanaka", &["suido"], true);
-    let out = Command::new(BIN)
-        .envs(
-            t.app
-                .config
-                .database
-                .as_ref()
-                .map(|d| ("KASHIMAP_DATABASE", d)),
-        )
-        .arg("--data-dir")
-        .arg(&t.app.config.data_dir)
-        .args(["token", "create", "tanaka", "--expires", "30"])
+    let out = command(&t, &["token", "create", "tanaka", "--expires", "30"])
         .output()
         .unwrap();
     let stdout = String::from_utf8(out.stdout).unwrap();
@@ -46,20 +36,24 @@ async fn token_create_prints_the_token_alone_on_stdout() {
     assert_eq!(res.status, 200, "the printed token works: {}", res.text());
 }
 
+/// `kashimap ARGS` on the test app's data folder and database.
+fn command(t: &TestApp, args: &[&str]) -> Command {
+    let mut c = Command::new(BIN);
+    c.envs(
+        t.app
+            .config
+            .database
+            .as_ref()
+            .map(|d| ("KASHIMAP_DATABASE", d)),
+    )
+    .arg("--data-dir")
+    .arg(&t.app.config.data_dir)
+    .args(args);
+    c
+}
+
 fn kashimap(t: &TestApp, args: &[&str]) -> (bool, String) {
-    let out = Command::new(BIN)
-        .envs(
-            t.app
-                .config
-                .database
-                .as_ref()
-                .map(|d| ("KASHIMAP_DATABASE", d)),
-        )
-        .arg("--data-dir")
-        .arg(&t.app.config.data_dir)
-        .args(args)
-        .output()
-        .unwrap();
+    let out = command(t, args).output().unwrap();
     (out.status.success(), String::from_utf8(out.stderr).unwrap())
 }
 
