@@ -182,6 +182,20 @@ impl TestApp {
         self.app.access.add_user(&new, PASSWORD).unwrap();
     }
 
+    /// The newest 50 audit entries about `layer`.
+    pub async fn audit_of(&self, layer: &str) -> Vec<kashimap::access::AuditEntry> {
+        self.app
+            .access
+            .audit
+            .query(kashimap::access::AuditFilter {
+                layer: Some(layer.into()),
+                limit: 50,
+                ..Default::default()
+            })
+            .await
+            .unwrap()
+    }
+
     /// `POST /auth/login` from the same site, as a browser would.
     pub async fn login_response(&self, user: &str, pass: &str) -> TestResponse {
         let body = serde_json::json!({ "username": user, "password": pass });

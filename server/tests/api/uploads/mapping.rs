@@ -282,17 +282,7 @@ async fn six_rows_need_a_confirmed_and_audited_publish() {
         kashimap::model::FieldType::Bool,
         "true/false stay booleans"
     );
-    let audit = t
-        .app
-        .access
-        .audit
-        .query(kashimap::access::AuditFilter {
-            layer: Some("shelters".into()),
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let audit = t.audit_of("shelters").await;
     let confirmed = audit
         .iter()
         .find(|e| e.detail["action"] == "upload.drop_confirmed")

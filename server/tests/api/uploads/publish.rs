@@ -114,17 +114,7 @@ async fn staged_upload_is_a_version_that_is_not_current_until_published() {
     )
     .await;
     assert_eq!(again.status, 404, "a published upload is no longer staged");
-    let audit = t
-        .app
-        .access
-        .audit
-        .query(kashimap::access::AuditFilter {
-            layer: Some("shelters".into()),
-            limit: 50,
-            ..Default::default()
-        })
-        .await
-        .unwrap();
+    let audit = t.audit_of("shelters").await;
     let kinds: Vec<&str> = audit.iter().map(|e| e.kind.as_str()).collect();
     assert!(kinds.contains(&"upload"), "{kinds:?}");
     let published = audit
