@@ -222,16 +222,18 @@ export async function mountCapture(el, { me, map, onSaved }) {
     queued.textContent = n ? t('capture.queued', { n }) : '';
   };
   const sendQueued = async () => {
+    let n = 0;
     try {
-      const n = await flush(sendRecord);
-      if (n) {
-        status.textContent = t('capture.sent', { n });
-        for (const s of Object.keys(schemas)) onSaved(s);
-      }
+      n = await flush(sendRecord);
     } catch {
       // still offline: the outbox keeps them
     }
-    showQueue();
+    // The count first, then the announcement: a reader of 「送信しました」 never sees a stale count.
+    await showQueue();
+    if (n) {
+      status.textContent = t('capture.sent', { n });
+      for (const s of Object.keys(schemas)) onSaved(s);
+    }
   };
   window.addEventListener('online', sendQueued);
 
