@@ -67,3 +67,23 @@ export async function renderedCount(page, layerId) {
     return map.queryRenderedFeatures({ layers: [id] }).length;
   }, layerId);
 }
+
+/** Centres the map on `lonlat` at `zoom` and waits until it has drawn everything there. */
+export async function centreMap(page, lonlat, zoom) {
+  await page.evaluate(({ c, z }) => window.kashimapMap.jumpTo({ center: c, zoom: z }), { c: lonlat, z: zoom });
+  await mapReady(page);
+}
+
+/**
+ * Clicks the map where `lonlat` is (on a whole pixel), scrolling the map into view first;
+ * resolves to the [lon, lat] of the pixel clicked, which is what the map reports.
+ */
+export async function tapMap(page, lonlat) {
+  const canvas = page.locator('.maplibregl-canvas').first();
+  await canvas.scrollIntoViewIfNeeded();
+  const box = await canvas.boundingBox();
+  const p = await page.evaluate((c) => window.kashimapMap.project(c), lonlat);
+  const [x, y] = [Math.round(p.x), Math.round(p.y)];
+  await page.mouse.click(box.x + x, box.y + y);
+  return page.evaluate(({ x: px, y: py }) => window.kashimapMap.unproject([px, py]).toArray(), { x, y });
+}

@@ -1,10 +1,12 @@
 // 「記録を追加」: field records on a phone. A form made from the layer's schema (types,
 // choices, required), the current location or a tapped point, photos from the camera, editing
 // a picked record with its ETag (a 412 shows both versions to choose from), the record's
-// history, and the outbox for when there is no signal.
+// history, and the outbox for when there is no signal. A layer that allows polygons also
+// offers 「区画を描く」 and 「筆の形を使う」 (sketch.js).
 import { h } from '../lib/dom.js';
 import { addStrings, getLang, t } from '../lib/i18n.js';
 import { enqueue, flush, pending } from './outbox.js';
+import { drawArea, interiorPoint, parcelAt, showSketch } from './sketch.js';
 
 const enc = encodeURIComponent;
 
@@ -39,6 +41,11 @@ addStrings({
     'capture.linkMissing': '{field}「{value}」は見つかりません。',
     'capture.records': '{field}「{value}」の記録 {n} 件',
     'capture.record': '記録 {id}',
+    'capture.how': '記録の置き方',
+    'capture.herePoint': '現在地（点）',
+    'capture.tapPoint': 'タップした点',
+    'capture.draw': '区画を描く',
+    'capture.parcel': '筆の形を使う',
   },
   en: {
     'capture.heading': 'Add a record',
@@ -70,6 +77,11 @@ addStrings({
     'capture.linkMissing': '{field} “{value}” was not found.',
     'capture.records': '{n} record(s) for {field} “{value}”',
     'capture.record': 'Record {id}',
+    'capture.how': 'How to place the record',
+    'capture.herePoint': 'My location (point)',
+    'capture.tapPoint': 'Tapped point',
+    'capture.draw': 'Draw the field',
+    'capture.parcel': 'Use the parcel’s shape',
   },
 });
 
@@ -129,34 +141,16 @@ async function linkedItems(layer, field, value) {
   return json.features ?? [];
 }
 
-/** True when [lon, lat] is inside a GeoJSON Polygon or MultiPolygon (even-odd rule). */
-function contains(geometry, [x, y]) {
-  const polys = geometry?.type === 'Polygon' ? [geometry.coordinates] : geometry?.type === 'MultiPolygon' ? geometry.coordinates : [];
-  const inRing = (ring) => {
-    let inside = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i];
-      const [xj, yj] = ring[j];
-      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) inside = !inside;
-    }
-    return inside;
-  };
-  return polys.some((rings) => inRing(rings[0]) && !rings.slice(1).some(inRing));
-}
-
 /**
  * Fills a form's empty linked fields from the area feature at `at` (farmland's 地番 from
  * the chiban parcel there), when the user sees that layer.
  */
 async function fillFromLinks(form, schema, at) {
-  const e = 0.0002;
   for (const f of schema.fields.filter((x) => x.link)) {
     const el = form.elements.namedItem(f.name);
     if (!el || el.value) continue;
-    const bbox = [at[0] - e, at[1] - e, at[0] + e, at[1] + e].join(',');
     try {
-      const { json } = await send(`/ogc/collections/${enc(f.link)}/items?bbox=${bbox}&limit=50`);
-      const hit = (json.features ?? []).find((x) => contains(x.geometry, at));
+      const hit = (await parcelAt(send, f.link, at))?.feature;
       if (hit?.properties?.[f.name] != null && !el.value) el.value = hit.properties[f.name];
     } catch {
       // the layer is missing or hidden from us: the field stays for the user to fill
@@ -183,6 +177,12 @@ function input(field, value) {
   return h('div', 'field', label, el);
 }
 
+/** The geometry kinds a layer's records may have (`geometries`; older servers say one `geometry`). */
+const kindsOf = (schema) => schema.geometries ?? [schema.geometry];
+
+/** The layer whose shapes 「筆の形を使う」 takes: the first one a field links to (farmland: chiban). */
+const parcelLayer = (schema) => schema.fields.find((f) => f.link)?.link;
+
 function readForm(form, schema) {
   const props = {};
   for (const f of schema.fields) {
@@ -196,9 +196,10 @@ function readForm(form, schema) {
 
 /**
  * Mounts the capture panel. `me` is the signed-in user, `map` the MapLibre map,
- * `onSaved(layer)` redraws a layer.
+ * `onSaved(layer)` redraws a layer; `placing.on` is set while the map's taps place a record
+ * (so other panels leave those taps alone).
  */
-export async function mountCapture(el, { me, map, onSaved }) {
+export async function mountCapture(el, { me, map, onSaved, placing = {} }) {
   const schemas = {};
   for (const id of Object.keys(me.layers ?? {})) {
     try {
@@ -215,7 +216,9 @@ export async function mountCapture(el, { me, map, onSaved }) {
   const body = h('div');
   const layerSel = h('select', { id: 'capture-layer' }, ...Object.values(schemas).map((s) => h('option', { value: s.id }, getLang() === 'ja' ? s.title.ja : s.title.en)));
   let picked = null; // { layer, id } of a record picked on the map
-  let tapping = false;
+  let mode = null; // 'point' | 'draw' | 'parcel' while the map's taps place a record
+  let sketch = null; // the corners being drawn
+  const current = () => schemas[layerSel.value];
 
   const showQueue = async () => {
     const n = (await pending().catch(() => [])).length;
@@ -237,14 +240,16 @@ export async function mountCapture(el, { me, map, onSaved }) {
   };
   window.addEventListener('online', sendQueued);
 
-  const form = (schema, { at, feature, etag } = {}) => {
+  /** `at` a point, or `geometry` (a polygon) with `preset` values; or `feature` to edit. */
+  const form = (schema, { at, geometry, preset, feature, etag } = {}) => {
+    const shape = geometry ?? (at ? { type: 'Point', coordinates: at } : null);
     const fields = schema.fields.filter((f) => f.fill !== 'user');
     const photoField = schema.fields.find((f) => f.photos)?.name;
     const photos = h('input', { type: 'file', accept: 'image/*', capture: 'environment', multiple: true, id: 'capture-photos' });
     const f = h(
       'form',
-      { class: 'capture-form' },
-      ...fields.filter((x) => !x.photos).map((x) => input(x, feature?.properties?.[x.name])),
+      { class: 'capture-form', tabindex: '-1' },
+      ...fields.filter((x) => !x.photos).map((x) => input(x, feature?.properties?.[x.name] ?? preset?.[x.name])),
       photoField ? h('div', 'field', h('label', { for: 'capture-photos' }, t('capture.photos')), photos) : null,
       h('button', { type: 'submit' }, t('capture.save')),
     );
@@ -253,24 +258,27 @@ export async function mountCapture(el, { me, map, onSaved }) {
       const props = readForm(f, schema);
       const blobs = [...photos.files];
       if (feature) return saveEdit(schema, feature, etag, props, blobs, photoField);
-      const record = { layer: schema.id, feature: { type: 'Feature', geometry: { type: 'Point', coordinates: at }, properties: props }, photos: blobs, photoField };
+      const record = { layer: schema.id, feature: { type: 'Feature', geometry: shape, properties: props }, photos: blobs, photoField };
       try {
         if (navigator.onLine === false) throw new TypeError('offline');
         const { json } = await sendRecord(record);
         status.textContent = t('capture.saved', { id: json.id });
         picked = { layer: schema.id, id: json.id };
         onSaved(schema.id);
+        showSketch(map);
         body.replaceChildren(historyButton());
       } catch (e) {
         if (!offline(e)) return void (status.textContent = e.message);
         await enqueue(record);
         status.textContent = t('capture.offline');
+        showSketch(map);
         body.replaceChildren();
         showQueue();
       }
     });
     body.replaceChildren(f);
-    if (at) fillFromLinks(f, schema, at);
+    if (shape) fillFromLinks(f, schema, at ?? interiorPoint(shape));
+    return f;
   };
 
   const saveEdit = async (schema, feature, etag, props, blobs, photoField, force = false) => {
@@ -314,25 +322,115 @@ export async function mountCapture(el, { me, map, onSaved }) {
     form(schemas[picked.layer], { feature: json, etag });
   };
 
-  const here = h('button', { type: 'button', id: 'capture-here' }, t('capture.here'));
-  here.addEventListener('click', () => {
+  /** The map's taps place a record (`m`), or not (null); the choices hide while drawing. */
+  const setMode = (m) => {
+    mode = m;
+    placing.on = Boolean(m);
+    choose.hidden = m === 'draw' || m === 'parcel';
+  };
+  /** Ends any placing under way: the sketch and its toolbar go. */
+  const stopPlacing = () => {
+    sketch?.stop();
+    sketch = null;
+    showSketch(map);
+    setMode(null);
+  };
+  const locate = (then) => {
     status.textContent = t('capture.locating');
     navigator.geolocation.getCurrentPosition(
       (p) => {
         status.textContent = '';
-        form(schemas[layerSel.value], { at: [p.coords.longitude, p.coords.latitude] });
+        then([p.coords.longitude, p.coords.latitude]);
       },
       () => (status.textContent = t('capture.noLocation')),
       { enableHighAccuracy: true, timeout: 15_000 },
     );
+  };
+  /** The map's taps are wanted: on a phone the map comes into view, the toolbar under it. */
+  const showMapAndTools = () => {
+    map.getContainer().scrollIntoView({ block: 'start' });
+    body.scrollIntoView({ block: 'nearest' });
+  };
+  const button = (id, onclick) => h('button', { type: 'button', id, onclick });
+  const here = button('capture-here', () => {
+    stopPlacing();
+    locate((at) => form(current(), { at }));
   });
-  const tap = h('button', { type: 'button', id: 'capture-tap' }, t('capture.tap'));
-  tap.addEventListener('click', () => {
-    tapping = true;
+  const tap = button('capture-tap', () => {
+    stopPlacing();
+    setMode('point');
     status.textContent = t('capture.tapHint');
+  });
+  const draw = button('capture-draw', () => {
+    stopPlacing();
+    setMode('draw');
+    const done = (polygon) => {
+      sketch = null;
+      setMode(null);
+      showSketch(map, { geometry: polygon });
+      form(current(), { geometry: polygon }).focus();
+    };
+    const cancel = () => {
+      sketch = null;
+      setMode(null);
+      body.replaceChildren();
+      draw.focus();
+    };
+    sketch = drawArea(map, { into: body, status, onDone: done, onCancel: cancel });
+    body.querySelector('#sketch-center').focus({ preventScroll: true });
+    showMapAndTools();
+  });
+  /** 「筆の形を使う」 at `at`: the parcel's polygon and its linked values (地番) in the form. */
+  const takeParcel = async (at) => {
+    const schema = current();
+    const layer = parcelLayer(schema);
+    let hit;
+    try {
+      hit = await parcelAt(send, layer, at);
+    } catch (e) {
+      status.textContent = offline(e) ? t('parcel.offline') : e.status === 403 || e.status === 404 ? t('parcel.hidden') : e.message;
+      return;
+    }
+    if (!hit) return void (status.textContent = t('parcel.none'));
+    setMode(null);
+    showSketch(map, { geometry: hit.geometry });
+    const links = schema.fields.filter((f) => f.link === layer && hit.feature.properties?.[f.name] != null);
+    const preset = Object.fromEntries(links.map((f) => [f.name, hit.feature.properties[f.name]]));
+    status.textContent = t('parcel.taken', { name: links.map((f) => preset[f.name]).join(' ') || hit.feature.id });
+    form(schema, { geometry: hit.geometry, preset }).focus();
+  };
+  const parcel = button('capture-parcel', () => {
+    stopPlacing();
+    if (!me.layers?.[parcelLayer(current())]) return void (status.textContent = t('parcel.hidden'));
+    if (navigator.onLine === false) return void (status.textContent = t('parcel.offline'));
+    setMode('parcel');
+    status.textContent = t('parcel.hint');
+    const mine = h('button', { type: 'button', id: 'parcel-here', class: 'primary', onclick: () => locate(takeParcel) }, t('parcel.here'));
+    const stop = h('button', { type: 'button', id: 'parcel-cancel', onclick: () => (stopPlacing(), body.replaceChildren(), parcel.focus()) }, t('sketch.cancel'));
+    body.replaceChildren(h('div', 'sketch-tools', mine, stop));
+    mine.focus({ preventScroll: true });
+    showMapAndTools();
+  });
+  /** The placing buttons the chosen layer allows, named for it. */
+  const showChoices = () => {
+    const kinds = kindsOf(current());
+    const areas = kinds.includes('Polygon');
+    here.hidden = tap.hidden = !kinds.includes('Point');
+    draw.hidden = !areas;
+    parcel.hidden = !areas || !parcelLayer(current());
+    here.textContent = t(areas ? 'capture.herePoint' : 'capture.here');
+    tap.textContent = t(areas ? 'capture.tapPoint' : 'capture.tap');
+    draw.textContent = t('capture.draw');
+    parcel.textContent = t('capture.parcel');
+  };
+  layerSel.addEventListener('change', () => {
+    stopPlacing();
+    body.replaceChildren();
+    showChoices();
   });
   /** A record picked (on the map or in a main's list): its buttons, and its main highlighted. */
   const pick = async (layer, id) => {
+    showSketch(map);
     picked = { layer, id };
     status.textContent = t('capture.picked', { id });
     const links = h('p', { class: 'hint', id: 'capture-links' });
@@ -376,10 +474,13 @@ export async function mountCapture(el, { me, map, onSaved }) {
   const linkedTo = (layer) => Object.values(schemas).some((s) => s.fields.some((f) => f.link === layer));
 
   map.on('click', (ev) => {
-    if (tapping) {
-      tapping = false;
-      return form(schemas[layerSel.value], { at: [ev.lngLat.lng, ev.lngLat.lat] });
+    const at = [ev.lngLat.lng, ev.lngLat.lat];
+    if (mode === 'point') {
+      setMode(null);
+      return void form(current(), { at });
     }
+    if (mode === 'draw') return sketch.tap(at);
+    if (mode === 'parcel') return void takeParcel(at);
     const hits = map.queryRenderedFeatures(ev.point).filter((f) => f.id != null);
     const hit = hits.find((f) => schemas[f.source]);
     if (hit) return void pick(hit.source, hit.id).catch((e) => (status.textContent = e.message));
@@ -387,10 +488,16 @@ export async function mountCapture(el, { me, map, onSaved }) {
     if (main) showRecordsOf(main.source, main.id).catch((e) => (status.textContent = e.message));
   });
 
+  const choose = h(
+    'div',
+    null,
+    h('div', 'field', h('label', { for: 'capture-layer' }, t('capture.layer')), layerSel),
+    h('div', { class: 'actions capture-choices', role: 'group', 'aria-label': t('capture.how') }, here, tap, draw, parcel),
+  );
+  showChoices();
   el.replaceChildren(
     h('h2', null, t('capture.heading')),
-    h('div', 'field', h('label', { for: 'capture-layer' }, t('capture.layer')), layerSel),
-    h('div', 'actions', here, tap),
+    choose,
     status,
     queued,
     body,

@@ -122,8 +122,11 @@ function showPreview(map, data) {
   map.addLayer({ id: `${PREVIEW}-point`, type: 'circle', source: PREVIEW, filter: only(['Point', 'MultiPoint']), paint: { 'circle-radius': 7, 'circle-color': '#ff8c00', 'circle-stroke-color': '#000000', 'circle-stroke-width': 1.5 } });
 }
 
-/** 「選択した地物」: the features under a click, with the shared attribute lists. */
-function mountFeaturePanel(el, map, layers, me) {
+/**
+ * 「選択した地物」: the features under a click, with the shared attribute lists; not while
+ * `placing.on` (the click places a record: a point, a corner of a field, a parcel).
+ */
+function mountFeaturePanel(el, map, layers, me, placing = {}) {
   let shown = [];
   let seq = 0;
   const render = async () => {
@@ -146,6 +149,7 @@ function mountFeaturePanel(el, map, layers, me) {
     }
   };
   map.on('click', (ev) => {
+    if (placing.on) return;
     shown = [];
     let room = 5;
     for (const [layer, features] of featuresAt(map, ev.point, layers.ids(), 6)) {
@@ -260,7 +264,8 @@ async function start() {
       note: (id) => attributesNote(me, id),
       legendOpen: false,
     });
-    const features = mountFeaturePanel($('panel-feature'), map, layers, me);
+    const placing = { on: false };
+    const features = mountFeaturePanel($('panel-feature'), map, layers, me, placing);
     onLangChange(() => features.render());
     if (!me) return;
     const print = mountPrint($('panel-print'), map, layers, me);
@@ -269,7 +274,7 @@ async function start() {
     $('panels').prepend(capture);
     // The edit reaches the tiles a moment after its answer: redraw now and once more shortly.
     const redraw = (layer) => [0, 800].forEach((ms) => setTimeout(() => refreshLayer(map, layer), ms));
-    mountCapture(capture, { me, map, onSaved: redraw });
+    mountCapture(capture, { me, map, onSaved: redraw, placing });
   });
 }
 

@@ -1,0 +1,228 @@
+// 農地パトロール on a phone (360×640): a farmland record placed as an area. 「区画を描く」 (four
+// corners tapped, saved with a photo, on the server as that Polygon, drawn on the map and
+// picked for editing), 「筆の形を使う」 (the parcel's own polygon and 地番, and a clear word
+// where there is no parcel), and a drawn field made without signal, sent when it returns.
+import assert from 'node:assert/strict';
+import { after, before, test } from 'node:test';
+import { VIEWPORTS, axe, screenshot, start } from './harness.mjs';
+import { addUser, apiCookie, centreMap, getJson, openStaff, signIn, tapMap } from './staff-helpers.mjs';
+
+let env;
+let cookie;
+before(async () => {
+  env = await start();
+  addUser(env, 'nouchi', ['nougyou'], { department: '農業委員会' });
+  cookie = await apiCookie(env, 'nouchi');
+});
+after(async () => env?.stop());
+
+/** 祐徳稲荷神社, inside the city. */
+const HERE = [130.108483, 33.074408];
+/** A 2×2 PNG. */
+const PNG = Buffer.from(
+  'iVBORw0KGgoAAAANSUhEUgAAAAIAAAACCAIAAAD91JpzAAAAFklEQVR4nGP8z8DAwMDAxMDAwMDAAAANHQEDasKb6QAAAABJRU5ErkJggg==',
+  'base64',
+);
+
+/** The farmland record with this 備考 on the server (as nouchi), or undefined. */
+async function record(note) {
+  const q = new URLSearchParams({ 備考: note, limit: '5' });
+  return (await getJson(env, cookie, `/ogc/collections/farmland/items?${q}`)).features[0];
+}
+
+/** The staff view at 360×640, signed in as the 農業委員会, with 農地パトロール chosen. */
+async function farmlandPage(opts = {}) {
+  const page = await openStaff(env, { viewport: VIEWPORTS.phone, ...opts });
+  await signIn(page, 'nouchi');
+  await page.locator('#panel-capture').waitFor({ timeout: 30_000 });
+  await page.locator('#capture-layer').selectOption('farmland');
+  return page;
+}
+
+/** Draws a field by tapping `corners` (lon/lat) and 「完了」; resolves to the corners tapped. */
+async function drawField(page, corners) {
+  await page.locator('#capture-draw').click();
+  await page.locator('#capture-status', { hasText: 'あと 3 点以上必要です' }).waitFor();
+  assert.equal(await page.locator('#sketch-done').isDisabled(), true, '「完了」 waits for 3 corners');
+  const tapped = [];
+  for (const c of corners) tapped.push(await tapMap(page, c));
+  await page.locator('#capture-status', { hasText: `（${corners.length} 点）` }).waitFor();
+  return tapped;
+}
+
+/** Fills the form (状況, 備考, a photo) and saves. */
+async function fillAndSave(page, state, note) {
+  await page.getByLabel('状況').selectOption(state);
+  await page.getByLabel('備考').fill(note);
+  await page.locator('#capture-photos').setInputFiles({ name: 'field.jpg', mimeType: 'image/png', buffer: PNG });
+  await page.getByRole('button', { name: '保存' }).click();
+}
+
+/** Every corner of `expected` is a corner of the closed ring, to ~5 decimals (1e-5°, about 1 m). */
+function assertCorners(ring, expected) {
+  assert.equal(ring.length, expected.length + 1, 'the corners, and the first again');
+  assert.deepEqual(ring[0], ring.at(-1), 'the ring is closed');
+  for (const [x, y] of expected) {
+    assert.ok(
+      ring.some(([rx, ry]) => Math.abs(rx - x) < 1e-5 && Math.abs(ry - y) < 1e-5),
+      `corner ${x},${y} in ${JSON.stringify(ring)}`,
+    );
+  }
+}
+
+/** Waits until the map has drawn a farmland polygon with this 備考 (its style's own layers). */
+async function drawnOnMap(page, note, at) {
+  await centreMap(page, at, 18);
+  await page.waitForFunction(
+    (n) => {
+      const map = window.kashimapMap;
+      const layers = map.getStyle().layers.filter((l) => l.source === 'farmland').map((l) => l.id);
+      return map.queryRenderedFeatures({ layers }).some((f) => f.properties['備考'] === n && f.geometry.type === 'Polygon');
+    },
+    note,
+    { timeout: 30_000 },
+  );
+}
+
+const mean = (ring) => [0, 1].map((k) => ring.slice(0, -1).reduce((s, c) => s + c[k], 0) / (ring.length - 1));
+
+test('a field drawn with four taps is saved as that polygon with a photo, drawn on the map, and opens for editing', async () => {
+  const page = await farmlandPage();
+  const d = 0.0003;
+  const corners = [
+    [HERE[0] - d, HERE[1] - d],
+    [HERE[0] + d, HERE[1] - d],
+    [HERE[0] + d, HERE[1] + d * 0.8],
+    [HERE[0] - d, HERE[1] + d],
+  ];
+  await centreMap(page, HERE, 18);
+  const tapped = await drawField(page, corners.slice(0, 3));
+  // A wrong corner, taken back with 「1つ戻す」.
+  await tapMap(page, [HERE[0], HERE[1] + d * 0.2]);
+  await page.locator('#capture-status', { hasText: '（4 点）' }).waitFor();
+  await page.locator('#sketch-undo').click();
+  await page.locator('#capture-status', { hasText: '（3 点）' }).waitFor();
+  tapped.push(await tapMap(page, corners[3]));
+  await page.locator('#capture-status', { hasText: '（4 点）' }).waitFor();
+  const sketch = await page.evaluate(() => window.kashimapMap.getSource('km-sketch').serialize().data.features.map((f) => f.geometry.type));
+  assert.deepEqual(sketch, ['Polygon', 'Point', 'Point', 'Point', 'Point'], 'the outline and the corners, live');
+  await screenshot(page, 'staff-farmland-draw-phone');
+  assert.deepEqual(await axe(page), [], 'drawing a field');
+
+  await page.locator('#sketch-done').click();
+  await page.locator('#capture-status', { hasText: '区画（角 4 点）を記録の形にしました' }).waitFor();
+  await page.getByLabel('状況').waitFor();
+  await screenshot(page, 'staff-farmland-form-phone');
+  await fillAndSave(page, '遊休農地', '区画を描いた記録');
+  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
+
+  const saved = await record('区画を描いた記録');
+  assert.ok(saved, 'the record is on the server');
+  assert.equal(saved.geometry.type, 'Polygon');
+  assertCorners(saved.geometry.coordinates[0], tapped);
+  assertCorners(saved.geometry.coordinates[0], corners);
+  assert.equal(saved.properties['状況'], '遊休農地');
+  assert.equal(saved.properties['調査者'], 'nouchi');
+  assert.equal(saved.properties['写真'].length, 1, 'with its photo');
+
+  await drawnOnMap(page, '区画を描いた記録', HERE);
+  await screenshot(page, 'staff-farmland-saved-phone');
+
+  // Picking the drawn field opens it for editing as any record.
+  await page.locator('#capture-history').waitFor();
+  await tapMap(page, mean(saved.geometry.coordinates[0]));
+  await page.locator('#capture-status', { hasText: `記録 ${saved.id} を選択しました` }).waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'この記録を編集' }).click();
+  await page.getByLabel('備考').waitFor();
+  assert.equal(await page.getByLabel('状況').inputValue(), '遊休農地');
+  await page.getByLabel('状況').selectOption('耕作放棄地');
+  await page.getByRole('button', { name: '保存' }).click();
+  await page.locator('#capture-status', { hasText: `保存しました（記録 ${saved.id}）` }).waitFor({ timeout: 30_000 });
+  const edited = await getJson(env, cookie, `/ogc/collections/farmland/items/${saved.id}`);
+  assert.equal(edited.properties['状況'], '耕作放棄地');
+  assert.deepEqual(edited.geometry, saved.geometry, 'the shape stays');
+  assert.deepEqual(page.offsite, []);
+  assert.deepEqual(page.consoleErrors, []);
+  await page.context().close();
+});
+
+/** A parcel near the shrine and its mean point (checked to be inside it). */
+async function parcelNearHere() {
+  const e = 0.003;
+  const bbox = [HERE[0] - e, HERE[1] - e, HERE[0] + e, HERE[1] + e].join(',');
+  const parcels = (await getJson(env, cookie, `/ogc/collections/chiban/items?bbox=${bbox}&limit=50`)).features;
+  const inside = (ring, [x, y]) => {
+    let c = false;
+    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
+      const [xi, yi] = ring[i];
+      const [xj, yj] = ring[j];
+      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
+    }
+    return c;
+  };
+  const found = parcels.filter((p) => p.geometry.type === 'Polygon').map((p) => ({ p, at: mean(p.geometry.coordinates[0]) })).find((x) => inside(x.p.geometry.coordinates[0], x.at));
+  assert.ok(found, 'a parcel with its mean point inside');
+  return found;
+}
+
+test('「筆の形を使う」 takes the parcel’s own polygon and 地番, and says when there is no parcel', async () => {
+  const { p: parcel, at } = await parcelNearHere();
+  const page = await farmlandPage({ geolocation: { longitude: at[0], latitude: at[1] }, permissions: ['geolocation'] });
+
+  // Beyond the lot map (east of the city, over the sea) there is no parcel.
+  const sea = [130.17, 33.0744];
+  await centreMap(page, sea, 17);
+  await page.locator('#capture-parcel').click();
+  await page.locator('#capture-status', { hasText: '形を使う筆を地図上でタップするか' }).waitFor();
+  await tapMap(page, sea);
+  await page.locator('#capture-status', { hasText: 'この場所に筆はありません' }).waitFor({ timeout: 30_000 });
+  await screenshot(page, 'staff-farmland-no-parcel-phone');
+
+  // The parcel at the current location.
+  await centreMap(page, at, 18);
+  await page.locator('#parcel-here').click();
+  await page.locator('#capture-status', { hasText: `筆「${parcel.properties['地番']}」の形を記録の形にしました` }).waitFor({ timeout: 30_000 });
+  assert.equal(await page.locator('#cap-地番').inputValue(), parcel.properties['地番']);
+  await screenshot(page, 'staff-farmland-parcel-phone');
+  await fillAndSave(page, '耕作中', '筆の形の記録');
+  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
+  const saved = await record('筆の形の記録');
+  assert.ok(saved, 'the record is on the server');
+  assert.deepEqual(saved.geometry, parcel.geometry, 'exactly the parcel’s polygon');
+  assert.equal(saved.properties['地番'], parcel.properties['地番']);
+  assert.equal(saved.properties['状況'], '耕作中');
+  assert.equal(saved.properties['調査者'], 'nouchi');
+  await drawnOnMap(page, '筆の形の記録', at);
+  assert.deepEqual(page.offsite, []);
+  await page.context().close();
+});
+
+test('a field drawn without signal waits on the device and is sent when the network returns', async () => {
+  const page = await farmlandPage();
+  const at = [HERE[0] + 0.002, HERE[1] - 0.0015];
+  const d = 0.00025;
+  const corners = [
+    [at[0] - d, at[1] - d],
+    [at[0] + d, at[1] - d],
+    [at[0], at[1] + d],
+  ];
+  await centreMap(page, at, 18);
+  await page.context().setOffline(true);
+  const tapped = await drawField(page, corners);
+  await page.locator('#sketch-done').click();
+  await fillAndSave(page, '耕作放棄地', '電波のない区画');
+  await page.locator('#capture-queue', { hasText: '送信待ち 1 件' }).waitFor({ timeout: 30_000 });
+  await screenshot(page, 'staff-farmland-offline-phone');
+  assert.equal(await record('電波のない区画'), undefined, 'nothing reached the server');
+  await page.context().setOffline(false);
+  await page.locator('#capture-status', { hasText: '送信しました' }).waitFor({ timeout: 30_000 });
+  const sent = await record('電波のない区画');
+  assert.ok(sent, 'sent once back online');
+  assert.equal(sent.geometry.type, 'Polygon');
+  assertCorners(sent.geometry.coordinates[0], tapped);
+  assert.equal(sent.properties['写真'].length, 1);
+  assert.equal(sent.properties['調査者'], 'nouchi');
+  await drawnOnMap(page, '電波のない区画', at);
+  assert.deepEqual(page.offsite, []);
+  await page.context().close();
+});
