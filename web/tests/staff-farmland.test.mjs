@@ -197,7 +197,7 @@ test('「筆の形を使う」 takes the parcel’s own polygon and 地番, and 
   await page.context().close();
 });
 
-test('a field drawn without signal waits on the device and is sent when the network returns', async () => {
+test('a field drawn without signal, by keyboard alone, waits on the device and is sent when the network returns', async () => {
   const page = await farmlandPage();
   const at = [HERE[0] + 0.002, HERE[1] - 0.0015];
   const d = 0.00025;
@@ -208,8 +208,22 @@ test('a field drawn without signal waits on the device and is sent when the netw
   ];
   await centreMap(page, at, 18);
   await page.context().setOffline(true);
-  const tapped = await drawField(page, corners);
-  await page.locator('#sketch-done').click();
+  // Keyboard only: 「区画を描く」, then the map's centre added as each corner (the map moved
+  // between them as its arrow keys would), then 「完了」.
+  await page.locator('#capture-draw').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#capture-status', { hasText: 'あと 3 点以上必要です' }).waitFor();
+  const focus = await page.evaluate(() => ({ id: document.activeElement.id, outline: getComputedStyle(document.activeElement).outlineStyle }));
+  assert.deepEqual(focus, { id: 'sketch-center', outline: 'solid' }, 'the focus moves to the toolbar, visibly');
+  for (const [i, c] of corners.entries()) {
+    await page.evaluate((x) => window.kashimapMap.jumpTo({ center: x }), c);
+    await page.keyboard.press('Enter');
+    await page.locator('#capture-status', { hasText: `（${i + 1} 点）` }).waitFor();
+  }
+  await screenshot(page, 'staff-farmland-keyboard-phone');
+  await page.locator('#sketch-done').focus();
+  await page.keyboard.press('Enter');
+  await page.locator('#capture-status', { hasText: '区画（角 3 点）を記録の形にしました' }).waitFor();
   await fillAndSave(page, '耕作放棄地', '電波のない区画');
   await page.locator('#capture-queue', { hasText: '送信待ち 1 件' }).waitFor({ timeout: 30_000 });
   await screenshot(page, 'staff-farmland-offline-phone');
@@ -219,7 +233,7 @@ test('a field drawn without signal waits on the device and is sent when the netw
   const sent = await record('電波のない区画');
   assert.ok(sent, 'sent once back online');
   assert.equal(sent.geometry.type, 'Polygon');
-  assertCorners(sent.geometry.coordinates[0], tapped);
+  assertCorners(sent.geometry.coordinates[0], corners);
   assert.equal(sent.properties['写真'].length, 1);
   assert.equal(sent.properties['調査者'], 'nouchi');
   await drawnOnMap(page, '電波のない区画', at);
