@@ -4,6 +4,7 @@
 // where there is no parcel), and a drawn field made without signal, sent when it returns.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
+import { contains } from '../src/staff/sketch.js';
 import { VIEWPORTS, axe, screenshot, start } from './harness.mjs';
 import { addUser, apiCookie, centreMap, getJson, openStaff, signIn, tapMap } from './staff-helpers.mjs';
 
@@ -151,16 +152,7 @@ async function parcelNearHere() {
   const e = 0.003;
   const bbox = [HERE[0] - e, HERE[1] - e, HERE[0] + e, HERE[1] + e].join(',');
   const parcels = (await getJson(env, cookie, `/ogc/collections/chiban/items?bbox=${bbox}&limit=50`)).features;
-  const inside = (ring, [x, y]) => {
-    let c = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i];
-      const [xj, yj] = ring[j];
-      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
-    }
-    return c;
-  };
-  const found = parcels.filter((p) => p.geometry.type === 'Polygon').map((p) => ({ p, at: mean(p.geometry.coordinates[0]) })).find((x) => inside(x.p.geometry.coordinates[0], x.at));
+  const found = parcels.filter((p) => p.geometry.type === 'Polygon').map((p) => ({ p, at: mean(p.geometry.coordinates[0]) })).find((x) => contains(x.p.geometry, x.at));
   assert.ok(found, 'a parcel with its mean point inside');
   return found;
 }
