@@ -83,13 +83,15 @@ async function drawnOnMap(page, note, at) {
     note,
     { timeout: 30_000 },
   );
+  await page.evaluate(() => window.kashimapMap.getContainer().scrollIntoView({ block: 'start' }));
 }
 
 const mean = (ring) => [0, 1].map((k) => ring.slice(0, -1).reduce((s, c) => s + c[k], 0) / (ring.length - 1));
 
 test('a field drawn with four taps is saved as that polygon with a photo, drawn on the map, and opens for editing', async () => {
   const page = await farmlandPage();
-  const d = 0.0003;
+  // About 15 m each way: the corners stay clear of the map's controls at 360×640.
+  const d = 0.00015;
   const corners = [
     [HERE[0] - d, HERE[1] - d],
     [HERE[0] + d, HERE[1] - d],
@@ -213,6 +215,8 @@ test('a field drawn without signal, by keyboard alone, waits on the device and i
     await page.locator('#capture-status', { hasText: `（${i + 1} 点）` }).waitFor();
   }
   await screenshot(page, 'staff-farmland-keyboard-phone');
+  // The tiles that failed as the map moved are not a banner each: the offline one says it.
+  assert.deepEqual(await page.locator('.km-banner').evaluateAll((els) => els.map((e) => e.dataset.key)), ['offline']);
   await page.locator('#sketch-done').focus();
   await page.keyboard.press('Enter');
   await page.locator('#capture-status', { hasText: '区画（角 3 点）を記録の形にしました' }).waitFor();
@@ -229,6 +233,7 @@ test('a field drawn without signal, by keyboard alone, waits on the device and i
   assert.equal(sent.properties['写真'].length, 1);
   assert.equal(sent.properties['調査者'], 'nouchi');
   await drawnOnMap(page, '電波のない区画', at);
+  await screenshot(page, 'staff-farmland-sent-phone');
   assert.deepEqual(page.offsite, []);
   await page.context().close();
 });

@@ -75,15 +75,21 @@ export async function centreMap(page, lonlat, zoom) {
 }
 
 /**
- * Clicks the map where `lonlat` is (on a whole pixel), scrolling the map into view first;
- * resolves to the [lon, lat] of the pixel clicked, which is what the map reports.
+ * Clicks the map where `lonlat` is (on a whole pixel), with the whole map scrolled into view
+ * first; resolves to the [lon, lat] of the pixel clicked, which is what the map reports.
+ * Throws when something else (a map control, a banner) is on top of that pixel.
  */
 export async function tapMap(page, lonlat) {
-  const canvas = page.locator('.maplibregl-canvas').first();
-  await canvas.scrollIntoViewIfNeeded();
-  const box = await canvas.boundingBox();
-  const p = await page.evaluate((c) => window.kashimapMap.project(c), lonlat);
-  const [x, y] = [Math.round(p.x), Math.round(p.y)];
-  await page.mouse.click(box.x + x, box.y + y);
-  return page.evaluate(({ x: px, y: py }) => window.kashimapMap.unproject([px, py]).toArray(), { x, y });
+  const at = await page.evaluate((c) => {
+    const map = window.kashimapMap;
+    map.getContainer().scrollIntoView({ block: 'nearest' });
+    const p = map.project(c);
+    const [x, y] = [Math.round(p.x), Math.round(p.y)];
+    const box = map.getCanvas().getBoundingClientRect();
+    const top = document.elementFromPoint(box.left + x, box.top + y);
+    return { x, y, left: box.left, top: box.top, free: top === map.getCanvas() };
+  }, lonlat);
+  if (!at.free) throw new Error(`the map at ${lonlat} (${at.x}, ${at.y}) is covered`);
+  await page.mouse.click(at.left + at.x, at.top + at.y);
+  return page.evaluate(({ x, y }) => window.kashimapMap.unproject([x, y]).toArray(), at);
 }

@@ -124,6 +124,10 @@ function relabelControls(el) {
 function reportErrors(map) {
   map.on('error', (e) => {
     const id = e.sourceId ?? e.source?.id;
+    // Without a network every tile of every layer fails as the map moves (a field survey
+    // drawing a parcel): the offline banner says it once, instead of a wall of banners over
+    // the form on a phone.
+    if (id && navigator.onLine === false) return;
     if (id === BASEMAP_SOURCE) showBanner('basemap', t('map.basemapError'));
     else if (id) {
       layerInfo(id).then((info) => showBanner(`source:${id}`, t('map.layerError', { layer: pick(info.title) })));
