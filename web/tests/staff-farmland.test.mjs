@@ -6,7 +6,7 @@ import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { contains } from '../src/staff/sketch.js';
 import { VIEWPORTS, axe, screenshot, start } from './harness.mjs';
-import { addUser, apiCookie, centreMap, getJson, openStaff, signIn, tapMap } from './staff-helpers.mjs';
+import { addUser, apiCookie, centreMap, eventually, getJson, openStaff, signIn, tapMap } from './staff-helpers.mjs';
 
 let env;
 let cookie;
@@ -30,6 +30,9 @@ async function record(note) {
   const q = new URLSearchParams({ 備考: note, limit: '5' });
   return (await getJson(env, cookie, `/ogc/collections/farmland/items?${q}`)).features[0];
 }
+
+/** The record once the server's searches find it (a moment after its 201). */
+const saved = (note) => eventually(() => record(note));
 
 /** The staff view at 360×640, signed in as the 農業委員会, with 農地パトロール chosen. */
 async function farmlandPage(opts = {}) {
@@ -119,31 +122,34 @@ test('a field drawn with four taps is saved as that polygon with a photo, drawn 
   await fillAndSave(page, '遊休農地', '区画を描いた記録');
   await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
 
-  const saved = await record('区画を描いた記録');
-  assert.ok(saved, 'the record is on the server');
-  assert.equal(saved.geometry.type, 'Polygon');
-  assertCorners(saved.geometry.coordinates[0], tapped);
-  assertCorners(saved.geometry.coordinates[0], corners);
-  assert.equal(saved.properties['状況'], '遊休農地');
-  assert.equal(saved.properties['調査者'], 'nouchi');
-  assert.equal(saved.properties['写真'].length, 1, 'with its photo');
+  const field = await saved('区画を描いた記録');
+  assert.ok(field, 'the record is on the server');
+  assert.equal(field.geometry.type, 'Polygon');
+  assertCorners(field.geometry.coordinates[0], tapped);
+  assertCorners(field.geometry.coordinates[0], corners);
+  assert.equal(field.properties['状況'], '遊休農地');
+  assert.equal(field.properties['調査者'], 'nouchi');
+  assert.equal(field.properties['写真'].length, 1, 'with its photo');
 
   await drawnOnMap(page, '区画を描いた記録', HERE);
   await screenshot(page, 'staff-farmland-saved-phone');
 
   // Picking the drawn field opens it for editing as any record.
   await page.locator('#capture-history').waitFor();
-  await tapMap(page, mean(saved.geometry.coordinates[0]));
-  await page.locator('#capture-status', { hasText: `記録 ${saved.id} を選択しました` }).waitFor({ timeout: 30_000 });
+  await tapMap(page, mean(field.geometry.coordinates[0]));
+  await page.locator('#capture-status', { hasText: `記録 ${field.id} を選択しました` }).waitFor({ timeout: 30_000 });
   await page.getByRole('button', { name: 'この記録を編集' }).click();
   await page.getByLabel('備考').waitFor();
   assert.equal(await page.getByLabel('状況').inputValue(), '遊休農地');
   await page.getByLabel('状況').selectOption('耕作放棄地');
   await page.getByRole('button', { name: '保存' }).click();
-  await page.locator('#capture-status', { hasText: `保存しました（記録 ${saved.id}）` }).waitFor({ timeout: 30_000 });
-  const edited = await getJson(env, cookie, `/ogc/collections/farmland/items/${saved.id}`);
-  assert.equal(edited.properties['状況'], '耕作放棄地');
-  assert.deepEqual(edited.geometry, saved.geometry, 'the shape stays');
+  await page.locator('#capture-status', { hasText: `保存しました（記録 ${field.id}）` }).waitFor({ timeout: 30_000 });
+  const edited = await eventually(async () => {
+    const now = await getJson(env, cookie, `/ogc/collections/farmland/items/${field.id}`);
+    return now.properties['状況'] === '耕作放棄地' && now;
+  });
+  assert.ok(edited, 'the edit reached the server');
+  assert.deepEqual(edited.geometry, field.geometry, 'the shape stays');
   assert.deepEqual(page.offsite, []);
   assert.deepEqual(page.consoleErrors, []);
   await page.context().close();
@@ -180,12 +186,12 @@ test('「筆の形を使う」 takes the parcel’s own polygon and 地番, and 
   await screenshot(page, 'staff-farmland-parcel-phone');
   await fillAndSave(page, '耕作中', '筆の形の記録');
   await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
-  const saved = await record('筆の形の記録');
-  assert.ok(saved, 'the record is on the server');
-  assert.deepEqual(saved.geometry, parcel.geometry, 'exactly the parcel’s polygon');
-  assert.equal(saved.properties['地番'], parcel.properties['地番']);
-  assert.equal(saved.properties['状況'], '耕作中');
-  assert.equal(saved.properties['調査者'], 'nouchi');
+  const field = await saved('筆の形の記録');
+  assert.ok(field, 'the record is on the server');
+  assert.deepEqual(field.geometry, parcel.geometry, 'exactly the parcel’s polygon');
+  assert.equal(field.properties['地番'], parcel.properties['地番']);
+  assert.equal(field.properties['状況'], '耕作中');
+  assert.equal(field.properties['調査者'], 'nouchi');
   await drawnOnMap(page, '筆の形の記録', at);
   assert.deepEqual(page.offsite, []);
   await page.context().close();
@@ -226,7 +232,7 @@ test('a field drawn without signal, by keyboard alone, waits on the device and i
   assert.equal(await record('電波のない区画'), undefined, 'nothing reached the server');
   await page.context().setOffline(false);
   await page.locator('#capture-status', { hasText: '送信しました' }).waitFor({ timeout: 30_000 });
-  const sent = await record('電波のない区画');
+  const sent = await saved('電波のない区画');
   assert.ok(sent, 'sent once back online');
   assert.equal(sent.geometry.type, 'Polygon');
   assertCorners(sent.geometry.coordinates[0], corners);

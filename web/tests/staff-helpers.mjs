@@ -93,3 +93,17 @@ export async function tapMap(page, lonlat) {
   await page.mouse.click(at.left + at.x, at.top + at.y);
   return page.evaluate(({ x, y }) => window.kashimapMap.unproject([x, y]).toArray(), at);
 }
+
+/**
+ * Polls `fn` (every 200 ms, up to 30 s) until it gives something truthy, and returns that (or
+ * the last falsy answer). An edit is answered once logged and reaches reads a moment later
+ * (docs/edits.md), so a test reading it back through the API waits like this.
+ */
+export async function eventually(fn, ms = 30_000) {
+  const until = Date.now() + ms;
+  for (;;) {
+    const got = await fn();
+    if (got || Date.now() > until) return got;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
