@@ -1,12 +1,13 @@
 // 「記録を追加」: field records on a phone. A form made from the layer's schema (types,
 // choices, required), the current location or a tapped point, photos from the camera, editing
 // a picked record with its ETag (a 412 shows both versions to choose from), the record's
-// history, and the outbox for when there is no signal. A layer that allows polygons also
-// offers 「区画を描く」 and 「筆の形を使う」 (sketch.js).
+// history, and the outbox for when there is no signal. How a record is placed (a point, a
+// field drawn on the map, a parcel's shape) is place.js.
 import { h } from '../lib/dom.js';
 import { addStrings, getLang, t } from '../lib/i18n.js';
 import { enqueue, flush, pending } from './outbox.js';
-import { drawArea, interiorPoint, parcelAt, showSketch } from './sketch.js';
+import { placer } from './place.js';
+import { interiorPoint, parcelAt, showSketch } from './sketch.js';
 
 const enc = encodeURIComponent;
 
@@ -41,11 +42,6 @@ addStrings({
     'capture.linkMissing': '{field}「{value}」は見つかりません。',
     'capture.records': '{field}「{value}」の記録 {n} 件',
     'capture.record': '記録 {id}',
-    'capture.how': '記録の置き方',
-    'capture.herePoint': '現在地（点）',
-    'capture.tapPoint': 'タップした点',
-    'capture.draw': '区画を描く',
-    'capture.parcel': '筆の形を使う',
   },
   en: {
     'capture.heading': 'Add a record',
@@ -77,11 +73,6 @@ addStrings({
     'capture.linkMissing': '{field} “{value}” was not found.',
     'capture.records': '{n} record(s) for {field} “{value}”',
     'capture.record': 'Record {id}',
-    'capture.how': 'How to place the record',
-    'capture.herePoint': 'My location (point)',
-    'capture.tapPoint': 'Tapped point',
-    'capture.draw': 'Draw the field',
-    'capture.parcel': 'Use the parcel’s shape',
   },
 });
 
@@ -177,12 +168,6 @@ function input(field, value) {
   return h('div', 'field', label, el);
 }
 
-/** The geometry kinds a layer's records may have (`geometries`; older servers say one `geometry`). */
-const kindsOf = (schema) => schema.geometries ?? [schema.geometry];
-
-/** The layer whose shapes 「筆の形を使う」 takes: the first one a field links to (farmland: chiban). */
-const parcelLayer = (schema) => schema.fields.find((f) => f.link)?.link;
-
 function readForm(form, schema) {
   const props = {};
   for (const f of schema.fields) {
@@ -216,9 +201,6 @@ export async function mountCapture(el, { me, map, onSaved, placing = {} }) {
   const body = h('div');
   const layerSel = h('select', { id: 'capture-layer' }, ...Object.values(schemas).map((s) => h('option', { value: s.id }, getLang() === 'ja' ? s.title.ja : s.title.en)));
   let picked = null; // { layer, id } of a record picked on the map
-  let mode = null; // 'point' | 'draw' | 'parcel' while the map's taps place a record
-  let sketch = null; // the corners being drawn
-  const current = () => schemas[layerSel.value];
 
   const showQueue = async () => {
     const n = (await pending().catch(() => [])).length;
@@ -322,115 +304,28 @@ export async function mountCapture(el, { me, map, onSaved, placing = {} }) {
     form(schemas[picked.layer], { feature: json, etag });
   };
 
-  /** The map's taps place a record (`m`), or not (null); the choices hide while drawing. */
-  const setMode = (m) => {
-    mode = m;
-    placing.on = Boolean(m);
-    choose.hidden = m === 'draw' || m === 'parcel';
-  };
-  /** Ends any placing under way: the sketch and its toolbar go. */
-  const stopPlacing = () => {
-    sketch?.stop();
-    sketch = null;
-    showSketch(map);
-    setMode(null);
-  };
-  const locate = (then) => {
-    status.textContent = t('capture.locating');
-    navigator.geolocation.getCurrentPosition(
-      (p) => {
-        status.textContent = '';
-        then([p.coords.longitude, p.coords.latitude]);
-      },
-      () => (status.textContent = t('capture.noLocation')),
-      { enableHighAccuracy: true, timeout: 15_000 },
-    );
-  };
-  /** The map's taps are wanted: on a phone the map comes into view, the toolbar under it. */
-  const showMapAndTools = () => {
-    map.getContainer().scrollIntoView({ block: 'start' });
-    body.scrollIntoView({ block: 'nearest' });
-  };
-  const button = (id, onclick) => h('button', { type: 'button', id, onclick });
-  const here = button('capture-here', () => {
-    stopPlacing();
-    locate((at) => form(current(), { at }));
+  const choose = h('div');
+  const current = () => schemas[layerSel.value];
+  const place = placer({
+    map,
+    me,
+    schema: current,
+    status,
+    body,
+    placing,
+    hideChoices: (hide) => (choose.hidden = hide),
+    onPlace: (opts) => form(current(), opts),
+    get: send,
+    offline,
   });
-  const tap = button('capture-tap', () => {
-    stopPlacing();
-    setMode('point');
-    status.textContent = t('capture.tapHint');
-  });
-  const draw = button('capture-draw', () => {
-    stopPlacing();
-    setMode('draw');
-    const done = (polygon) => {
-      sketch = null;
-      setMode(null);
-      showSketch(map, { geometry: polygon });
-      form(current(), { geometry: polygon }).focus();
-    };
-    const cancel = () => {
-      sketch = null;
-      setMode(null);
-      body.replaceChildren();
-      draw.focus();
-    };
-    sketch = drawArea(map, { into: body, status, onDone: done, onCancel: cancel });
-    body.querySelector('#sketch-center').focus({ preventScroll: true });
-    showMapAndTools();
-  });
-  /** 「筆の形を使う」 at `at`: the parcel's polygon and its linked values (地番) in the form. */
-  const takeParcel = async (at) => {
-    const schema = current();
-    const layer = parcelLayer(schema);
-    let hit;
-    try {
-      hit = await parcelAt(send, layer, at);
-    } catch (e) {
-      status.textContent = offline(e) ? t('parcel.offline') : e.status === 403 || e.status === 404 ? t('parcel.hidden') : e.message;
-      return;
-    }
-    if (!hit) return void (status.textContent = t('parcel.none'));
-    setMode(null);
-    showSketch(map, { geometry: hit.geometry });
-    const links = schema.fields.filter((f) => f.link === layer && hit.feature.properties?.[f.name] != null);
-    const preset = Object.fromEntries(links.map((f) => [f.name, hit.feature.properties[f.name]]));
-    status.textContent = t('parcel.taken', { name: links.map((f) => preset[f.name]).join(' ') || hit.feature.id });
-    form(schema, { geometry: hit.geometry, preset }).focus();
-  };
-  const parcel = button('capture-parcel', () => {
-    stopPlacing();
-    if (!me.layers?.[parcelLayer(current())]) return void (status.textContent = t('parcel.hidden'));
-    if (navigator.onLine === false) return void (status.textContent = t('parcel.offline'));
-    setMode('parcel');
-    status.textContent = t('parcel.hint');
-    const mine = h('button', { type: 'button', id: 'parcel-here', class: 'primary', onclick: () => locate(takeParcel) }, t('parcel.here'));
-    const stop = h('button', { type: 'button', id: 'parcel-cancel', onclick: () => (stopPlacing(), body.replaceChildren(), parcel.focus()) }, t('sketch.cancel'));
-    body.replaceChildren(h('div', 'sketch-tools', mine, stop));
-    mine.focus({ preventScroll: true });
-    showMapAndTools();
-  });
-  /** The placing buttons the chosen layer allows, named for it. */
-  const showChoices = () => {
-    const kinds = kindsOf(current());
-    const areas = kinds.includes('Polygon');
-    here.hidden = tap.hidden = !kinds.includes('Point');
-    draw.hidden = !areas;
-    parcel.hidden = !areas || !parcelLayer(current());
-    here.textContent = t(areas ? 'capture.herePoint' : 'capture.here');
-    tap.textContent = t(areas ? 'capture.tapPoint' : 'capture.tap');
-    draw.textContent = t('capture.draw');
-    parcel.textContent = t('capture.parcel');
-  };
   layerSel.addEventListener('change', () => {
-    stopPlacing();
+    place.stop();
     body.replaceChildren();
-    showChoices();
+    place.update();
   });
   /** A record picked (on the map or in a main's list): its buttons, and its main highlighted. */
   const pick = async (layer, id) => {
-    showSketch(map);
+    place.stop();
     picked = { layer, id };
     status.textContent = t('capture.picked', { id });
     const links = h('p', { class: 'hint', id: 'capture-links' });
@@ -474,13 +369,7 @@ export async function mountCapture(el, { me, map, onSaved, placing = {} }) {
   const linkedTo = (layer) => Object.values(schemas).some((s) => s.fields.some((f) => f.link === layer));
 
   map.on('click', (ev) => {
-    const at = [ev.lngLat.lng, ev.lngLat.lat];
-    if (mode === 'point') {
-      setMode(null);
-      return void form(current(), { at });
-    }
-    if (mode === 'draw') return sketch.tap(at);
-    if (mode === 'parcel') return void takeParcel(at);
+    if (place.tap([ev.lngLat.lng, ev.lngLat.lat])) return;
     const hits = map.queryRenderedFeatures(ev.point).filter((f) => f.id != null);
     const hit = hits.find((f) => schemas[f.source]);
     if (hit) return void pick(hit.source, hit.id).catch((e) => (status.textContent = e.message));
@@ -488,13 +377,8 @@ export async function mountCapture(el, { me, map, onSaved, placing = {} }) {
     if (main) showRecordsOf(main.source, main.id).catch((e) => (status.textContent = e.message));
   });
 
-  const choose = h(
-    'div',
-    null,
-    h('div', 'field', h('label', { for: 'capture-layer' }, t('capture.layer')), layerSel),
-    h('div', { class: 'actions capture-choices', role: 'group', 'aria-label': t('capture.how') }, here, tap, draw, parcel),
-  );
-  showChoices();
+  choose.append(h('div', 'field', h('label', { for: 'capture-layer' }, t('capture.layer')), layerSel), place.group);
+  place.update();
   el.replaceChildren(
     h('h2', null, t('capture.heading')),
     choose,
