@@ -2,11 +2,11 @@
 // choices, required), the current location or a tapped point, photos from the camera, editing
 // a picked record with its ETag (a 412 shows both versions to choose from), the record's
 // history, and the outbox for when there is no signal. How a record is placed (a point, a
-// field drawn on the map, a parcel's shape) is place.js.
+// field drawn on the map, a parcel's shape) is placing.js.
 import { h } from '../lib/dom.js';
 import { addStrings, getLang, t } from '../lib/i18n.js';
 import { enqueue, flush, pending } from './outbox.js';
-import { placer } from './place.js';
+import { placer } from './placing.js';
 import { interiorPoint, parcelAt, showSketch } from './sketch.js';
 
 const enc = encodeURIComponent;
