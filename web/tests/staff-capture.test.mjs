@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { VIEWPORTS, screenshot, start } from './harness.mjs';
-import { addUser, apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
+import { apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
 
 let env;
 before(async () => {
@@ -183,40 +183,5 @@ test('a record shows its main, a main lists its records, and a 412 offers both v
   assert.equal(now.properties['備考'], '現地で変更');
   const history = await getJson(env, cookie, `/ogc/collections/leaks/items/${leak.id}/history`);
   assert.deepEqual(history.versions.map((v) => v.op), ['update', 'update']);
-  assert.deepEqual(page.offsite, []);
-});
-
-test('a farmland record tapped on a parcel gets its 地番 from the chiban layer', async () => {
-  addUser(env, 'nouchi', ['nougyou'], { department: '農業委員会' });
-  // A parcel near the shrine, and a point inside it (the mean of its ring, checked).
-  const e = 0.003;
-  const bbox = [HERE.longitude - e, HERE.latitude - e, HERE.longitude + e, HERE.latitude + e].join(',');
-  const parcels = (await (await fetch(`${env.base}/ogc/collections/chiban/items?bbox=${bbox}&limit=50`)).json()).features;
-  const inside = (ring, [x, y]) => {
-    let c = false;
-    for (let i = 0, j = ring.length - 1; i < ring.length; j = i++) {
-      const [xi, yi] = ring[i];
-      const [xj, yj] = ring[j];
-      if (yi > y !== yj > y && x < ((xj - xi) * (y - yi)) / (yj - yi) + xi) c = !c;
-    }
-    return c;
-  };
-  const picked = parcels
-    .map((p) => {
-      const ring = p.geometry.type === 'Polygon' ? p.geometry.coordinates[0] : p.geometry.coordinates[0][0];
-      const at = [0, 1].map((k) => ring.reduce((s, c) => s + c[k], 0) / ring.length);
-      return { p, at, ok: inside(ring, at) };
-    })
-    .find((x) => x.ok);
-  assert.ok(picked, 'a parcel with its mean point inside');
-
-  const page = await openStaff(env, { viewport: VIEWPORTS.phone });
-  await signIn(page, 'nouchi');
-  await page.locator('#panel-capture').waitFor({ timeout: 30_000 });
-  await page.locator('#capture-tap').click();
-  await clickAt(page, picked.at, 19);
-  await page.waitForFunction((v) => document.querySelector('#cap-地番')?.value === v, picked.p.properties['地番'], { timeout: 30_000 });
-  await page.locator('#panel-capture').scrollIntoViewIfNeeded();
-  await screenshot(page, 'staff-capture-farmland-chiban-phone');
   assert.deepEqual(page.offsite, []);
 });

@@ -1,7 +1,7 @@
-// 農地パトロール on a phone (360×640): a farmland record placed as an area. 「区画を描く」 (four
-// corners tapped, saved with a photo, on the server as that Polygon, drawn on the map and
-// picked for editing), 「筆の形を使う」 (the parcel's own polygon and 地番, and a clear word
-// where there is no parcel), and a drawn field made without signal, sent when it returns.
+// 農地パトロール on a phone (360×640): a point tapped inside a parcel gets its 地番; a field
+// drawn with four taps is saved as that Polygon with a photo, drawn on the map and picked for
+// editing; 「筆の形を使う」 takes the parcel's own polygon and 地番 (and says where there is no
+// parcel); a field drawn by keyboard without signal is sent when the network returns.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { contains } from '../src/staff/sketch.js';
@@ -164,6 +164,26 @@ async function parcelNearHere() {
   assert.ok(found, 'a parcel with its mean point inside');
   return found;
 }
+
+test('a farmland point tapped inside a parcel gets the parcel’s 地番 and is saved as a point', async () => {
+  const { p: parcel, at } = await parcelNearHere();
+  const page = await farmlandPage();
+  await centreMap(page, at, 19);
+  await page.locator('#capture-tap').click();
+  const tapped = await tapMap(page, at);
+  await page.waitForFunction((v) => document.querySelector('#cap-地番')?.value === v, parcel.properties['地番'], { timeout: 30_000 });
+  await page.locator('#panel-capture').scrollIntoViewIfNeeded();
+  await screenshot(page, 'staff-farmland-point-chiban-phone');
+  await fillAndSave(page, '耕作中', 'タップした点の記録');
+  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
+  const point = await saved('タップした点の記録');
+  assert.ok(point, 'the record is on the server');
+  assert.equal(point.geometry.type, 'Point');
+  assert.deepEqual(point.geometry.coordinates.map((c) => c.toFixed(5)), tapped.map((c) => c.toFixed(5)));
+  assert.equal(point.properties['地番'], parcel.properties['地番']);
+  assert.deepEqual(page.offsite, []);
+  await page.context().close();
+});
 
 test('「筆の形を使う」 takes the parcel’s own polygon and 地番, and says when there is no parcel', async () => {
   const { p: parcel, at } = await parcelNearHere();
