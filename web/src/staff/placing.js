@@ -145,6 +145,7 @@ export function placer({ map, me, schema, status, body, hideChoices, placing, on
   const tap = (at) => {
     if (mode === 'point') {
       setMode(null);
+      say('');
       onPlace({ at });
     } else if (mode === 'draw') sketch.tap(at);
     else if (mode === 'parcel') takeParcel(at);
