@@ -388,6 +388,8 @@ pub async fn schema(
         "id": layer,
         "title": def.title,
         "geometry": def.geometry,
+        // Always a list, so a form need not tell one kind from several.
+        "geometries": def.geometry.iter().collect::<Vec<_>>(),
         "editable": def.is_editable() && edit::may_edit(&who, def),
         "label": def.label,
         "fields": fields,
