@@ -502,15 +502,17 @@ fn validate_fields(fields: &BTreeMap<String, FieldDef>, p: &mut Problems<'_>) {
                 p.add(format!("{key}.choices"), format!("`{c}` is not an integer"));
             }
         }
-        if let Some(fill) = f
-            .fill
-            .as_deref()
-            .filter(|v| !matches!(*v, "user" | "today"))
-        {
-            p.add(
+        match f.fill.as_deref() {
+            None | Some("user" | "today") => {}
+            Some("link") if f.link.is_some() => {}
+            Some("link") => p.add(
                 format!("{key}.fill"),
-                format!("`{fill}`: use \"user\" or \"today\""),
-            );
+                "\"link\" needs `link = \"<layer>\"` on the same field",
+            ),
+            Some(fill) => p.add(
+                format!("{key}.fill"),
+                format!("`{fill}`: use \"user\", \"today\" or \"link\""),
+            ),
         }
         for a in &f.aliases {
             if fields.contains_key(a) {
@@ -722,6 +724,13 @@ public = "公開 = true"
         assert!(first_error(&alias).contains("already an alias of `a`"));
         let unknown = format!("{GOOD}\n[fields.a]\nen = \"A\"\ntype = \"text\"\n");
         assert!(first_error(&unknown).contains("text"));
+        let unlinked = format!("{GOOD}\n[fields.a]\nen = \"A\"\nfill = \"link\"\n");
+        assert!(first_error(&unlinked).contains("needs `link"));
+        let linked =
+            format!("{GOOD}\n[fields.a]\nen = \"A\"\nlink = \"chiban\"\nfill = \"link\"\n");
+        assert!(parse(&linked).is_ok());
+        let other = format!("{GOOD}\n[fields.a]\nen = \"A\"\nfill = \"now\"\n");
+        assert!(first_error(&other).contains("\"link\""));
     }
 
     #[test]

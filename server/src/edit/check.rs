@@ -135,8 +135,13 @@ pub fn checked(
     }
     for (name, v) in filled {
         let missing = properties.get(name).is_none_or(Json::is_null);
-        if missing && schema.index_of(name).is_some() {
-            properties.insert(name.clone(), v.clone());
+        let ty = schema.index_of(name).map(|i| schema.field(i).ty);
+        // A filled value of another type (a linked layer's number for a text field) is
+        // converted, or left out when it cannot be: a fill never makes an edit fail.
+        if let (true, Some(ty)) = (missing, ty)
+            && let Ok(typed) = value(name, ty, v)
+        {
+            properties.insert(name.clone(), typed.to_json(ty));
         }
     }
     for field in schema.fields() {

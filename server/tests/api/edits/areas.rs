@@ -203,3 +203,32 @@ async fn count(app: &TestApp, cookie: &str) -> u64 {
     assert_eq!(res.status, 200, "{}", res.text());
     res.json()["numberMatched"].as_u64().unwrap()
 }
+
+#[tokio::test]
+async fn a_record_without_a_lot_number_gets_the_lots_from_the_map() {
+    let (app, c) = nougyou().await;
+    // Inside 高津原1248-2, the sample's pinned lot: a spot, and an outline around it.
+    let spot = json!({ "type": "Point", "coordinates": [130.0950, 33.1015] });
+    let small = json!({ "type": "Polygon", "coordinates": [[
+        [130.09495, 33.10145], [130.09505, 33.10145], [130.09505, 33.10155], [130.09495, 33.10155], [130.09495, 33.10145]
+    ]] });
+    let lot = app
+        .get_as(
+            &c,
+            "/ogc/collections/chiban/items?bbox=130.09499,33.10149,130.09501,33.10151",
+        )
+        .await
+        .json()["features"][0]["properties"]["地番"]
+        .clone();
+    assert!(lot.as_str().is_some_and(|l| l.starts_with("1248")), "{lot}");
+    for geometry in [&spot, &small] {
+        let res = create(&app, &c, "farmland", &record(geometry, "地番なし")).await;
+        assert_eq!(res.status, 201, "{}", res.text());
+        assert_eq!(res.json()["properties"]["地番"], lot, "{geometry}");
+    }
+    // A number the surveyor gives is kept.
+    let mut given = record(&spot, "地番あり");
+    given["properties"]["地番"] = json!("999");
+    let res = create(&app, &c, "farmland", &given).await;
+    assert_eq!(res.json()["properties"]["地番"], "999");
+}
