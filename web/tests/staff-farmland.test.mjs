@@ -256,6 +256,7 @@ test('a field drawn without signal, by keyboard alone, waits on the device and i
   assert.ok(sent, 'sent once back online');
   assert.equal(sent.geometry.type, 'Polygon');
   assertCorners(sent.geometry.coordinates[0], corners);
+  assert.ok(sent.properties['地番'], 'the 地番 the phone could not ask for offline, filled by the server (fill = "link")');
   assert.equal(sent.properties['写真'].length, 1);
   assert.equal(sent.properties['調査者'], 'nouchi');
   await drawnOnMap(page, '電波のない区画', at);
