@@ -62,6 +62,15 @@ async function fillAndSave(page, state, note) {
   await page.getByRole('button', { name: '保存' }).click();
 }
 
+/** Fills the form and saves with signal; resolves to the record as the server has it. */
+async function saveOnline(page, state, note) {
+  await fillAndSave(page, state, note);
+  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
+  const got = await saved(note);
+  assert.ok(got, `「${note}」 is on the server`);
+  return got;
+}
+
 /** Every corner of `expected` is a corner of the closed ring, to ~5 decimals (1e-5°, about 1 m). */
 function assertCorners(ring, expected) {
   assert.equal(ring.length, expected.length + 1, 'the corners, and the first again');
@@ -119,11 +128,7 @@ test('a field drawn with four taps is saved as that polygon with a photo, drawn 
   await page.locator('#capture-status', { hasText: '区画（角 4 点）を記録の形にしました' }).waitFor();
   await page.getByLabel('状況').waitFor();
   await screenshot(page, 'staff-farmland-form-phone');
-  await fillAndSave(page, '遊休農地', '区画を描いた記録');
-  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
-
-  const field = await saved('区画を描いた記録');
-  assert.ok(field, 'the record is on the server');
+  const field = await saveOnline(page, '遊休農地', '区画を描いた記録');
   assert.equal(field.geometry.type, 'Polygon');
   assertCorners(field.geometry.coordinates[0], tapped);
   assertCorners(field.geometry.coordinates[0], corners);
@@ -174,10 +179,7 @@ test('a farmland point tapped inside a parcel gets the parcel’s 地番 and is 
   await page.waitForFunction((v) => document.querySelector('#cap-地番')?.value === v, parcel.properties['地番'], { timeout: 30_000 });
   await page.locator('#panel-capture').scrollIntoViewIfNeeded();
   await screenshot(page, 'staff-farmland-point-chiban-phone');
-  await fillAndSave(page, '耕作中', 'タップした点の記録');
-  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
-  const point = await saved('タップした点の記録');
-  assert.ok(point, 'the record is on the server');
+  const point = await saveOnline(page, '耕作中', 'タップした点の記録');
   assert.equal(point.geometry.type, 'Point');
   assert.deepEqual(point.geometry.coordinates.map((c) => c.toFixed(5)), tapped.map((c) => c.toFixed(5)));
   assert.equal(point.properties['地番'], parcel.properties['地番']);
@@ -204,10 +206,7 @@ test('「筆の形を使う」 takes the parcel’s own polygon and 地番, and 
   await page.locator('#capture-status', { hasText: `筆「${parcel.properties['地番']}」の形を記録の形にしました` }).waitFor({ timeout: 30_000 });
   assert.equal(await page.locator('#cap-地番').inputValue(), parcel.properties['地番']);
   await screenshot(page, 'staff-farmland-parcel-phone');
-  await fillAndSave(page, '耕作中', '筆の形の記録');
-  await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
-  const field = await saved('筆の形の記録');
-  assert.ok(field, 'the record is on the server');
+  const field = await saveOnline(page, '耕作中', '筆の形の記録');
   assert.deepEqual(field.geometry, parcel.geometry, 'exactly the parcel’s polygon');
   assert.equal(field.properties['地番'], parcel.properties['地番']);
   assert.equal(field.properties['状況'], '耕作中');
