@@ -258,12 +258,17 @@ impl App {
 }
 
 fn load_catalog(config: &Config) -> Result<Catalog, StartError> {
-    Catalog::load_with_created(
-        &config.layers_dir,
-        Some(&config.data_dir.join(crate::catalog::CREATED_DIR)),
-        &config.root,
-    )
-    .map_err(StartError::Catalog)
+    Catalog::load_with_created(&config.layers_dir, Some(&created_dir(config)), &config.root)
+        .map_err(StartError::Catalog)
+}
+
+/// Where the definitions of layers created at run time live: `catalog/` of the store
+/// folder (shared by the primaries on a shared `--store file://…`), or of the data folder
+/// for a bucket store.
+fn created_dir(config: &Config) -> std::path::PathBuf {
+    crate::store::folder(config.store.as_deref(), &config.data_dir)
+        .unwrap_or_else(|| config.data_dir.clone())
+        .join(crate::catalog::CREATED_DIR)
 }
 
 /// The work one conversion may do, from `[ingest]`.
@@ -286,7 +291,7 @@ fn publish_settings(config: &Config) -> publish::Settings {
     let c = &config.ingest;
     publish::Settings {
         staging_dir: config.data_dir.join("staging"),
-        created_dir: config.data_dir.join(crate::catalog::CREATED_DIR),
+        created_dir: created_dir(config),
         staging_ttl_secs: i64::try_from(c.staging_ttl_hours.get().saturating_mul(3600))
             .unwrap_or(i64::MAX),
         keep_versions: config.keep_versions.get(),

@@ -2,11 +2,17 @@
 //!
 //! A definition arrives as JSON of the same shape as a layer file and is validated by the
 //! same code (`LayerDef::from_toml`: unknown keys and field types are refused, naming the
-//! key). It is written as `<store-dir>/catalog/<id>.toml`, so a restart and `kashimap check`
-//! read it back like any layer file, and served at once: its first version (the stored one
-//! when the layer existed before, else an empty one of the declared fields) is built before
-//! the layer joins the set, in one swap. Removing a layer stops serving it and moves its
-//! file to `catalog/removed/`; its stored versions stay, so creating it again serves them.
+//! key). It is written as `<catalog>/<id>.toml` (the store folder's `catalog/`, shared by
+//! the primaries on that store), so a restart and `kashimap check` read it back like any
+//! layer file, and served at once: its first version (the stored one when the layer existed
+//! before, else an empty one of the declared fields) is built before the layer joins the
+//! set, in one swap. Removing a layer stops serving it and moves its file to
+//! `catalog/removed/`; its stored versions stay, so creating it again serves them.
+//!
+//! The listeners told of a definition (`Publisher::on_define`) hear every change of the
+//! set: the edit module opens an editable layer's edit log there. Another primary on the
+//! same store hears of the change (peers) and [`follow_definition`] makes it serve what the
+//! shared catalog now holds.
 
 use std::fs;
 use std::path::{Path, PathBuf};
@@ -20,8 +26,7 @@ use crate::catalog::{self, CatalogError, LayerDef};
 use crate::ingest::IngestError;
 use crate::layer::{self, Cores, LayerVersion};
 
-/// Keys a created layer may not use: it has no sample file on the server, and its
-/// single-feature edits would need an edit log opened at start.
+/// Keys a created layer may not use: it has no sample file on the server.
 const NOT_AT_RUN_TIME: &[(&str, &str)] = &[(
     "source",
     "a layer created at run time has no sample file: upload its first version",
@@ -37,6 +42,10 @@ pub fn create_layer(
     let _serial = p.defining.lock().unwrap_or_else(PoisonError::into_inner);
     let (def, text) = parse(p, definition)?;
     if p.layers.def(&def.id).is_some() {
+        return Err(PublishError::LayerExists { layer: def.id });
+    }
+    if def.file.exists() {
+        // Another primary on the same store created it a moment ago.
         return Err(PublishError::LayerExists { layer: def.id });
     }
     let def = Arc::new(def);
@@ -55,6 +64,7 @@ pub fn create_layer(
         &def.id,
         serde_json::json!({ "action": "layer.created", "version": number, "definition": definition }),
     );
+    p.defined(&def.id);
     p.changed(&def.id);
     Ok((def, number))
 }
@@ -70,16 +80,16 @@ pub fn remove_layer(p: &Publisher, who: &str, id: &str) -> Result<(), PublishErr
         });
     }
     let lock = p.locks.lock_for(id);
-    let Ok(_guard) = lock.try_lock() else {
+    let Ok(guard) = lock.try_lock() else {
         return Err(PublishError::Busy {
             layer: id.to_owned(),
         });
     };
     let removed = p.settings.created_dir.join("removed");
     move_file(&def.file, &removed, &format!("{id}.toml"))?;
-    if let Some(old) = p.layers.remove(id).and_then(|slot| slot.clear()) {
-        layer::retire(old);
-    }
+    stop_serving(p, id);
+    // The listeners take the layer's lock themselves (the edit module folds under it).
+    drop(guard);
     let version = p.store.current(id).ok().flatten();
     audit(
         p,
@@ -87,8 +97,90 @@ pub fn remove_layer(p: &Publisher, who: &str, id: &str) -> Result<(), PublishErr
         id,
         serde_json::json!({ "action": "layer.removed", "kept_version": version }),
     );
+    p.defined(id);
     p.changed(id);
     Ok(())
+}
+
+fn stop_serving(p: &Publisher, id: &str) {
+    if let Some(old) = p.layers.remove(id).and_then(|slot| slot.clear()) {
+        layer::retire(old);
+    }
+}
+
+/// What following the shared catalog did to one layer.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Followed {
+    /// Now served, at this version (0: no data yet).
+    Added(u64),
+    Removed,
+}
+
+/// Makes this process serve what the shared catalog says of `id`, after another primary
+/// created or removed it: a definition there that is not served is loaded (its first
+/// version built before it joins the set) and served; a created layer served here whose
+/// file is gone stops being served. Layers of `layers/*.toml` are never touched. Nothing is
+/// announced (the primary that made the change did).
+pub fn follow_definition(p: &Publisher, id: &str) -> Result<Option<Followed>, PublishError> {
+    let _serial = p.defining.lock().unwrap_or_else(PoisonError::into_inner);
+    let file = p
+        .settings
+        .created_dir
+        .join(format!("{}.toml", file_stem(id)));
+    let served = p.layers.def(id);
+    let followed = match (served, file.is_file()) {
+        (None, true) => {
+            let text = fs::read_to_string(&file).map_err(|e| IngestError::io(&file, e))?;
+            let def = LayerDef::from_toml(&text, &file, Path::new("/"))
+                .map_err(PublishError::Definition)?;
+            if def.id != id {
+                return Ok(None);
+            }
+            let def = Arc::new(def);
+            let version = first_version(p, &def)?;
+            let number = version.version();
+            if p.layers.add(def, Arc::new(version)).is_err() {
+                return Ok(None);
+            }
+            Some(Followed::Added(number))
+        }
+        (Some(def), false) if is_created(p, &def) => {
+            let lock = p.locks.lock_for(id);
+            let guard = lock.lock().unwrap_or_else(PoisonError::into_inner);
+            stop_serving(p, id);
+            drop(guard);
+            Some(Followed::Removed)
+        }
+        _ => None,
+    };
+    if followed.is_some() {
+        p.defined(id);
+    }
+    Ok(followed)
+}
+
+/// Every layer the shared catalog holds or this process serves as created: after a
+/// reconnect, each is followed once ([`follow_definition`]).
+pub fn created_ids(p: &Publisher) -> Vec<String> {
+    let dir = &p.settings.created_dir;
+    let mut ids: std::collections::BTreeSet<String> = fs::read_dir(dir)
+        .map(|read| {
+            read.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .filter_map(|f| Some(f.file_stem()?.to_str()?.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    ids.extend(
+        p.layers
+            .catalog()
+            .layers()
+            .iter()
+            .filter(|d| is_created(p, d))
+            .map(|d| d.id.clone()),
+    );
+    ids.into_iter().collect()
 }
 
 /// The definition, validated as a layer file, and the text of that file.
@@ -119,12 +211,6 @@ fn parse(p: &Publisher, definition: &Value) -> Result<(LayerDef, String), Publis
         .map_err(|e| invalid("", &format!("cannot be written as a layer file: {e}")))?;
     let def =
         LayerDef::from_toml(&text, &file, Path::new("/")).map_err(PublishError::Definition)?;
-    if def.is_editable() {
-        return Err(invalid(
-            "access.edit",
-            "single-feature editing of a layer created at run time is not supported: leave `edit` empty (uploads work)",
-        ));
-    }
     catalog::check_schema(&def, &def.declared_schema()).map_err(PublishError::Definition)?;
     Ok((def, text))
 }

@@ -126,6 +126,19 @@ pub fn open(
     }
 }
 
+/// The folder a folder store named by `url` keeps its layers in (the data folder when
+/// `None`); `None` for a bucket. Layers created at run time are defined in its `catalog/`,
+/// so the primaries sharing that folder share their definitions too.
+pub fn folder(url: Option<&str>, data_dir: &Path) -> Option<PathBuf> {
+    match url {
+        None => Some(data_dir.to_path_buf()),
+        Some(u) => u
+            .strip_prefix("file://")
+            .filter(|p| p.starts_with('/'))
+            .map(PathBuf::from),
+    }
+}
+
 fn open_folder(dir: &Path, writable: bool) -> Result<Arc<dyn VersionStore>, StoreError> {
     if writable {
         let store = FsStore::open(dir)?;

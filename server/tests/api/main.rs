@@ -19,6 +19,7 @@ mod export;
 mod hazards;
 mod helpers;
 mod layer_defs;
+mod layer_defs_edits;
 mod line;
 mod lockout;
 mod mvt_fixtures;

@@ -2,7 +2,7 @@
 //! `If-Match`, every role, bad input (each a 4xx, nothing changed), history, and the edit
 //! appearing in tiles, search and exports. `crash` drives the real binary with `kill -9`.
 
-mod crash;
+pub mod crash;
 mod fuzz;
 mod photos;
 mod roles;
