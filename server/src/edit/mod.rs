@@ -180,6 +180,8 @@ struct Inner {
     states: RwLock<BTreeMap<String, Shared>>,
     /// `<store-dir>/edits`.
     dir: PathBuf,
+    /// Serialises opening logs: two opens of one log would each rewrite it.
+    opening: Mutex<()>,
     writable: bool,
     photos: photo::Photos,
 }
@@ -215,6 +217,7 @@ impl Editor {
             area,
             states: RwLock::default(),
             dir: parts.dir,
+            opening: Mutex::new(()),
             writable: parts.writable,
             photos: photo::Photos::new(parts.photos),
         });
@@ -240,7 +243,15 @@ impl Editor {
         Ok(Self { inner, wake })
     }
 
+    /// The layer's edit state, opening its log if the layer joined the set a moment ago
+    /// and its listener has not opened it yet.
     fn state(&self, layer: &str) -> Result<Shared, EditError> {
+        if let Some(m) = self.inner.state(layer) {
+            return Ok(m);
+        }
+        if self.inner.writable {
+            self.inner.open(layer, apply::Mode::Apply)?;
+        }
         self.inner.state(layer).ok_or(EditError::Forbidden)
     }
 
@@ -380,7 +391,7 @@ impl Editor {
         if !self.inner.writable {
             return Err(EditError::ReadOnly);
         }
-        if may_edit(who, &view.layer.def) && self.inner.state(view.layer.id()).is_some() {
+        if may_edit(who, &view.layer.def) && self.state(view.layer.id()).is_ok() {
             Ok(())
         } else {
             Err(EditError::Forbidden)
@@ -660,6 +671,7 @@ impl Inner {
     /// Opens the edit log of `layer` when it is served and editable and its log is not
     /// open yet, and replays it on top of the served version.
     fn open(&self, layer: &str, mode: apply::Mode) -> Result<(), EditError> {
+        let _opening = self.opening.lock().unwrap_or_else(PoisonError::into_inner);
         let Some(slot) = self.layers.slot(layer).filter(|s| s.def.is_editable()) else {
             return Ok(());
         };

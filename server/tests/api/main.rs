@@ -20,6 +20,7 @@ mod hazards;
 mod helpers;
 mod layer_defs;
 mod layer_defs_edits;
+mod layer_defs_follow;
 mod line;
 mod lockout;
 mod mvt_fixtures;
