@@ -4,6 +4,8 @@
 # behind nginx.
 #   - a session made on one works on the other (and through nginx on both)
 #   - a publish on one is served by the other within 2 s (LISTEN/NOTIFY), a rollback too
+#   - a layer created on one (POST /api/admin/layers) is served by the other within 2 s, and
+#     one removed there is gone from the other within 2 s (the shared store's catalog)
 #   - two publishes at the same moment lose no version (one wins, the other is told 409)
 #   - the audit log has both primaries' events
 #   - PostgreSQL stopped under load: sign-in and staff pages answer 503
@@ -75,6 +77,36 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer 
 [ "$code" = 200 ] || fail "rollback on primary 2 answered $code"
 took=$(within_2s "$one" "$old") || fail "primary 1 did not serve the rollback to v$old within 2 s"
 pass "a rollback on primary 2 (to v$old) was served by primary 1 after $took s"
+
+# A layer created on primary 1 is served by primary 2, removed on 2 it is gone from 1.
+layer_code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $3" "$1/ogc/collections/$2"; }
+# within_2s_code BASE LAYER TOKEN CODE: until the collection answers CODE; prints the seconds.
+within_2s_code() {
+  local t0 i
+  t0=$(date +%s.%N)
+  for ((i = 0; i < 200; i++)); do
+    if [ "$(layer_code "$1" "$2" "$3")" = "$4" ]; then python3 -c "print(round($(date +%s.%N) - $t0, 3))"; return 0; fi
+    sleep 0.01
+  done
+  return 1
+}
+definition='{"id":"patrol","title":{"ja":"巡回記録","en":"Patrols"},"department":"農業委員会","geometry":"Point","attribution":"test","fields":{"状況":{"en":"State","choices":["異常なし","要確認"]}},"access":{"view":"public","edit":["admin"]}}'
+[ "$(layer_code "$two" patrol "$token2")" = 404 ] || fail "primary 2 serves patrol before it was created"
+code=$(curl -s -o "$work/define.json" -w '%{http_code}' -H "Authorization: Bearer $token1" -H 'Content-Type: application/json' \
+  -d "$definition" "$one/api/admin/layers")
+[ "$code" = 201 ] || fail "creating a layer on primary 1 answered $code: $(cat "$work/define.json")"
+took=$(within_2s_code "$two" patrol "$token2" 200) || fail "primary 2 did not serve the layer created on primary 1 within 2 s"
+grep -q "serving a layer another primary created" "$work/primary-2.log" \
+  || fail "primary 2 did not log the definition it followed"
+code=$(curl -s -o "$work/edit.json" -w '%{http_code}' -H "Authorization: Bearer $token2" -H 'Content-Type: application/geo+json' \
+  -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[130.1085,33.0744]},"properties":{"状況":"要確認"}}' \
+  "$two/ogc/collections/patrol/items")
+[ "$code" = 201 ] || fail "an edit on primary 2 of the layer created on primary 1 answered $code: $(cat "$work/edit.json")"
+pass "a layer created on primary 1 was served by primary 2 after $took s, and took an edit there at once"
+code=$(curl -s -o /dev/null -w '%{http_code}' -X DELETE -H "Authorization: Bearer $token2" "$two/api/admin/layers/patrol")
+[ "$code" = 200 ] || fail "removing the layer on primary 2 answered $code"
+took=$(within_2s_code "$one" patrol "$token1" 404) || fail "primary 1 still serves the layer removed on primary 2"
+pass "the layer removed on primary 2 was gone from primary 1 after $took s"
 
 # Two publishes at the same moment, one on each primary.
 ida=$(stage_on "$one" "$token1"); idb=$(stage_on "$two" "$token2")
