@@ -44,6 +44,7 @@ pub fn create_layer(
     if p.layers.def(&def.id).is_some() {
         return Err(PublishError::LayerExists { layer: def.id });
     }
+    mirror_definition(&*p.store, &p.settings.created_dir, &def.id)?;
     if def.file.exists() {
         // Another primary on the same store created it a moment ago.
         return Err(PublishError::LayerExists { layer: def.id });
@@ -53,9 +54,11 @@ pub fn create_layer(
     let number = version.version();
     let dir = &p.settings.created_dir;
     fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+    p.store.put_definition(&def.id, Some(text.as_bytes()))?;
     record::write_atomically(&def.file, text.as_bytes())?;
     if let Err(e) = p.layers.add(Arc::clone(&def), Arc::new(version)) {
         let _ = fs::remove_file(&def.file);
+        let _ = p.store.put_definition(&def.id, None);
         return Err(PublishError::LayerExists { layer: e.0 });
     }
     audit(
@@ -86,6 +89,7 @@ pub fn remove_layer(p: &Publisher, who: &str, id: &str) -> Result<(), PublishErr
         });
     };
     let removed = p.settings.created_dir.join("removed");
+    p.store.put_definition(id, None)?;
     move_file(&def.file, &removed, &format!("{id}.toml"))?;
     stop_serving(p, id);
     // The listeners take the layer's lock themselves (the edit module folds under it).
@@ -123,6 +127,7 @@ pub enum Followed {
 /// announced (the primary that made the change did).
 pub fn follow_definition(p: &Publisher, id: &str) -> Result<Option<Followed>, PublishError> {
     let _serial = p.defining.lock().unwrap_or_else(PoisonError::into_inner);
+    mirror_definition(&*p.store, &p.settings.created_dir, id)?;
     let file = p
         .settings
         .created_dir
@@ -172,6 +177,7 @@ pub fn created_ids(p: &Publisher) -> Vec<String> {
                 .collect()
         })
         .unwrap_or_default();
+    ids.extend(p.store.definition_ids().unwrap_or_default());
     ids.extend(
         p.layers
             .catalog()
@@ -236,6 +242,52 @@ fn check_field_types(object: &serde_json::Map<String, Value>) -> Result<(), Vec<
     } else {
         Err(errors)
     }
+}
+
+/// Makes the local catalog (`dir`) hold what a store that keeps definitions (a bucket) holds
+/// for `id`: its text written there, or the local file moved to `removed/` when the store has
+/// none. Nothing for a folder store, whose catalog is the shared folder itself.
+pub fn mirror_definition(
+    store: &dyn crate::store::VersionStore,
+    dir: &Path,
+    id: &str,
+) -> Result<(), PublishError> {
+    if !store.keeps_definitions() {
+        return Ok(());
+    }
+    let name = format!("{}.toml", file_stem(id));
+    let file = dir.join(&name);
+    match store.definition(id)? {
+        Some(text) if fs::read(&file).ok().as_deref() != Some(text.as_slice()) => {
+            fs::create_dir_all(dir).map_err(|e| IngestError::io(dir, e))?;
+            record::write_atomically(&file, &text)?;
+        }
+        None if file.is_file() => move_file(&file, &dir.join("removed"), &name)?,
+        _ => {}
+    }
+    Ok(())
+}
+
+/// [`mirror_definition`] of every layer the store or the local catalog defines (at start,
+/// before the catalog is read).
+pub fn mirror_definitions(
+    store: &dyn crate::store::VersionStore,
+    dir: &Path,
+) -> Result<(), PublishError> {
+    if !store.keeps_definitions() {
+        return Ok(());
+    }
+    let mut ids: std::collections::BTreeSet<String> = store.definition_ids()?.into_iter().collect();
+    if let Ok(read) = fs::read_dir(dir) {
+        ids.extend(
+            read.filter_map(Result::ok)
+                .map(|e| e.path())
+                .filter(|f| f.extension().is_some_and(|x| x == "toml"))
+                .filter_map(|f| Some(f.file_stem()?.to_str()?.to_owned())),
+        );
+    }
+    ids.iter()
+        .try_for_each(|id| mirror_definition(store, dir, id))
 }
 
 /// A safe file name for any id (an invalid id is refused by validation anyway).

@@ -28,8 +28,8 @@ use std::sync::{Arc, Mutex};
 
 pub use activate::{VersionRow, activate, follow, publish, publish_with, versions};
 pub use define::{
-    Followed, create_layer, created_ids, follow_definition, is_created, remove_layer,
-    removed_layers,
+    Followed, create_layer, created_ids, follow_definition, is_created, mirror_definition,
+    mirror_definitions, remove_layer, removed_layers,
 };
 pub use drop::Drop;
 pub use preview::{PREVIEW_LIMIT, preview};
