@@ -83,7 +83,7 @@ pub fn remove_layer(p: &Publisher, who: &str, id: &str) -> Result<(), PublishErr
         });
     }
     let lock = p.locks.lock_for(id);
-    let Ok(guard) = lock.try_lock() else {
+    let Some(guard) = lock_within(&lock, REMOVE_WAITS) else {
         return Err(PublishError::Busy {
             layer: id.to_owned(),
         });
@@ -104,6 +104,28 @@ pub fn remove_layer(p: &Publisher, who: &str, id: &str) -> Result<(), PublishErr
     p.defined(id);
     p.changed(id);
     Ok(())
+}
+
+/// How long a removal waits for the layer's lock: long enough for the edit applier's
+/// brief holds (a build of a record layer), not for an upload's conversion or a publish,
+/// which answer `409` busy instead.
+const REMOVE_WAITS: std::time::Duration = std::time::Duration::from_secs(3);
+
+fn lock_within(
+    lock: &std::sync::Mutex<()>,
+    wait: std::time::Duration,
+) -> Option<std::sync::MutexGuard<'_, ()>> {
+    let until = std::time::Instant::now() + wait;
+    loop {
+        match lock.try_lock() {
+            Ok(guard) => return Some(guard),
+            Err(std::sync::TryLockError::Poisoned(p)) => return Some(p.into_inner()),
+            Err(std::sync::TryLockError::WouldBlock) if std::time::Instant::now() < until => {
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return None,
+        }
+    }
 }
 
 fn stop_serving(p: &Publisher, id: &str) {
