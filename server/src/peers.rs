@@ -12,9 +12,10 @@
 //! - **Definitions.** Layers created or removed at run time are announced the same way
 //!   (the version is that of the new layer, or none after a removal). The listener first
 //!   follows the definition ([`publish::follow_definition`]): a layer the shared catalog
-//!   (`catalog/` of the shared store folder, or of the bucket) holds and this primary does not serve is
-//!   loaded, its first version built before it joins the set; a created layer whose file
-//!   is gone stops being served. Then it follows the version as for a publish.
+//!   (`catalog/` of the shared store folder, or of the bucket) holds and this primary does
+//!   not serve is loaded, its first version built before it joins the set; a created layer
+//!   whose definition is gone stops being served. Then it follows the version as for a
+//!   publish.
 //! - **Reconnecting.** When the connection breaks (PostgreSQL restarting), the thread
 //!   reconnects with back-off and then follows every definition and every layer once,
 //!   catching anything created, removed or published while it could not hear.
