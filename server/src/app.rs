@@ -90,6 +90,10 @@ impl App {
         let lock = DataLock::acquire(&config.data_dir, command)?;
         let store = crate::store::open(config.store.as_deref(), &config.data_dir, true)?;
         let access = Access::open(config.database.as_deref(), &config.data_dir, &config.auth)?;
+        // A bucket store keeps the created layers' definitions: the local catalog follows it.
+        if let Err(e) = publish::mirror_definitions(&*store, &created_dir(&config)) {
+            tracing::warn!(error = %e, "cannot read the created layers' definitions from the store; serving the local copies");
+        }
         let catalog = load_catalog(&config)?;
         let mut app = Self::assemble(config, &catalog, store, access, Some(lock), None)?;
         publish::recover(&app.publisher);
@@ -258,12 +262,17 @@ impl App {
 }
 
 fn load_catalog(config: &Config) -> Result<Catalog, StartError> {
-    Catalog::load_with_created(
-        &config.layers_dir,
-        Some(&config.data_dir.join(crate::catalog::CREATED_DIR)),
-        &config.root,
-    )
-    .map_err(StartError::Catalog)
+    Catalog::load_with_created(&config.layers_dir, Some(&created_dir(config)), &config.root)
+        .map_err(StartError::Catalog)
+}
+
+/// Where the definitions of layers created at run time live: `catalog/` of the store
+/// folder (shared by the primaries on a shared `--store file://…`), or of the data folder
+/// for a bucket store (a copy of the bucket's `catalog/`, which is shared).
+fn created_dir(config: &Config) -> std::path::PathBuf {
+    crate::store::folder(config.store.as_deref(), &config.data_dir)
+        .unwrap_or_else(|| config.data_dir.clone())
+        .join(crate::catalog::CREATED_DIR)
 }
 
 /// The work one conversion may do, from `[ingest]`.
@@ -286,7 +295,7 @@ fn publish_settings(config: &Config) -> publish::Settings {
     let c = &config.ingest;
     publish::Settings {
         staging_dir: config.data_dir.join("staging"),
-        created_dir: config.data_dir.join(crate::catalog::CREATED_DIR),
+        created_dir: created_dir(config),
         staging_ttl_secs: i64::try_from(c.staging_ttl_hours.get().saturating_mul(3600))
             .unwrap_or(i64::MAX),
         keep_versions: config.keep_versions.get(),

@@ -9,9 +9,16 @@
 //!   notification from another node makes it [`publish::follow`] the layer: load what the
 //!   store now says is current, with every derived index, and swap it in. The store, not
 //!   the payload, is the truth, so notifications arriving out of order or twice are harmless.
+//! - **Definitions.** Layers created or removed at run time are announced the same way
+//!   (the version is that of the new layer, or none after a removal). The listener first
+//!   follows the definition ([`publish::follow_definition`]): a layer the shared catalog
+//!   (`catalog/` of the shared store folder, or of the bucket) holds and this primary does
+//!   not serve is loaded, its first version built before it joins the set; a created layer
+//!   whose definition is gone stops being served. Then it follows the version as for a
+//!   publish.
 //! - **Reconnecting.** When the connection breaks (PostgreSQL restarting), the thread
-//!   reconnects with back-off and then follows every layer once, catching anything
-//!   published while it could not hear.
+//!   reconnects with back-off and then follows every definition and every layer once,
+//!   catching anything created, removed or published while it could not hear.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -20,7 +27,7 @@ use postgres::fallible_iterator::FallibleIterator as _;
 use serde::{Deserialize, Serialize};
 
 use crate::access::{AccessError, PgPool};
-use crate::publish::{self, Listener, Publisher};
+use crate::publish::{self, Followed, Listener, Publisher};
 
 /// The notification channel.
 pub const CHANNEL: &str = "kashimap_layers";
@@ -88,6 +95,9 @@ fn listen(pool: &PgPool, publisher: &Publisher, me: &str) -> Result<(), AccessEr
     client
         .batch_execute(&format!("LISTEN {CHANNEL}"))
         .map_err(crate::access::pg_error)?;
+    for layer in publish::created_ids(publisher) {
+        follow_definition(publisher, &layer, "catch-up");
+    }
     for layer in publisher.layer_ids() {
         follow(publisher, &layer, "catch-up");
     }
@@ -101,8 +111,39 @@ fn listen(pool: &PgPool, publisher: &Publisher, me: &str) -> Result<(), AccessEr
         };
         match serde_json::from_str::<Change>(n.payload()) {
             Ok(c) if c.node == me => {}
-            Ok(c) => follow(publisher, &c.layer, &c.node),
+            Ok(c) => {
+                if follow_definition(publisher, &c.layer, &c.node) != Some(Followed::Removed) {
+                    follow(publisher, &c.layer, &c.node);
+                }
+            }
             Err(e) => tracing::warn!(payload = n.payload(), error = %e, "unreadable notification"),
+        }
+    }
+}
+
+fn follow_definition(publisher: &Publisher, layer: &str, from: &str) -> Option<Followed> {
+    match publish::follow_definition(publisher, layer) {
+        Ok(Some(Followed::Added(version))) => {
+            tracing::info!(
+                layer,
+                version,
+                from,
+                "serving a layer another primary created"
+            );
+            Some(Followed::Added(version))
+        }
+        Ok(Some(Followed::Removed)) => {
+            tracing::info!(
+                layer,
+                from,
+                "stopped serving a layer another primary removed"
+            );
+            Some(Followed::Removed)
+        }
+        Ok(None) => None,
+        Err(e) => {
+            tracing::error!(layer, from, error = %e, "cannot follow another primary's layer definition");
+            None
         }
     }
 }

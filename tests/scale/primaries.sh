@@ -4,6 +4,10 @@
 # behind nginx.
 #   - a session made on one works on the other (and through nginx on both)
 #   - a publish on one is served by the other within 2 s (LISTEN/NOTIFY), a rollback too
+#   - a layer created on one (POST /api/admin/layers) is served by the other within 2 s, and
+#     one removed there is gone from the other within 2 s (the shared store's catalog); the
+#     same for two more primaries on an S3 store (s3s-fs: the definitions kept in the bucket),
+#     and a third started on an empty data folder serves the layer from the bucket
 #   - two publishes at the same moment lose no version (one wins, the other is told 409)
 #   - the audit log has both primaries' events
 #   - PostgreSQL stopped under load: sign-in and staff pages answer 503
@@ -75,6 +79,70 @@ code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer 
 [ "$code" = 200 ] || fail "rollback on primary 2 answered $code"
 took=$(within_2s "$one" "$old") || fail "primary 1 did not serve the rollback to v$old within 2 s"
 pass "a rollback on primary 2 (to v$old) was served by primary 1 after $took s"
+
+# A layer created on primary 1 is served by primary 2, removed on 2 it is gone from 1.
+layer_code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $3" "$1/ogc/collections/$2"; }
+# within_2s_code BASE LAYER TOKEN CODE: until the collection answers CODE; prints the seconds.
+within_2s_code() {
+  local t0 i
+  t0=$(date +%s.%N)
+  for ((i = 0; i < 200; i++)); do
+    if [ "$(layer_code "$1" "$2" "$3")" = "$4" ]; then python3 -c "print(round($(date +%s.%N) - $t0, 3))"; return 0; fi
+    sleep 0.01
+  done
+  return 1
+}
+definition='{"id":"patrol","title":{"ja":"巡回記録","en":"Patrols"},"department":"農業委員会","geometry":"Point","attribution":"test","fields":{"状況":{"en":"State","choices":["異常なし","要確認"]}},"access":{"view":"public","edit":["admin"]}}'
+[ "$(layer_code "$two" patrol "$token2")" = 404 ] || fail "primary 2 serves patrol before it was created"
+code=$(curl -s -o "$work/define.json" -w '%{http_code}' -H "Authorization: Bearer $token1" -H 'Content-Type: application/json' \
+  -d "$definition" "$one/api/admin/layers")
+[ "$code" = 201 ] || fail "creating a layer on primary 1 answered $code: $(cat "$work/define.json")"
+took=$(within_2s_code "$two" patrol "$token2" 200) || fail "primary 2 did not serve the layer created on primary 1 within 2 s"
+grep -q "serving a layer another primary created" "$work/primary-2.log" \
+  || fail "primary 2 did not log the definition it followed"
+code=$(curl -s -o "$work/edit.json" -w '%{http_code}' -H "Authorization: Bearer $token2" -H 'Content-Type: application/geo+json' \
+  -d '{"type":"Feature","geometry":{"type":"Point","coordinates":[130.1085,33.0744]},"properties":{"状況":"要確認"}}' \
+  "$two/ogc/collections/patrol/items")
+[ "$code" = 201 ] || fail "an edit on primary 2 of the layer created on primary 1 answered $code: $(cat "$work/edit.json")"
+pass "a layer created on primary 1 was served by primary 2 after $took s, and took an edit there at once"
+code=$(curl -s -o "$work/remove.json" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $token2" "$two/api/admin/layers/patrol")
+[ "$code" = 200 ] || fail "removing the layer on primary 2 answered $code: $(cat "$work/remove.json")"
+took=$(within_2s_code "$one" patrol "$token1" 404) || fail "primary 1 still serves the layer removed on primary 2"
+pass "the layer removed on primary 2 was gone from primary 1 after $took s"
+
+# The same with the store in a bucket (s3s-fs): the definitions are kept in it.
+sp=$(free_port)
+mkdir -p "$work/s3-primaries/kashimap-store"
+"$s3_server" --host 127.0.0.1 --port "$sp" --access-key scaletest --secret-key scaletestsecret "$work/s3-primaries" \
+  >"$work/s3-primaries.log" 2>&1 &
+pids+=($!)
+for ((i = 0; i < 100; i++)); do curl -s -o /dev/null "http://127.0.0.1:$sp/" && break; sleep 0.1; done
+export AWS_ACCESS_KEY_ID=scaletest AWS_SECRET_ACCESS_KEY=scaletestsecret AWS_REGION=us-east-1
+bucket="s3://kashimap-store/city?endpoint=http://127.0.0.1:$sp"
+q3=$(free_port); three=http://127.0.0.1:$q3
+q4=$(free_port); four=http://127.0.0.1:$q4
+start primary-3 --data-dir "$work/p3" --addr "127.0.0.1:$q3" --database "$PG_URL" --store "$bucket" serve
+bucket_pids=("$started")
+wait_ready "$three"
+start primary-4 --data-dir "$work/p4" --addr "127.0.0.1:$q4" --database "$PG_URL" --store "$bucket" serve
+bucket_pids+=("$started")
+wait_ready "$four"
+code=$(curl -s -o "$work/define-s3.json" -w '%{http_code}' -H "Authorization: Bearer $token1" -H 'Content-Type: application/json' \
+  -d "${definition/patrol/kiroku}" "$three/api/admin/layers")
+[ "$code" = 201 ] || fail "creating a layer on S3 primary 3 answered $code: $(cat "$work/define-s3.json")"
+took=$(within_2s_code "$four" kiroku "$token2" 200) || fail "primary 4 did not serve the layer created on primary 3 (S3 store) within 2 s"
+q5=$(free_port); five=http://127.0.0.1:$q5
+start primary-5 --data-dir "$work/p5" --addr "127.0.0.1:$q5" --database "$PG_URL" --store "$bucket" serve
+bucket_pids+=("$started")
+wait_ready "$five"
+[ "$(layer_code "$five" kiroku "$token1")" = 200 ] || fail "a primary started on an empty data folder does not serve the layer defined in the bucket"
+pass "S3 store: a layer created on primary 3 was served by primary 4 after $took s, and by a new primary 5 (empty data folder) at start"
+code=$(curl -s -o "$work/remove.json" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $token2" "$four/api/admin/layers/kiroku")
+[ "$code" = 200 ] || fail "removing the layer on S3 primary 4 answered $code: $(cat "$work/remove.json")"
+took=$(within_2s_code "$three" kiroku "$token1" 404) || fail "primary 3 still serves the layer removed on primary 4 (S3 store)"
+within_2s_code "$five" kiroku "$token1" 404 >/dev/null || fail "primary 5 still serves the layer removed on primary 4 (S3 store)"
+pass "S3 store: the layer removed on primary 4 was gone from primaries 3 and 5 after $took s"
+kill "${bucket_pids[@]}" 2>/dev/null || true
 
 # Two publishes at the same moment, one on each primary.
 ida=$(stage_on "$one" "$token1"); idb=$(stage_on "$two" "$token2")

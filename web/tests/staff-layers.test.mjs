@@ -1,6 +1,7 @@
 // A department's new layer without a restart: an administrator defines it in レイヤーの管理,
 // uploads its first data in the upload panel, and sees it drawn on the staff map with a
-// colour per choice in its legend; a bad definition is refused with a message naming the key.
+// colour per choice in its legend, and adds a record to it at once (its editors' role given in
+// the form); a bad definition is refused with a message naming the key.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
 import { axe, newPage, openMap, screenshot, start } from './harness.mjs';
@@ -41,6 +42,7 @@ test('an administrator creates a layer, uploads its first data and sees it on th
     await panel.getByLabel('形状').selectOption('Polygon');
     await panel.getByLabel('見られる人').selectOption('staff');
     await panel.getByLabel(/^データを更新できる役割/).fill('nogyo');
+    await panel.getByLabel(/^現地で記録を追加・編集できる役割/).fill('nogyo');
     await panel.getByLabel('項目 1: 項目名').fill('地番');
     await panel.getByLabel('項目 2: 項目名').fill('状況');
     await panel.getByLabel('項目 2: 選択肢').fill('耕作中、遊休農地');
@@ -83,6 +85,14 @@ test('an administrator creates a layer, uploads its first data and sees it on th
   const audit = await getJson(env, cookie, '/api/audit?kind=layer');
   assert.equal(audit.entries[0].detail.action, 'layer.created');
   assert.equal(audit.entries[0].user, 'admin');
+
+  // A record layer at once: a record added one at a time (its edit log opened without a restart).
+  const record = { type: 'Feature', properties: { 地番: '高津原102', 状況: '耕作中' }, geometry: { type: 'Polygon', coordinates: square(130.1, 33.1) } };
+  const added = await page.evaluate(async (body) => {
+    const r = await fetch('/ogc/collections/nouchi/items', { method: 'POST', headers: { 'Content-Type': 'application/geo+json' }, body: JSON.stringify(body) });
+    return { status: r.status, text: await r.text() };
+  }, record);
+  assert.equal(added.status, 201, added.text);
   assert.deepEqual(page.consoleErrors, []);
   await page.context().close();
 });

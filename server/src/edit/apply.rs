@@ -90,7 +90,7 @@ fn run(inner: &Weak<Inner>, rx: &Receiver<String>) {
             inner.sweep_photos(super::ORPHAN_PHOTOS_AFTER);
             swept = Instant::now();
         }
-        for layer in inner.states.keys() {
+        for layer in &inner.layer_ids() {
             let mode = if due.contains(layer) {
                 Mode::Apply
             } else if fold_due(&inner, layer) {
@@ -106,7 +106,7 @@ fn run(inner: &Weak<Inner>, rx: &Receiver<String>) {
 }
 
 fn fold_due(inner: &Inner, layer: &str) -> bool {
-    let Some(m) = inner.states.get(layer) else {
+    let Some(m) = inner.state(layer) else {
         return false;
     };
     let st = m.lock().unwrap_or_else(PoisonError::into_inner);
@@ -116,7 +116,7 @@ fn fold_due(inner: &Inner, layer: &str) -> bool {
 /// Brings the served version of `layer` up to date with its log, folding when due. Holds
 /// the layer's publish lock throughout, so no publish or rollback switches under it.
 pub fn apply(inner: &Inner, layer: &str, mode: Mode) -> Result<(), EditError> {
-    let Some(m) = inner.states.get(layer) else {
+    let Some(m) = inner.state(layer) else {
         return Ok(());
     };
     let lock = inner.publisher.layer_lock(layer);
@@ -256,9 +256,9 @@ fn fold_into_store(
         feature_count: features.len(),
     };
     let info = inner.store.put(layer, &meta, &mut bytes.as_slice())?;
-    inner
-        .store
-        .activate(layer, info.version, Some(served.version()))?;
+    // Version 0 is never stored (a created layer's empty start): the store then has none.
+    let expected = Some(served.version()).filter(|&v| v != 0);
+    inner.store.activate(layer, info.version, expected)?;
     tracing::info!(
         layer,
         version = info.version,

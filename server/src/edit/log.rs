@@ -91,6 +91,15 @@ impl EditLog {
             .map_err(|e| EditError::io(&path, e))
     }
 
+    /// Deletes an empty log (its layer was removed); a later open starts a new one.
+    pub fn remove(&mut self) -> Result<(), EditError> {
+        self.file = None;
+        match fs::remove_file(&self.path) {
+            Err(e) if e.kind() != std::io::ErrorKind::NotFound => Err(EditError::io(&self.path, e)),
+            _ => Ok(()),
+        }
+    }
+
     /// Replaces the log's content with `entries`, atomically and durably.
     pub fn rewrite(&mut self, entries: &[Entry]) -> Result<(), EditError> {
         let io = |e| EditError::io(&self.path, e);

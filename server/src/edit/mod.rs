@@ -9,6 +9,10 @@
 //! the edit within a fraction of a second while readers never wait. Every so often it folds
 //! the log into a new store version (put, then a compare-and-swap `activate`) and empties
 //! the log. At start the log is replayed on top of the current store version.
+//!
+//! The set of edit logs follows the set of layers: an editable layer an administrator
+//! creates at run time (or another primary created) gets its log opened, and replayed,
+//! when it joins the set; a removed layer's log is closed (docs/edits.md says what is kept).
 
 mod apply;
 mod area;
@@ -22,7 +26,7 @@ pub mod photo;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
+use std::sync::{Arc, Mutex, MutexGuard, PoisonError, RwLock, Weak, mpsc};
 
 use serde_json::{Value as Json, json};
 
@@ -148,6 +152,16 @@ struct LayerState {
     oldest: Option<std::time::Instant>,
     /// Audit rows of logged edits that could not be written yet.
     waiting: Vec<audited::Waiting>,
+    /// The layer left the set: edits that waited for this state are refused as for a
+    /// missing layer.
+    closed: bool,
+}
+
+/// One layer's edit state, shared by the requests and the applier.
+type Shared = Arc<Mutex<LayerState>>;
+
+fn lock(m: &Mutex<LayerState>) -> MutexGuard<'_, LayerState> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
 }
 
 /// The edit service: one per running application.
@@ -164,7 +178,12 @@ struct Inner {
     store: Arc<dyn VersionStore>,
     audit: Arc<Audit>,
     area: CityArea,
-    states: BTreeMap<String, Mutex<LayerState>>,
+    /// The open edit logs, by layer: changes when an editable layer joins or leaves the set.
+    states: RwLock<BTreeMap<String, Shared>>,
+    /// `<store-dir>/edits`.
+    dir: PathBuf,
+    /// Serialises opening logs: two opens of one log would each rewrite it.
+    opening: Mutex<()>,
     writable: bool,
     photos: photo::Photos,
 }
@@ -192,53 +211,20 @@ impl Editor {
     /// applier thread.
     pub fn start(parts: Parts) -> Result<Self, EditError> {
         let area = CityArea::load(&parts.root, &parts.layers.current_all());
-        let mut states = BTreeMap::new();
-        for slot in parts
-            .layers
-            .slots()
-            .into_iter()
-            .filter(|s| s.def.is_editable())
-        {
-            let (log, entries) = log::EditLog::open(&parts.dir, &slot.def.id, parts.writable)?;
-            let max_id = slot
-                .current()
-                .and_then(|v| v.features.iter().map(|f| f.id).max())
-                .unwrap_or(0);
-            let mut latest = HashMap::new();
-            for e in &entries {
-                latest.insert(e.id, e.after.clone());
-            }
-            let next_id = entries.iter().map(|e| e.id).fold(max_id, u64::max) + 1;
-            let mut waiting = Vec::new();
-            if parts.writable {
-                let layer = slot.def.id.as_str();
-                let etag = |e: &Entry| e.after.as_ref().map(|s| check::etag(layer, e.id, s));
-                audited::recover(&parts.audit, layer, &entries, &etag, &mut waiting);
-            }
-            let state = LayerState {
-                oldest: (!entries.is_empty()).then(std::time::Instant::now),
-                log,
-                entries,
-                applied: 0,
-                served: Weak::new(),
-                latest,
-                next_id,
-                waiting,
-            };
-            states.insert(slot.def.id.clone(), Mutex::new(state));
-        }
         let inner = Arc::new(Inner {
             publisher: parts.publisher,
             layers: parts.layers,
             store: parts.store,
             audit: parts.audit,
             area,
-            states,
+            states: RwLock::default(),
+            dir: parts.dir,
+            opening: Mutex::new(()),
             writable: parts.writable,
             photos: photo::Photos::new(parts.photos),
         });
-        for layer in inner.states.keys() {
-            apply::apply(&inner, layer, apply::Mode::Start)?;
+        for slot in inner.layers.slots() {
+            inner.open(&slot.def.id, apply::Mode::Start)?;
         }
         if parts.writable {
             inner.sweep_photos(ORPHAN_PHOTOS_AFTER);
@@ -248,12 +234,27 @@ impl Editor {
             apply::spawn(Arc::downgrade(&inner), rx);
             Mutex::new(tx)
         });
+        let follows = Arc::downgrade(&inner);
+        inner
+            .publisher
+            .on_define(crate::publish::Listener(Box::new(move |layer| {
+                if let Some(inner) = follows.upgrade() {
+                    inner.follow(layer);
+                }
+            })));
         Ok(Self { inner, wake })
     }
 
-    fn state(&self, layer: &str) -> Result<MutexGuard<'_, LayerState>, EditError> {
-        let m = self.inner.states.get(layer).ok_or(EditError::Forbidden)?;
-        Ok(m.lock().unwrap_or_else(PoisonError::into_inner))
+    /// The layer's edit state, opening its log if the layer joined the set a moment ago
+    /// and its listener has not opened it yet.
+    fn state(&self, layer: &str) -> Result<Shared, EditError> {
+        if let Some(m) = self.inner.state(layer) {
+            return Ok(m);
+        }
+        if self.inner.writable {
+            self.inner.open(layer, apply::Mode::Apply)?;
+        }
+        self.inner.state(layer).ok_or(EditError::Forbidden)
     }
 
     /// Wakes the applier for a layer.
@@ -269,9 +270,9 @@ impl Editor {
     /// The newest state of a feature, edits not yet applied included, if the view admits it.
     pub fn current(&self, view: &LayerView, id: u64) -> Option<(Feature, String)> {
         let layer = view.layer.id();
-        let state = match self.inner.states.get(layer) {
+        let state = match self.inner.state(layer) {
             Some(m) => {
-                let st = m.lock().unwrap_or_else(PoisonError::into_inner);
+                let st = lock(&m);
                 match st.latest.get(&id) {
                     Some(s) => s.clone(),
                     None => self.served_state(view, id),
@@ -300,7 +301,8 @@ impl Editor {
     ) -> Result<Saved, EditError> {
         self.allowed(who, view)?;
         let layer = view.layer.id();
-        let mut st = self.state(layer)?;
+        let m = self.state(layer)?;
+        let mut st = open(&m)?;
         let after = self.checked(who, view, links, input, None)?;
         let id = st.next_id;
         let saved = self.commit(&mut st, who, view, Op::Create, id, None, Some(after))?;
@@ -319,7 +321,8 @@ impl Editor {
         input: &Json,
     ) -> Result<Saved, EditError> {
         self.allowed(who, view)?;
-        let mut st = self.state(view.layer.id())?;
+        let m = self.state(view.layer.id())?;
+        let mut st = open(&m)?;
         let before = self.matching(&st, view, id, if_match)?;
         if input
             .get("id")
@@ -358,7 +361,8 @@ impl Editor {
         if !patch.is_object() {
             return Err(check::not_a_patch().into());
         }
-        let mut st = self.state(view.layer.id())?;
+        let m = self.state(view.layer.id())?;
+        let mut st = open(&m)?;
         let before = self.matching(&st, view, id, if_match)?;
         let doc = check::patched(&before, id, &|k| view.shows(k), patch)?;
         let after = self.checked(who, view, links, &doc, Some((id, &before)))?;
@@ -382,7 +386,8 @@ impl Editor {
         if_match: Option<&str>,
     ) -> Result<Saved, EditError> {
         self.allowed(who, view)?;
-        let mut st = self.state(view.layer.id())?;
+        let m = self.state(view.layer.id())?;
+        let mut st = open(&m)?;
         let before = self.matching(&st, view, id, if_match)?;
         self.commit(&mut st, who, view, Op::Delete, id, Some(before), None)
     }
@@ -391,7 +396,7 @@ impl Editor {
         if !self.inner.writable {
             return Err(EditError::ReadOnly);
         }
-        if may_edit(who, &view.layer.def) && self.inner.states.contains_key(view.layer.id()) {
+        if may_edit(who, &view.layer.def) && self.state(view.layer.id()).is_ok() {
             Ok(())
         } else {
             Err(EditError::Forbidden)
@@ -593,25 +598,24 @@ impl Editor {
     /// Applies every logged edit of every layer and folds them into store versions now
     /// (tests and benchmarks; the applier does the same in the background).
     pub fn flush(&self) -> Result<(), EditError> {
-        for layer in self.inner.states.keys() {
-            apply::apply(&self.inner, layer, apply::Mode::Fold)?;
+        for layer in self.inner.layer_ids() {
+            apply::apply(&self.inner, &layer, apply::Mode::Fold)?;
         }
         Ok(())
+    }
+
+    /// Applies and folds one layer's logged edits into a store version now (before the
+    /// layer is removed, so its last stored version holds every answered edit).
+    pub fn fold(&self, layer: &str) -> Result<(), EditError> {
+        apply::apply(&self.inner, layer, apply::Mode::Fold)
     }
 
     /// Edits logged but not yet folded into a store version, per layer.
     pub fn pending(&self) -> BTreeMap<String, usize> {
         self.inner
-            .states
-            .iter()
-            .map(|(k, m)| {
-                let n = m
-                    .lock()
-                    .unwrap_or_else(PoisonError::into_inner)
-                    .entries
-                    .len();
-                (k.clone(), n)
-            })
+            .shared()
+            .into_iter()
+            .map(|(k, m)| (k, lock(&m).entries.len()))
             .collect()
     }
 }
@@ -639,12 +643,125 @@ fn photo_ids(def: &LayerDef, s: &State) -> BTreeSet<String> {
         .collect()
 }
 
+/// The state of a layer still open (not removed meanwhile), locked.
+fn open(m: &Mutex<LayerState>) -> Result<MutexGuard<'_, LayerState>, EditError> {
+    let st = lock(m);
+    if st.closed {
+        Err(EditError::NotFound)
+    } else {
+        Ok(st)
+    }
+}
+
 impl Inner {
+    fn state(&self, layer: &str) -> Option<Shared> {
+        self.states
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(layer)
+            .map(Arc::clone)
+    }
+
+    /// Every open edit state, by layer.
+    fn shared(&self) -> Vec<(String, Shared)> {
+        self.states
+            .read()
+            .unwrap_or_else(PoisonError::into_inner)
+            .iter()
+            .map(|(k, m)| (k.clone(), Arc::clone(m)))
+            .collect()
+    }
+
+    fn layer_ids(&self) -> Vec<String> {
+        self.shared().into_iter().map(|(k, _)| k).collect()
+    }
+
+    /// Opens the edit log of `layer` when it is served and editable and its log is not
+    /// open yet, and replays it on top of the served version.
+    fn open(&self, layer: &str, mode: apply::Mode) -> Result<(), EditError> {
+        let _opening = self.opening.lock().unwrap_or_else(PoisonError::into_inner);
+        let Some(slot) = self.layers.slot(layer).filter(|s| s.def.is_editable()) else {
+            return Ok(());
+        };
+        if self.state(layer).is_some() {
+            return Ok(());
+        }
+        let (log, entries) = log::EditLog::open(&self.dir, layer, self.writable)?;
+        let max_id = slot
+            .current()
+            .and_then(|v| v.features.iter().map(|f| f.id).max())
+            .unwrap_or(0);
+        let latest: HashMap<u64, Option<State>> =
+            entries.iter().map(|e| (e.id, e.after.clone())).collect();
+        let next_id = entries.iter().map(|e| e.id).fold(max_id, u64::max) + 1;
+        let mut waiting = Vec::new();
+        if self.writable {
+            let etag = |e: &Entry| e.after.as_ref().map(|s| check::etag(layer, e.id, s));
+            audited::recover(&self.audit, layer, &entries, &etag, &mut waiting);
+        }
+        let state = LayerState {
+            oldest: (!entries.is_empty()).then(std::time::Instant::now),
+            log,
+            entries,
+            applied: 0,
+            served: Weak::new(),
+            latest,
+            next_id,
+            waiting,
+            closed: false,
+        };
+        self.states
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .entry(layer.to_owned())
+            .or_insert_with(|| Arc::new(Mutex::new(state)));
+        apply::apply(self, layer, mode)
+    }
+
+    /// Closes the edit log of a layer that left the set. Edits waiting for its state are
+    /// refused (404). An empty log is deleted; one still holding edits (none when the
+    /// layer was folded before its removal, as `DELETE /api/admin/layers` does) is kept and
+    /// replayed if the layer is created again.
+    fn close(&self, layer: &str) {
+        let Some(m) = self
+            .states
+            .write()
+            .unwrap_or_else(PoisonError::into_inner)
+            .remove(layer)
+        else {
+            return;
+        };
+        let mut st = lock(&m);
+        st.closed = true;
+        if st.entries.is_empty() && self.writable {
+            if let Err(e) = st.log.remove() {
+                tracing::warn!(layer, error = %e, "cannot remove the empty edit log of a removed layer");
+            }
+        } else if !st.entries.is_empty() {
+            tracing::warn!(
+                layer,
+                edits = st.entries.len(),
+                "a removed layer's edit log keeps edits not folded into a version; they are replayed if it is created again"
+            );
+        }
+    }
+
+    /// Opens or closes the edit log of a layer that joined or left the set.
+    fn follow(&self, layer: &str) {
+        if self.layers.def(layer).is_some() {
+            if let Err(e) = self.open(layer, apply::Mode::Apply) {
+                tracing::error!(layer, error = %e, "cannot open the edit log of a new layer");
+            }
+        } else {
+            self.close(layer);
+        }
+    }
+
     fn sweep_photos(&self, older_than: std::time::Duration) -> usize {
         let mut removed = 0;
-        for (layer, m) in &self.states {
+        for (layer, m) in &self.shared() {
             // Under the layer's edit lock: no edit checks and takes a photo meanwhile.
-            let st = m.lock().unwrap_or_else(PoisonError::into_inner);
+            let st = lock(m);
             let Some(def) = self.layers.slot(layer).map(|s| Arc::clone(&s.def)) else {
                 continue;
             };

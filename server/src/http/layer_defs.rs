@@ -1,5 +1,6 @@
 //! Administrators' routes for the set of layers: `GET/POST /api/admin/layers` (list, create)
-//! and `DELETE /api/admin/layers/{id}` (stop serving a created layer, keeping its versions).
+//! and `DELETE /api/admin/layers/{id}` (stop serving a created layer, keeping its versions,
+//! its edits folded into the last one first).
 //! Validation, storage and the swap are `publish::create_layer` / `remove_layer`.
 
 use std::sync::Arc;
@@ -79,7 +80,12 @@ async fn remove(
     let by = admin_name(&who)?;
     let a = Arc::clone(&app);
     let id = layer.clone();
-    blocking(move || publish::remove_layer(&a.publisher, &by, &id)).await?;
+    blocking(move || {
+        // Edits not yet folded go into the version the store keeps for the removed layer.
+        a.editor().fold(&id)?;
+        publish::remove_layer(&a.publisher, &by, &id).map_err(ApiError::from)
+    })
+    .await?;
     app.tiles.clear();
     Ok(axum::Json(json!({ "removed": layer })).into_response())
 }

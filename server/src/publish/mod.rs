@@ -27,7 +27,10 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex};
 
 pub use activate::{VersionRow, activate, follow, publish, publish_with, versions};
-pub use define::{create_layer, is_created, remove_layer, removed_layers};
+pub use define::{
+    Followed, create_layer, created_ids, follow_definition, is_created, mirror_definition,
+    mirror_definitions, remove_layer, removed_layers,
+};
 pub use drop::Drop;
 pub use preview::{PREVIEW_LIMIT, preview};
 pub use record::{Record, valid_id};
@@ -72,6 +75,9 @@ pub struct Publisher {
     /// Told after every publish or rollback (the public push, the other primaries), off
     /// the request path: each only asks for work and returns.
     listeners: std::sync::RwLock<Vec<Listener>>,
+    /// Told after a layer joined or left the set, here or following another primary (the
+    /// edit module opens or closes its edit log).
+    define_listeners: std::sync::RwLock<Vec<Listener>>,
 }
 
 /// A function called after a layer's current version changed.
@@ -98,6 +104,7 @@ impl Publisher {
             locks: LayerLocks::default(),
             defining: Mutex::new(()),
             listeners: std::sync::RwLock::default(),
+            define_listeners: std::sync::RwLock::default(),
         }
     }
 
@@ -110,13 +117,20 @@ impl Publisher {
     }
 
     fn changed(&self, layer: &str) {
-        let listeners = self
-            .listeners
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for l in listeners.iter() {
-            (l.0)(layer);
-        }
+        tell(&self.listeners, layer);
+    }
+
+    /// Adds a function told after a layer joined or left the set of served layers, whether
+    /// an administrator here created or removed it or it followed another primary's change.
+    pub fn on_define(&self, listener: Listener) {
+        self.define_listeners
+            .write()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+            .push(listener);
+    }
+
+    fn defined(&self, layer: &str) {
+        tell(&self.define_listeners, layer);
     }
 
     /// The version of `layer` this process serves, if any.
@@ -157,6 +171,15 @@ impl Publisher {
             .ok_or_else(|| PublishError::NoSuchLayer {
                 layer: layer.to_owned(),
             })
+    }
+}
+
+fn tell(listeners: &std::sync::RwLock<Vec<Listener>>, layer: &str) {
+    let listeners = listeners
+        .read()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for l in listeners.iter() {
+        (l.0)(layer);
     }
 }
 

@@ -340,3 +340,55 @@ fn a_version_written_by_an_upload_killed_before_its_record_is_removed_at_start()
     );
     assert_eq!(p.store.current("t").unwrap(), Some(1));
 }
+
+#[test]
+fn a_definition_another_primary_made_is_followed_and_so_is_its_removal() {
+    let dir = tempfile::tempdir().unwrap();
+    // Two publishers on one store folder, as two primaries sharing it.
+    let (a, b) = (start(dir.path(), 10), start(dir.path(), 10));
+    let told = Arc::new(Mutex::new(Vec::new()));
+    let heard = Arc::clone(&told);
+    b.on_define(Listener(Box::new(move |layer| {
+        heard.lock().unwrap().push(layer.to_owned());
+    })));
+    let def = serde_json::json!({
+        "id": "made", "title": { "ja": "作成", "en": "Made" }, "department": "総務課",
+        "geometry": "Point", "attribution": "t", "access": { "view": "public", "edit": ["bousai"] }
+    });
+    create_layer(&a, "kanri", &def).unwrap();
+    assert!(b.layers.def("made").is_none(), "not heard yet");
+    assert!(
+        matches!(
+            create_layer(&b, "kanri", &def),
+            Err(PublishError::LayerExists { .. })
+        ),
+        "the shared catalog has it already"
+    );
+    // A reconnect follows every created layer: the new one is among them.
+    assert_eq!(created_ids(&b), ["made"]);
+    assert_eq!(
+        follow_definition(&b, "made").unwrap(),
+        Some(Followed::Added(0))
+    );
+    assert!(b.layers.get("made").is_some() && b.layers.catalog().get("made").is_some());
+    assert_eq!(
+        follow_definition(&b, "made").unwrap(),
+        None,
+        "twice is harmless"
+    );
+    assert_eq!(
+        follow_definition(&b, "t").unwrap(),
+        None,
+        "a layer file is left alone"
+    );
+
+    remove_layer(&a, "kanri", "made").unwrap();
+    assert_eq!(created_ids(&b), ["made"], "served here as created");
+    assert_eq!(
+        follow_definition(&b, "made").unwrap(),
+        Some(Followed::Removed)
+    );
+    assert!(b.layers.def("made").is_none());
+    assert!(b.layers.def("t").is_some());
+    assert_eq!(*told.lock().unwrap(), ["made", "made"]);
+}

@@ -339,3 +339,23 @@ fn listed_objects_carry_the_servers_time() {
     c.delete("a").unwrap();
     assert!(c.list("").unwrap().is_empty());
 }
+
+#[test]
+fn a_bucket_keeps_created_layers_definitions_for_every_writer_and_a_folder_leaves_them_to_its_catalog()
+ {
+    for loc in locations() {
+        let (a, b) = ((loc.open)(), (loc.open)());
+        let text = b"id = \"made\"\n";
+        a.put_definition("made", Some(text)).unwrap();
+        if !a.keeps_definitions() {
+            assert!(b.definition_ids().unwrap().is_empty(), "{}", loc.name);
+            continue;
+        }
+        assert_eq!(b.definition_ids().unwrap(), ["made"], "{}", loc.name);
+        assert_eq!(b.definition("made").unwrap().as_deref(), Some(&text[..]));
+        assert_eq!(b.definition("other").unwrap(), None);
+        a.put_definition("made", None).unwrap();
+        assert!(b.definition_ids().unwrap().is_empty(), "{}", loc.name);
+        assert_eq!(b.definition("made").unwrap(), None);
+    }
+}

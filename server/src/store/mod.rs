@@ -126,6 +126,19 @@ pub fn open(
     }
 }
 
+/// The folder a folder store named by `url` keeps its layers in (the data folder when
+/// `None`); `None` for a bucket. Layers created at run time are defined in its `catalog/`,
+/// so the primaries sharing that folder share their definitions too.
+pub fn folder(url: Option<&str>, data_dir: &Path) -> Option<PathBuf> {
+    match url {
+        None => Some(data_dir.to_path_buf()),
+        Some(u) => u
+            .strip_prefix("file://")
+            .filter(|p| p.starts_with('/'))
+            .map(PathBuf::from),
+    }
+}
+
 fn open_folder(dir: &Path, writable: bool) -> Result<Arc<dyn VersionStore>, StoreError> {
     if writable {
         let store = FsStore::open(dir)?;
@@ -204,6 +217,24 @@ pub trait VersionStore: Send + Sync + std::fmt::Debug {
     fn activate(&self, layer: &str, version: u64, expected: Option<u64>) -> Result<(), StoreError>;
     /// Removes one version that is not current.
     fn remove(&self, layer: &str, version: u64) -> Result<(), StoreError>;
+    /// Whether the store keeps the definitions of layers created at run time itself (a
+    /// bucket, shared by the primaries on it). A folder store does not: they are files in its
+    /// folder's `catalog/`, which the primaries sharing the folder share already.
+    fn keeps_definitions(&self) -> bool {
+        false
+    }
+    /// The ids of the definitions the store keeps.
+    fn definition_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(Vec::new())
+    }
+    /// One kept definition (the text of its layer file), if any.
+    fn definition(&self, _layer: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(None)
+    }
+    /// Keeps a layer's definition, or forgets it (`None`).
+    fn put_definition(&self, _layer: &str, _text: Option<&[u8]>) -> Result<(), StoreError> {
+        Ok(())
+    }
     /// The info of one version.
     fn info(&self, layer: &str, version: u64) -> Result<VersionInfo, StoreError> {
         self.list(layer)?

@@ -10,6 +10,9 @@
 //! - `CURRENT`: the current version number;
 //! - `lock/<random>`: claims of the layer's short lock (below).
 //!
+//! and `catalog/<id>.toml` holds the definition of each layer created at run time, so that
+//! every primary on the bucket reads the same set (`publish::follow_definition`).
+//!
 //! **Compare-and-swap.** Reserving a number, switching `CURRENT` and removing a version run
 //! under a per-layer lock that needs nothing from the server but strongly consistent PUT,
 //! DELETE and LIST (S3 has been so since 2020, and so is every single-node server): a writer
@@ -382,7 +385,42 @@ impl S3Store {
     }
 }
 
+const DEFINITIONS: &str = "catalog/";
+
+fn definition_rel(layer: &str) -> String {
+    format!("{DEFINITIONS}{layer}.toml")
+}
+
 impl VersionStore for S3Store {
+    fn keeps_definitions(&self) -> bool {
+        true
+    }
+
+    fn definition_ids(&self) -> Result<Vec<String>, StoreError> {
+        Ok(self
+            .client
+            .list(DEFINITIONS)?
+            .iter()
+            .filter_map(|o| o.rel.strip_prefix(DEFINITIONS)?.strip_suffix(".toml"))
+            .filter(|id| !id.contains('/'))
+            .map(str::to_owned)
+            .collect())
+    }
+
+    fn definition(&self, layer: &str) -> Result<Option<Vec<u8>>, StoreError> {
+        Ok(self.client.get_bytes(&definition_rel(layer))?)
+    }
+
+    fn put_definition(&self, layer: &str, text: Option<&[u8]>) -> Result<(), StoreError> {
+        self.writable()?;
+        let rel = definition_rel(layer);
+        match text {
+            Some(t) => self.client.put(&rel, Body::Bytes(t), &[]).map(drop)?,
+            None => self.client.delete(&rel)?,
+        }
+        Ok(())
+    }
+
     fn list(&self, layer: &str) -> Result<Vec<VersionInfo>, StoreError> {
         let (_, complete) = self.numbers(layer)?;
         let mut out = Vec::with_capacity(complete.len());

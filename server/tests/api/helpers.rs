@@ -86,6 +86,11 @@ impl TestApp {
 
     /// A synthetic application with the given layers.
     pub fn with_layers(layers: &[LayerSpec<'_>]) -> Self {
+        Self::with_layers_and(layers, |_| {})
+    }
+
+    /// A synthetic application with the given layers and some settings changed.
+    pub fn with_layers_and(layers: &[LayerSpec<'_>], edit: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let root = dir.path().to_path_buf();
         std::fs::create_dir_all(root.join("layers")).unwrap();
@@ -105,7 +110,7 @@ impl TestApp {
             )
             .unwrap();
         }
-        let config = Config {
+        let mut config = Config {
             data_dir: root.join("var"),
             layers_dir: root.join("layers"),
             styles_dir: repo_root().join("styles"),
@@ -113,6 +118,7 @@ impl TestApp {
             root,
             ..Config::default()
         };
+        edit(&mut config);
         Self::start(config, dir)
     }
 

@@ -21,20 +21,25 @@ attribution = "test"
 view = "public"
 "#;
 
-fn app() -> TestApp {
-    let t = TestApp::with_layers(&[LayerSpec {
+/// The one layer file of these tests: an empty public layer.
+pub fn base() -> LayerSpec<'static> {
+    LayerSpec {
         toml: BASE,
         id: "base",
         fields: vec![],
         features: vec![],
-    }]);
+    }
+}
+
+fn app() -> TestApp {
+    let t = TestApp::with_layers(&[base()]);
     t.add_user("kanri", &["admin"], true);
     t.add_user("nogyo", &["nogyo"], true);
     t
 }
 
 /// 農地 (farmland) as the 農業委員会 would define it.
-fn farmland() -> Value {
+pub fn farmland() -> Value {
     json!({
         "id": "nouchi",
         "title": { "ja": "農地台帳", "en": "Farmland register" },

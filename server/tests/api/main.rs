@@ -19,6 +19,8 @@ mod export;
 mod hazards;
 mod helpers;
 mod layer_defs;
+mod layer_defs_edits;
+mod layer_defs_follow;
 mod line;
 mod lockout;
 mod mvt_fixtures;

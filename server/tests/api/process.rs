@@ -61,3 +61,17 @@ pub fn add_user(root: &Path, name: &str, role: &str, password: &str) {
         .unwrap();
     assert!(add.wait().unwrap().success());
 }
+
+/// `kashimap token create USER`: a bearer token valid for 30 days.
+pub fn token(root: &Path, user: &str) -> String {
+    let out = kashimap(root, &["token", "create", user, "--expires", "30"])
+        .stdout(Stdio::piped())
+        .output()
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}

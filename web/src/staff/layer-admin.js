@@ -1,7 +1,7 @@
 // レイヤーの管理 (administrators): every served layer, and a form that creates a department's
 // new layer (title, department, geometry, fields with types, labels and choices, who sees
-// it and who uploads) without a restart. The server validates it like a layer file and
-// serves it at once with a default style; its first version is then uploaded in 「データの
+// it, who uploads and who adds records on site) without a restart. The server validates it
+// like a layer file and serves it at once with a default style; its first version is then uploaded in 「データの
 // 更新（アップロード）」. A layer created here can be removed (its versions are kept, so creating it again
 // brings them back). Every change is audited by the server.
 import { request } from '../lib/api.js';
@@ -83,6 +83,8 @@ export function definitionOf(form) {
     fields,
     access: { view: view === 'roles' ? words(v('view_roles')) : view, upload: words(v('upload')) },
   };
+  const edit = words(v('edit'));
+  if (edit.length) def.access.edit = edit;
   const first = Object.keys(fields)[0];
   if (first) def.label = first;
   return def;
@@ -106,6 +108,7 @@ function createForm(ctx) {
     field('layerAdmin.view', view),
     field('layerAdmin.viewRoles', text('view_roles')),
     field('layerAdmin.upload', text('upload')),
+    field('layerAdmin.edit', text('edit')),
     h('p', { class: 'hint' }, t('layerAdmin.fieldsHint')),
     fields,
     h('p', {}, more),

@@ -4,13 +4,18 @@
 use std::io::{Read, Write};
 use std::net::TcpStream;
 use std::path::Path;
-use std::process::Stdio;
 use std::time::{Duration, Instant};
 
-use crate::process::{add_user, kashimap, serve};
+use crate::process::{add_user, serve, token};
 
 /// One HTTP/1.1 request; returns the status, the ETag and the body.
-fn request(addr: &str, method: &str, path: &str, token: &str, body: &str) -> (u16, String, String) {
+pub fn request(
+    addr: &str,
+    method: &str,
+    path: &str,
+    token: &str,
+    body: &str,
+) -> (u16, String, String) {
     let mut s = TcpStream::connect(addr).unwrap();
     write!(
         s,
@@ -48,19 +53,10 @@ fn setup(root: &Path) {
 }
 
 /// A data folder with the leaks layer and a `suido` user; returns its bearer token.
-fn prepared(root: &Path) -> String {
+pub fn prepared(root: &Path) -> String {
     setup(root);
     add_user(root, "tanaka", "suido", "correct horse battery");
-    let out = kashimap(root, &["token", "create", "tanaka", "--expires", "30"])
-        .stdout(Stdio::piped())
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+    token(root, "tanaka")
 }
 
 #[test]

@@ -3,7 +3,7 @@
 //! appearing in tiles, search and exports. `crash` drives the real binary with `kill -9`.
 
 mod areas;
-mod crash;
+pub mod crash;
 mod fuzz;
 mod photos;
 mod roles;
