@@ -3,7 +3,8 @@
 # share a throwaway PostgreSQL 15 cluster (--database) and a layer store (--store file://),
 # behind nginx.
 #   - a session made on one works on the other (and through nginx on both)
-#   - a publish on one is served by the other within 2 s (LISTEN/NOTIFY), a rollback too
+#   - a publish on one is served by the other (LISTEN/NOTIFY: neither polls), a rollback too;
+#     the time it took is printed (well under a second on an idle machine)
 #   - two publishes at the same moment lose no version (one wins, the other is told 409)
 #   - the audit log has both primaries' events
 #   - PostgreSQL stopped under load: sign-in and staff pages answer 503
@@ -50,12 +51,18 @@ publish_on() { # BASE TOKEN ID -> HTTP status, body in $work/publish.json
     "$1/api/layers/shelters/uploads/$3/publish"
 }
 served() { curl -s "$1/readyz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"].get("shelters"))'; }
-# within_2s BASE VERSION: until BASE serves VERSION; prints the seconds it took.
-within_2s() {
-  local t0 i
-  t0=$(date +%s.%N)
-  for ((i = 0; i < 40; i++)); do
-    if [ "$(served "$1")" = "$2" ]; then python3 -c "print(round($(date +%s.%N) - $t0, 2))"; return 0; fi
+# followed BASE VERSION [SECONDS]: until BASE serves VERSION; prints the seconds it took.
+# Neither primary polls, so without the notification the version never comes; the limit (a
+# wall-clock one, not a count of checks) only bounds a failing run: a loaded 2-core CI machine
+# can take seconds, and after a database restart the listener reconnects with a back-off of up
+# to 10 s (server/src/peers.rs).
+followed() {
+  local t0=${EPOCHREALTIME/./}
+  while (( ${EPOCHREALTIME/./} - t0 < ${3:-15} * 1000000 )); do
+    if [ "$(served "$1")" = "$2" ]; then
+      printf '%.2f\n' "$(( ${EPOCHREALTIME/./} - t0 ))e-6"
+      return 0
+    fi
     sleep 0.05
   done
   return 1
@@ -64,7 +71,7 @@ within_2s() {
 id=$(stage_on "$one" "$token1")
 [ "$(publish_on "$one" "$token1" "$id" a)" = 200 ] || fail "publish on primary 1: $(cat "$work/publish-a.json")"
 v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["published"]["version"])' "$work/publish-a.json")
-took=$(within_2s "$two" "$v") || fail "primary 2 did not serve v$v within 2 s (serves $(served "$two"))"
+took=$(followed "$two" "$v") || fail "primary 2 did not serve v$v within 15 s (serves $(served "$two"))"
 grep -q "serving a version another primary made current" "$work/primary-2.log" \
   || fail "primary 2 did not log the notification it followed"
 pass "a publish on primary 1 (shelters v$v) was served by primary 2 after $took s (NOTIFY, no polling)"
@@ -73,7 +80,7 @@ old=$((v - 1))
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token2" \
   "$two/api/layers/shelters/versions/$old/activate")
 [ "$code" = 200 ] || fail "rollback on primary 2 answered $code"
-took=$(within_2s "$one" "$old") || fail "primary 1 did not serve the rollback to v$old within 2 s"
+took=$(followed "$one" "$old") || fail "primary 1 did not serve the rollback to v$old within 15 s"
 pass "a rollback on primary 2 (to v$old) was served by primary 1 after $took s"
 
 # Two publishes at the same moment, one on each primary.
@@ -88,8 +95,12 @@ case "$codes" in
   "200 200" | "200 409" | "409 200") ;;
   *) fail "concurrent publishes answered $codes: $(cat "$work/publish-x.json" "$work/publish-y.json")" ;;
 esac
-sleep 2
-current=$(served "$one")
+# The loser of the race follows the winner by its notification: wait until both agree.
+for ((i = 0; i < 150; i++)); do
+  current=$(served "$one")
+  [ "$(served "$two")" = "$current" ] && break
+  sleep 0.2
+done
 [ "$(served "$two")" = "$current" ] || fail "after the race the primaries serve v$current and v$(served "$two")"
 versions=$(curl -s -H "Authorization: Bearer $token1" "$one/api/layers/shelters/versions" \
   | python3 -c 'import json,sys; print(" ".join(str(r["version"]) for r in json.load(sys.stdin)["versions"]))')
@@ -202,5 +213,5 @@ pass "PostgreSQL stopped: sign-in, staff pages, uploads and audit answered 503 d
 id=$(stage_on "$two" "$token2")
 [ "$(publish_on "$two" "$token2" "$id" z)" = 200 ] || fail "publish after the restart: $(cat "$work/publish-z.json")"
 v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["published"]["version"])' "$work/publish-z.json")
-took=$(within_2s "$one" "$v") || fail "after PostgreSQL restarted, primary 1 did not serve v$v within 2 s"
+took=$(followed "$one" "$v" 40) || fail "after PostgreSQL restarted, primary 1 did not serve v$v within 40 s"
 pass "after the restart the primaries hear each other again: v$v from primary 2 on primary 1 after $took s"
