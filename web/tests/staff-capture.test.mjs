@@ -3,7 +3,7 @@
 // each then on the map and in its history.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { VIEWPORTS, screenshot, start } from './harness.mjs';
+import { VIEWPORTS, mapIdle, screenshot, start } from './harness.mjs';
 import { addUser, apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
 
 let env;
@@ -122,7 +122,7 @@ async function patchAs(cookie, id, etag, properties) {
 /** Clicks the map at a lon/lat once the map is still there. */
 async function clickAt(page, lonlat, zoom) {
   await page.evaluate(({ c, z }) => window.kashimapMap.jumpTo({ center: c, zoom: z }), { c: lonlat, z: zoom });
-  await page.waitForFunction(() => window.kashimapMap.loaded() && window.kashimapMap.areTilesLoaded(), null, { timeout: 30_000 });
+  await mapIdle(page);
   const canvas = page.locator('.maplibregl-canvas').first();
   await canvas.scrollIntoViewIfNeeded();
   const box = await canvas.boundingBox();
