@@ -76,9 +76,15 @@ fn write_layer(dir: &Path, id: &str, toml: &str, fields: Vec<Field>, features: &
 }
 
 fn layer_toml(id: &str, geometry: &str, view: &str, extra: &str) -> String {
+    // One kind is a TOML string, several a TOML list (`["Point", "Polygon"]`) given as is.
+    let geometry = if geometry.starts_with('[') {
+        geometry.to_owned()
+    } else {
+        format!("\"{geometry}\"")
+    };
     format!(
         "id = \"{id}\"\ntitle = {{ ja = \"{id}\", en = \"{id}\" }}\ndepartment = \"総務課\"\n\
-         source = \"data/{id}.fgb\"\ngeometry = \"{geometry}\"\nattribution = \"synthetic test data\"\n\
+         source = \"data/{id}.fgb\"\ngeometry = {geometry}\nattribution = \"synthetic test data\"\n\
          sample = true\n[access]\nview = \"{view}\"\n{extra}\n"
     )
 }
@@ -151,6 +157,21 @@ fn write_fixture(dir: &Path) {
         &toml,
         vec![field("用途地域", FieldType::String)],
         &zoning(),
+    );
+    // Patrol records: spots and field outlines in one layer.
+    let toml = layer_toml("patrol", "[\"Point\", \"Polygon\"]", "public", "");
+    let mut patrol = zoning();
+    patrol.extend(shelters().into_iter().take(3).map(|mut f| {
+        f.id += 2;
+        f.properties = vec![Value::String(format!("地点{}", f.id).into())].into();
+        f
+    }));
+    write_layer(
+        dir,
+        "patrol",
+        &toml,
+        vec![field("用途地域", FieldType::String)],
+        &patrol,
     );
     let toml = layer_toml("pipes", "Point", "staff", "");
     write_layer(dir, "pipes", &toml, shelter_fields(), &shelters());
@@ -235,8 +256,9 @@ fn layers(stdout: &str) -> Vec<(&str, &str)> {
         .filter_map(|l| {
             let (n, rest) = l.split_once(": ")?;
             n.parse::<usize>().ok()?;
-            let name = rest.split(' ').next()?;
-            let ty = rest.rsplit(' ').next()?;
+            // `name (title: …) (Type)`; GDAL leaves the type out for a layer of several.
+            let (name, after) = rest.split_once(' ')?;
+            let ty = after.split_once(") ").map_or("", |(_, ty)| ty);
             Some((name, ty))
         })
         .collect()
@@ -268,6 +290,7 @@ fn gdal_lists_filters_and_pages_through_the_ogc_api() {
 
     lists_public_layers_only(&url);
     reads_every_feature_through_next_links(&url);
+    reads_points_and_areas_of_one_layer(&url);
     spatial_filter_returns_the_features_in_the_box(&url);
     where_clause_becomes_a_server_side_cql2_filter(&url);
     the_log_file_has_plain_request_lines(&server.log);
@@ -299,7 +322,11 @@ fn lists_public_layers_only(url: &str) {
     let (out, err) = ogrinfo(&["-ro", "-so", url]);
     assert_eq!(
         layers(&out),
-        vec![("shelters", "(Point)"), ("zoning", "(Polygon)")],
+        vec![
+            ("patrol", ""),
+            ("shelters", "(Point)"),
+            ("zoning", "(Polygon)")
+        ],
         "{out}\n{err}"
     );
     let (out, err) = ogrinfo(&["-ro", "-so", url, "shelters"]);
@@ -318,6 +345,14 @@ fn lists_public_layers_only(url: &str) {
     );
     let (out, err) = ogrinfo(&["-ro", "-so", url, "pipes"]);
     assert!(!out.contains("Feature Count"), "{out}\n{err}");
+}
+
+/// A layer of two kinds reads whole: each feature with its own geometry type.
+fn reads_points_and_areas_of_one_layer(url: &str) {
+    let (out, err) = ogrinfo(&["-ro", url, "patrol"]);
+    assert_eq!(feature_count(&out), 5, "{out}\n{err}");
+    assert_eq!(out.matches("  POLYGON ((").count(), 2, "{out}");
+    assert_eq!(out.matches("  POINT (").count(), 3, "{out}");
 }
 
 fn reads_every_feature_through_next_links(url: &str) {

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 
 use serde::{Deserialize, Serialize};
 
-use super::{CatalogError, RESERVED_IDS};
+use super::{CatalogError, Geometries, GeometryKind, RESERVED_IDS};
 use crate::cql2::Expr;
 use crate::model::FieldType;
 
@@ -17,30 +17,6 @@ use crate::model::FieldType;
 pub struct I18n {
     pub ja: String,
     pub en: String,
-}
-
-/// The geometry a layer holds. Multi-geometries of the same kind are accepted.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
-pub enum GeometryKind {
-    Point,
-    LineString,
-    Polygon,
-}
-
-impl GeometryKind {
-    /// True when a geometry's type is this kind or its multi- form.
-    pub fn accepts(self, g: &geo::Geometry<f64>) -> bool {
-        use geo::Geometry as G;
-        matches!(
-            (self, g),
-            (Self::Point, G::Point(_) | G::MultiPoint(_))
-                | (Self::LineString, G::LineString(_) | G::MultiLineString(_))
-                | (
-                    Self::Polygon,
-                    G::Polygon(_) | G::MultiPolygon(_) | G::Rect(_)
-                )
-        )
-    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
@@ -219,7 +195,8 @@ pub struct LayerDef {
     /// The initial data, resolved to an absolute path. `None` for a layer created by an
     /// administrator: it starts empty and gets its first version by upload.
     pub source: Option<PathBuf>,
-    pub geometry: GeometryKind,
+    /// The kinds its features may be: one, or several for a record layer (point or area).
+    pub geometry: Geometries,
     pub zoom: ZoomRange,
     pub attribution: String,
     /// True for generated sample data that is not the city's official data.
@@ -249,7 +226,7 @@ struct RawLayer {
     department: String,
     #[serde(default)]
     source: Option<PathBuf>,
-    geometry: String,
+    geometry: RawGeometry,
     #[serde(default = "default_zoom")]
     zoom: ZoomRange,
     attribution: String,
@@ -268,6 +245,14 @@ struct RawLayer {
     #[serde(default)]
     max_drop_percent: Option<f64>,
     access: RawAccess,
+}
+
+/// `geometry = "Point"` or `geometry = ["Point", "Polygon"]`.
+#[derive(Deserialize)]
+#[serde(untagged)]
+enum RawGeometry {
+    One(String),
+    Many(Vec<String>),
 }
 
 fn default_zoom() -> ZoomRange {
@@ -406,18 +391,7 @@ impl LayerDef {
 
 fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> LayerDef {
     validate_id(&raw.id, p);
-    let geometry = match raw.geometry.as_str() {
-        "Point" | "MultiPoint" => GeometryKind::Point,
-        "LineString" | "MultiLineString" => GeometryKind::LineString,
-        "Polygon" | "MultiPolygon" => GeometryKind::Polygon,
-        other => {
-            p.add(
-                "geometry",
-                format!("unknown geometry type `{other}`: use Point, LineString or Polygon"),
-            );
-            GeometryKind::Point
-        }
-    };
+    let geometry = validate_geometry(raw.geometry, p);
     if raw.zoom.min > raw.zoom.max || raw.zoom.max > 24 {
         p.add("zoom", "need 0 <= min <= max <= 24");
     }
@@ -431,11 +405,16 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
     if raw.tiles.buffer > 1024 || !(0.0..=256.0).contains(&raw.tiles.tolerance) {
         p.add("tiles", "need buffer <= 1024 and 0 <= tolerance <= 256");
     }
-    let near_m = raw.near_m.unwrap_or(match geometry {
-        GeometryKind::Point => 50.0,
-        GeometryKind::LineString => 15.0,
-        GeometryKind::Polygon => 0.0,
-    });
+    // "Here" reaches furthest for the kind that needs it most: points, then lines.
+    let near_m = raw
+        .near_m
+        .unwrap_or(if geometry.contains(GeometryKind::Point) {
+            50.0
+        } else if geometry.contains(GeometryKind::LineString) {
+            15.0
+        } else {
+            0.0
+        });
     if !(0.0..=5000.0).contains(&near_m) {
         p.add("near_m", "must be between 0 and 5000 metres");
     }
@@ -466,6 +445,35 @@ fn validate(raw: RawLayer, file: &Path, root: &Path, p: &mut Problems<'_>) -> La
     }
 }
 
+fn validate_geometry(raw: RawGeometry, p: &mut Problems<'_>) -> Geometries {
+    let names = match raw {
+        RawGeometry::One(name) => vec![name],
+        RawGeometry::Many(names) => names,
+    };
+    let mut kinds = Vec::with_capacity(names.len());
+    for name in &names {
+        match GeometryKind::parse(name) {
+            Some(k) if kinds.contains(&k) => {
+                p.add("geometry", format!("`{name}` is listed twice"));
+            }
+            Some(k) => kinds.push(k),
+            None => p.add(
+                "geometry",
+                format!("unknown geometry type `{name}`: use Point, LineString or Polygon"),
+            ),
+        }
+    }
+    Geometries::of(kinds).unwrap_or_else(|| {
+        if names.is_empty() {
+            p.add(
+                "geometry",
+                "name at least one of Point, LineString or Polygon",
+            );
+        }
+        Geometries::one(GeometryKind::Point)
+    })
+}
+
 /// Choices must be distinct and fit the declared type; an alias may name only one field and
 /// must not be another field's own name.
 fn validate_fields(fields: &BTreeMap<String, FieldDef>, p: &mut Problems<'_>) {
@@ -494,15 +502,17 @@ fn validate_fields(fields: &BTreeMap<String, FieldDef>, p: &mut Problems<'_>) {
                 p.add(format!("{key}.choices"), format!("`{c}` is not an integer"));
             }
         }
-        if let Some(fill) = f
-            .fill
-            .as_deref()
-            .filter(|v| !matches!(*v, "user" | "today"))
-        {
-            p.add(
+        match f.fill.as_deref() {
+            None | Some("user" | "today") => {}
+            Some("link") if f.link.is_some() => {}
+            Some("link") => p.add(
                 format!("{key}.fill"),
-                format!("`{fill}`: use \"user\" or \"today\""),
-            );
+                "\"link\" needs `link = \"<layer>\"` on the same field",
+            ),
+            Some(fill) => p.add(
+                format!("{key}.fill"),
+                format!("`{fill}`: use \"user\", \"today\" or \"link\""),
+            ),
         }
         for a in &f.aliases {
             if fields.contains_key(a) {
@@ -628,7 +638,7 @@ public = "公開 = true"
     #[test]
     fn valid_layer_parses_with_typed_access() {
         let def = parse(GOOD).unwrap();
-        assert_eq!(def.geometry, GeometryKind::Point);
+        assert_eq!(def.geometry, Geometries::one(GeometryKind::Point));
         assert_eq!(def.access.view, ViewRule::Public);
         assert_eq!(def.access.attributes[&Audience::Staff], AttributeRule::All);
         assert_eq!(def.access.rows[&Audience::Public].text, "公開 = true");
@@ -648,6 +658,24 @@ public = "公開 = true"
     fn unknown_geometry_is_refused() {
         let e = first_error(&GOOD.replace("\"Point\"", "\"Blob\""));
         assert!(e.contains("`geometry`") && e.contains("Blob"), "{e}");
+    }
+
+    #[test]
+    fn a_record_layer_may_hold_points_and_polygons() {
+        let def = parse(&GOOD.replace("\"Point\"", "[\"Point\", \"MultiPolygon\"]")).unwrap();
+        let kinds: Vec<_> = def.geometry.iter().collect();
+        assert_eq!(kinds, [GeometryKind::Point, GeometryKind::Polygon]);
+        assert!(
+            (def.near_m - 50.0).abs() < f64::EPSILON,
+            "points keep their radius"
+        );
+        let e = first_error(&GOOD.replace("\"Point\"", "[\"Point\", \"MultiPoint\"]"));
+        assert!(e.contains("`geometry`") && e.contains("twice"), "{e}");
+        let e = first_error(&GOOD.replace("\"Point\"", "[]"));
+        assert!(
+            e.contains("`geometry`") && e.contains("at least one"),
+            "{e}"
+        );
     }
 
     #[test]
@@ -696,6 +724,13 @@ public = "公開 = true"
         assert!(first_error(&alias).contains("already an alias of `a`"));
         let unknown = format!("{GOOD}\n[fields.a]\nen = \"A\"\ntype = \"text\"\n");
         assert!(first_error(&unknown).contains("text"));
+        let unlinked = format!("{GOOD}\n[fields.a]\nen = \"A\"\nfill = \"link\"\n");
+        assert!(first_error(&unlinked).contains("needs `link"));
+        let linked =
+            format!("{GOOD}\n[fields.a]\nen = \"A\"\nlink = \"chiban\"\nfill = \"link\"\n");
+        assert!(parse(&linked).is_ok());
+        let other = format!("{GOOD}\n[fields.a]\nen = \"A\"\nfill = \"now\"\n");
+        assert!(first_error(&other).contains("\"link\""));
     }
 
     #[test]

@@ -5,6 +5,7 @@
 
 mod def;
 mod error;
+mod kind;
 mod style;
 
 use std::collections::BTreeSet;
@@ -12,10 +13,11 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 pub use def::{
-    AccessDef, AttributeRule, Audience, FieldDef, GeometryKind, I18n, LayerDef, RowRule,
-    TileOptions, ViewRule, ZoomRange, valid_role,
+    AccessDef, AttributeRule, Audience, FieldDef, I18n, LayerDef, RowRule, TileOptions, ViewRule,
+    ZoomRange, valid_role,
 };
 pub use error::CatalogError;
+pub use kind::{Geometries, GeometryKind};
 pub use style::{add_defaults, default_style};
 
 use crate::model::Schema;

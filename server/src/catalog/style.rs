@@ -21,35 +21,47 @@ pub fn default_style(def: &LayerDef) -> (Value, Vec<Value>) {
     let colour = colour(def);
     let id = &def.id;
     let base = |kind: &str, suffix: &str, paint: Value| json!({ "id": format!("{id}-{suffix}"), "type": kind, "source": id, "source-layer": id, "paint": paint });
-    let layers = match def.geometry {
-        GeometryKind::Point => vec![base(
-            "circle",
-            "circle",
-            json!({
-                "circle-radius": 6,
-                "circle-color": colour,
-                "circle-stroke-color": "#ffffff",
-                "circle-stroke-width": 1.5,
-            }),
-        )],
-        GeometryKind::LineString => vec![base(
-            "line",
-            "line",
-            json!({ "line-color": colour, "line-width": 2.5 }),
-        )],
-        GeometryKind::Polygon => vec![
-            base(
-                "fill",
-                "fill",
-                json!({ "fill-color": colour, "fill-opacity": 0.4 }),
-            ),
-            base(
+    let mixed = def.geometry.single().is_none();
+    let mut layers = Vec::new();
+    for kind in def.geometry.iter() {
+        let mut drawn = match kind {
+            GeometryKind::Point => vec![base(
+                "circle",
+                "circle",
+                json!({
+                    "circle-radius": 6,
+                    "circle-color": colour,
+                    "circle-stroke-color": "#ffffff",
+                    "circle-stroke-width": 1.5,
+                }),
+            )],
+            GeometryKind::LineString => vec![base(
                 "line",
                 "line",
-                json!({ "line-color": "#555555", "line-width": 1 }),
-            ),
-        ],
-    };
+                json!({ "line-color": colour, "line-width": 2.5 }),
+            )],
+            GeometryKind::Polygon => vec![
+                base(
+                    "fill",
+                    "fill",
+                    json!({ "fill-color": colour, "fill-opacity": 0.4 }),
+                ),
+                base(
+                    "line",
+                    "outline",
+                    json!({ "line-color": "#555555", "line-width": 1 }),
+                ),
+            ],
+        };
+        if mixed {
+            // A circle layer would also ring every corner of an area: each kind draws only
+            // its own features (`$type` counts multi-geometries as their kind).
+            for layer in &mut drawn {
+                layer["filter"] = json!(["==", "$type", kind.name()]);
+            }
+        }
+        layers.extend(drawn);
+    }
     (source, layers)
 }
 
@@ -115,7 +127,7 @@ id = "farmland"
 title = {{ ja = "農地", en = "Farmland" }}
 department = "農業委員会"
 source = "Cargo.toml"
-geometry = "{geometry}"
+geometry = {geometry}
 attribution = "鹿島市"
 [access]
 view = "staff"
@@ -133,13 +145,17 @@ view = "staff"
     #[test]
     fn a_polygon_layer_with_choices_gets_one_colour_per_choice() {
         let d = def(
-            "Polygon",
+            "\"Polygon\"",
             "[fields.\"状況\"]\nen = \"State\"\nchoices = [\"耕作中\", \"遊休農地\"]\n",
         );
         let (source, layers) = default_style(&d);
         assert_eq!(source["url"], "/tiles/farmland.json");
         let ids: Vec<&str> = layers.iter().map(|l| l["id"].as_str().unwrap()).collect();
-        assert_eq!(ids, ["farmland-fill", "farmland-line"]);
+        assert_eq!(ids, ["farmland-fill", "farmland-outline"]);
+        assert!(
+            layers.iter().all(|l| l.get("filter").is_none()),
+            "one kind needs no filter"
+        );
         let fill = &layers[0]["paint"]["fill-color"];
         assert_eq!(fill[0], "match");
         assert_eq!(fill[1], json!(["get", "状況"]));
@@ -155,8 +171,26 @@ view = "staff"
     }
 
     #[test]
+    fn a_point_or_polygon_layer_draws_each_kind_only_on_its_own_features() {
+        let d = def("[\"Point\", \"Polygon\"]", "");
+        let (_, layers) = default_style(&d);
+        let drawn: Vec<(&str, &Value)> = layers
+            .iter()
+            .map(|l| (l["type"].as_str().unwrap(), &l["filter"]))
+            .collect();
+        assert_eq!(
+            drawn,
+            [
+                ("circle", &json!(["==", "$type", "Point"])),
+                ("fill", &json!(["==", "$type", "Polygon"])),
+                ("line", &json!(["==", "$type", "Polygon"])),
+            ]
+        );
+    }
+
+    #[test]
     fn defaults_are_added_only_for_layers_the_style_does_not_draw() {
-        let point = def("Point", "");
+        let point = def("\"Point\"", "");
         let mut style = json!({
             "sources": { "shelters": { "type": "vector", "url": "/tiles/shelters.json" } },
             "layers": [{ "id": "shelters-circle", "source": "shelters" }],

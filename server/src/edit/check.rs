@@ -3,20 +3,25 @@
 //! conversions between a feature and the log's [`State`]. Every refusal names the field in
 //! Japanese and English.
 
-use geo::{Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point, Polygon};
+use geo::{
+    Area as _, Coord, Geometry, LineString, MultiLineString, MultiPoint, MultiPolygon, Point,
+    Polygon, Validation as _,
+};
 use serde_json::{Map, Value as Json};
 use sha2::{Digest, Sha256};
 
 use super::Refusal;
 use super::area::CityArea;
 use super::log::State;
-use crate::catalog::{GeometryKind, LayerDef};
+use crate::catalog::LayerDef;
 use crate::model::{Feature, FieldType, Schema, Value};
 
 /// The longest string value an edit may write (characters).
 pub const MAX_TEXT: usize = 10_000;
 /// The most coordinates one edited geometry may have.
 pub const MAX_COORDS: usize = 100_000;
+/// Metres in a degree of latitude (and of longitude at the equator).
+const METRES_PER_DEGREE: f64 = 111_320.0;
 
 /// A strong ETag naming one state of one feature of one layer: an `If-Match` taken from
 /// another feature or another state never matches.
@@ -130,8 +135,13 @@ pub fn checked(
     }
     for (name, v) in filled {
         let missing = properties.get(name).is_none_or(Json::is_null);
-        if missing && schema.index_of(name).is_some() {
-            properties.insert(name.clone(), v.clone());
+        let ty = schema.index_of(name).map(|i| schema.field(i).ty);
+        // A filled value of another type (a linked layer's number for a text field) is
+        // converted, or left out when it cannot be: a fill never makes an edit fail.
+        if let (true, Some(ty)) = (missing, ty)
+            && let Ok(typed) = value(name, ty, v)
+        {
+            properties.insert(name.clone(), typed.to_json(ty));
         }
     }
     for field in schema.fields() {
@@ -268,15 +278,11 @@ fn is_date(s: &str) -> bool {
 
 fn check_geometry(def: &LayerDef, area: &CityArea, g: &Geometry<f64>) -> Result<(), Refusal> {
     if !def.geometry.accepts(g) {
-        let want = match def.geometry {
-            GeometryKind::Point => ("a Point", "点（Point）"),
-            GeometryKind::LineString => ("a LineString", "線（LineString）"),
-            GeometryKind::Polygon => ("a Polygon", "面（Polygon）"),
-        };
+        let (en, ja) = def.geometry.words();
         return Err(Refusal::field(
             "geometry",
-            &format!("this layer holds {} geometries", want.0),
-            &format!("このレイヤーのジオメトリは{}です", want.1),
+            &format!("must be {en} for this layer"),
+            &format!("このレイヤーのジオメトリは{ja}です"),
         ));
     }
     if !area.holds(g) {
@@ -410,7 +416,36 @@ fn polygon(c: &Json, budget: &mut usize) -> Result<Polygon<f64>, Refusal> {
             "環の始点と終点が一致していません",
         ));
     }
-    Ok(Polygon::new(outer.clone(), inner.to_vec()))
+    let polygon = Polygon::new(outer.clone(), inner.to_vec());
+    if let Err(e) = polygon.check_validation() {
+        use geo::algorithm::validation::InvalidPolygon as I;
+        let (en, ja) = match e {
+            I::TooFewPointsInRing(_) => (
+                "a ring needs at least 3 distinct corners",
+                "面の環には異なる 3 点以上の角が必要です",
+            ),
+            I::SelfIntersection(_) => (
+                "the outline crosses itself: give the corners in order around the area",
+                "輪郭が交差しています。角は周りに沿って順にたどってください",
+            ),
+            _ => (
+                "a hole must lie inside the outline without crossing another ring",
+                "穴は外周の内側にあり、他の環と交差してはいけません",
+            ),
+        };
+        return Err(Refusal::field("geometry", en, ja));
+    }
+    // Square metres, near enough at a city's size: degrees² scaled at the ring's latitude.
+    let lat = outer.0.first().map_or(0.0, |c| c.y.to_radians());
+    let m2 = polygon.unsigned_area() * METRES_PER_DEGREE.powi(2) * lat.cos();
+    if m2 < 1.0 {
+        return Err(Refusal::field(
+            "geometry",
+            "has no area (under 1 m²): are its corners on one line?",
+            "面積がありません（1 m² 未満）。角が一直線上にありませんか",
+        ));
+    }
+    Ok(polygon)
 }
 
 fn geojson(g: &Geometry<f64>) -> Json {

@@ -16,6 +16,7 @@ mod audited;
 pub mod check;
 #[cfg(test)]
 mod fuzz;
+mod link;
 mod log;
 pub mod photo;
 
@@ -26,6 +27,7 @@ use std::sync::{Arc, Mutex, MutexGuard, PoisonError, Weak, mpsc};
 use serde_json::{Value as Json, json};
 
 pub use area::CityArea;
+pub use link::Link;
 pub use log::{Entry, Op, State};
 
 use crate::access::{Audit, AuditEntry, LayerView, Principal};
@@ -293,12 +295,13 @@ impl Editor {
         &self,
         who: &Principal,
         view: &LayerView,
+        links: &[Link],
         input: &Json,
     ) -> Result<Saved, EditError> {
         self.allowed(who, view)?;
         let layer = view.layer.id();
         let mut st = self.state(layer)?;
-        let after = self.checked(who, view, input, None)?;
+        let after = self.checked(who, view, links, input, None)?;
         let id = st.next_id;
         let saved = self.commit(&mut st, who, view, Op::Create, id, None, Some(after))?;
         st.next_id += 1;
@@ -310,6 +313,7 @@ impl Editor {
         &self,
         who: &Principal,
         view: &LayerView,
+        links: &[Link],
         id: u64,
         if_match: Option<&str>,
         input: &Json,
@@ -328,7 +332,7 @@ impl Editor {
             )
             .into());
         }
-        let after = self.checked(who, view, input, Some((id, &before)))?;
+        let after = self.checked(who, view, links, input, Some((id, &before)))?;
         self.commit(
             &mut st,
             who,
@@ -345,6 +349,7 @@ impl Editor {
         &self,
         who: &Principal,
         view: &LayerView,
+        links: &[Link],
         id: u64,
         if_match: Option<&str>,
         patch: &Json,
@@ -356,7 +361,7 @@ impl Editor {
         let mut st = self.state(view.layer.id())?;
         let before = self.matching(&st, view, id, if_match)?;
         let doc = check::patched(&before, id, &|k| view.shows(k), patch)?;
-        let after = self.checked(who, view, &doc, Some((id, &before)))?;
+        let after = self.checked(who, view, links, &doc, Some((id, &before)))?;
         self.commit(
             &mut st,
             who,
@@ -397,10 +402,12 @@ impl Editor {
         &self,
         who: &Principal,
         view: &LayerView,
+        links: &[Link],
         input: &Json,
         keep: Option<(u64, &State)>,
     ) -> Result<State, EditError> {
         let def = &view.layer.def;
+        let at = link::spot(input);
         let filled: Vec<(String, Json)> = def
             .fields
             .iter()
@@ -408,6 +415,7 @@ impl Editor {
                 let v = match f.fill.as_deref()? {
                     "user" => Json::from(who.user.clone()?),
                     "today" => Json::from(today()),
+                    "link" => link::value(links, name, at?)?,
                     _ => return None,
                 };
                 Some((name.clone(), v))

@@ -175,7 +175,7 @@ pub(crate) fn build_samples(source_dir: &Path, seed: u64) -> Result<Vec<Layer>, 
     let flood = flood::build(&b);
     let dosha = dosha::build(&b, &oaza, seed);
     let leaks = leaks::build(&pipes, seed);
-    let farmland = farmland::build(&b, seed);
+    let farmland = farmland::build(&chiban, seed);
     Ok(vec![
         shelters,
         zoning,

@@ -12,7 +12,7 @@ use rstar::{AABB, RTree};
 
 use super::LayerVersion;
 use crate::catalog::GeometryKind;
-use crate::model::MERCATOR_HALF;
+use crate::model::{Feature, MERCATOR_HALF};
 use crate::mvt::clip::ClipRect;
 use crate::mvt::encode::{FxBuild, ValueDict};
 use crate::mvt::geom::{GeomType, TileGeom, snap};
@@ -172,7 +172,7 @@ impl Overviews {
             .iter()
             .map(|f| thin::size_of(&f.merc) as f32)
             .collect();
-        let appear = if def.geometry == GeometryKind::Point {
+        let appear = if def.geometry.contains(GeometryKind::Point) {
             appear_zooms(layer, def.zoom.max)
         } else {
             Vec::new()
@@ -217,6 +217,24 @@ impl Overviews {
         self.levels.get(usize::from(z))
     }
 
+    /// Whether `thinning` keeps feature `i` (`f`) as it is, as a square or not at all, by
+    /// the feature's own kind: points by the zoom they appear at, lines and areas by size.
+    pub(crate) fn keep(&self, thinning: Thinning, i: usize, f: &Feature) -> Keep {
+        let size = || f64::from(self.sizes.get(i).copied().unwrap_or(0.0));
+        match GeometryKind::of(&f.merc) {
+            Some(GeometryKind::Point) => {
+                let appear = self.appear.get(i).copied().unwrap_or(0);
+                if thinning.point(appear) {
+                    Keep::Real
+                } else {
+                    Keep::Drop
+                }
+            }
+            Some(GeometryKind::LineString) => thinning.line(size(), f.id),
+            Some(GeometryKind::Polygon) | None => thinning.polygon(size(), f.id),
+        }
+    }
+
     /// Number of entries at each overview zoom (for docs and tests).
     pub fn level_sizes(&self) -> Vec<usize> {
         self.levels.iter().map(|l| l.entries.len()).collect()
@@ -229,17 +247,7 @@ impl Overviews {
         let mut level = Level::default();
         let mut one = TileGeom::default();
         for (i, f) in layer.features.iter().enumerate() {
-            let keep = match layer.def.geometry {
-                GeometryKind::Point => {
-                    if thinning.point(self.appear[i]) {
-                        Keep::Real
-                    } else {
-                        Keep::Drop
-                    }
-                }
-                GeometryKind::LineString => thinning.line(f64::from(self.sizes[i]), f.id),
-                GeometryKind::Polygon => thinning.polygon(f64::from(self.sizes[i]), f.id),
-            };
+            let keep = self.keep(thinning, i, f);
             let ty = match keep {
                 Keep::Drop => continue,
                 Keep::Square => {
@@ -365,6 +373,7 @@ fn appear_zooms(layer: &LayerVersion, max_zoom: u8) -> Vec<u8> {
         .features
         .iter()
         .enumerate()
+        .filter(|(_, f)| GeometryKind::of(&f.merc) == Some(GeometryKind::Point))
         .filter_map(|(i, f)| {
             let p = center(&f.merc, &proj)?;
             let key = |v: f64| (v / cell).floor().max(0.0) as u64;

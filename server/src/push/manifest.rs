@@ -11,7 +11,7 @@ use ed25519_dalek::{Signature, Signer as _, SigningKey, Verifier as _, Verifying
 use serde::{Deserialize, Serialize};
 use sha2::{Digest as _, Sha256};
 
-use crate::catalog::{FieldDef, GeometryKind, I18n, TileOptions, ZoomRange};
+use crate::catalog::{FieldDef, Geometries, I18n, TileOptions, ZoomRange};
 
 /// The format name written into every manifest.
 pub const FORMAT: &str = "kashimap-public-push/1";
@@ -33,7 +33,7 @@ pub struct PublicDef {
     pub id: String,
     pub title: I18n,
     pub description: Option<I18n>,
-    pub geometry: GeometryKind,
+    pub geometry: Geometries,
     pub zoom: ZoomRange,
     pub attribution: String,
     pub sample: bool,

@@ -3,7 +3,6 @@
 use rstar::AABB;
 
 use crate::access::LayerView;
-use crate::catalog::GeometryKind;
 use crate::layer::LayerVersion;
 use crate::layer::{self, Level, OverviewEntry as Entry, Overviews};
 use crate::model::{Feature, merc_to_lonlat};
@@ -213,19 +212,7 @@ impl<'a> Job<'a, '_> {
     }
 
     fn keep(&self, i: usize, f: &Feature) -> Keep {
-        let ov = self.input.overviews();
-        match self.layer.def.geometry {
-            GeometryKind::Point => {
-                let appear = ov.appear.get(i).copied().unwrap_or(0);
-                if self.thinning.point(appear) {
-                    Keep::Real
-                } else {
-                    Keep::Drop
-                }
-            }
-            GeometryKind::LineString => self.thinning.line(f64::from(ov.sizes[i]), f.id),
-            GeometryKind::Polygon => self.thinning.polygon(f64::from(ov.sizes[i]), f.id),
-        }
+        self.input.overviews().keep(self.thinning, i, f)
     }
 
     /// From a precomputed overview level: entries are already simplified and valid; only

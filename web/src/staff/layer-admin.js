@@ -138,7 +138,7 @@ function layerRow(l, ctx) {
     'li',
     { 'data-layer': l.id },
     h('strong', {}, pick(l.title)),
-    ` (${l.id}) ${l.department} · ${t(`layerAdmin.geometry.${l.geometry}`)} · ${state}`,
+    ` (${l.id}) ${l.department} · ${[l.geometry].flat().map((g) => t(`layerAdmin.geometry.${g}`)).join(' / ')} · ${state}`,
     l.created ? h('span', { class: 'badge' }, t('layerAdmin.createdBadge')) : null,
     remove ? ' ' : null,
     remove,

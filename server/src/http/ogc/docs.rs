@@ -8,7 +8,7 @@ use serde_json::{Value as Json, json};
 use super::params::CRS84;
 use super::respond::{GEOJSON, JSON, OPENAPI, SCHEMA};
 use crate::access::LayerView;
-use crate::catalog::GeometryKind;
+use crate::catalog::{Geometries, GeometryKind};
 use crate::http::extract::Params;
 use crate::model::FieldType;
 use crate::query::geojson;
@@ -145,20 +145,26 @@ fn props_has(doc: &Json, name: &str) -> bool {
     doc["properties"].get(name).is_some()
 }
 
-fn geometry_schema(kind: GeometryKind) -> Json {
-    let (format, reference) = match kind {
-        GeometryKind::Point => ("geometry-point-or-multipoint", "Point"),
-        GeometryKind::LineString => ("geometry-linestring-or-multilinestring", "LineString"),
-        GeometryKind::Polygon => ("geometry-polygon-or-multipolygon", "Polygon"),
+/// The geometry's JSON Schema with its OGC API – Features Part 5 format: `geometry-point-or-
+/// multipoint` and the like for one kind, `geometry-any` for a layer of several.
+fn geometry_schema(kinds: Geometries) -> Json {
+    let format = match kinds.single() {
+        Some(GeometryKind::Point) => "geometry-point-or-multipoint",
+        Some(GeometryKind::LineString) => "geometry-linestring-or-multilinestring",
+        Some(GeometryKind::Polygon) => "geometry-polygon-or-multipolygon",
+        None => "geometry-any",
     };
-    json!({
-        "x-ogc-role": "primary-geometry",
-        "format": format,
-        "oneOf": [
-            { "$ref": format!("https://geojson.org/schema/{reference}.json") },
-            { "$ref": format!("https://geojson.org/schema/Multi{reference}.json") },
-        ],
-    })
+    let refs: Vec<Json> = kinds
+        .iter()
+        .flat_map(|k| {
+            let name = k.name();
+            [
+                json!({ "$ref": format!("https://geojson.org/schema/{name}.json") }),
+                json!({ "$ref": format!("https://geojson.org/schema/Multi{name}.json") }),
+            ]
+        })
+        .collect();
+    json!({ "x-ogc-role": "primary-geometry", "format": format, "oneOf": refs })
 }
 
 /// A page of items as a GeoJSON FeatureCollection with paging links.

@@ -209,6 +209,8 @@ impl FromRequestParts<Arc<App>> for Caller {
 /// verb takes one (`Json::Null` otherwise) and `If-Match`.
 struct Request {
     view: LayerView,
+    /// The caller's views of the layers `fill = "link"` fields read.
+    links: Vec<edit::Link>,
     id: u64,
     input: Json,
     tag: Option<String>,
@@ -227,8 +229,23 @@ impl Caller {
             Some((bytes, media)) => json_body(&self.headers, bytes, media)?,
             None => Json::Null,
         };
+        let links = view
+            .layer
+            .def
+            .fields
+            .iter()
+            .filter(|(_, f)| f.fill.as_deref() == Some("link"))
+            .filter_map(|(name, f)| {
+                let linked = crate::http::layer_view(&self.app, &self.who, f.link.as_deref()?);
+                Some(edit::Link {
+                    field: name.clone(),
+                    view: linked.ok()?,
+                })
+            })
+            .collect();
         Ok(Request {
             view,
+            links,
             id,
             input,
             tag: if_match(&self.headers),
@@ -274,7 +291,7 @@ pub async fn create(
 ) -> Result<Response, ApiError> {
     let req = c.read(&layer, None, Some((&body, FEATURE)))?;
     Ok(c.run(req, StatusCode::CREATED, |ed, who, r| {
-        ed.create(who, &r.view, &r.input)
+        ed.create(who, &r.view, &r.links, &r.input)
     })
     .await)
 }
@@ -286,7 +303,7 @@ pub async fn replace(
 ) -> Result<Response, ApiError> {
     let req = c.read(&layer, Some(&fid), Some((&body, FEATURE)))?;
     Ok(c.run(req, StatusCode::OK, |ed, who, r| {
-        ed.replace(who, &r.view, r.id, r.tag.as_deref(), &r.input)
+        ed.replace(who, &r.view, &r.links, r.id, r.tag.as_deref(), &r.input)
     })
     .await)
 }
@@ -298,7 +315,7 @@ pub async fn update(
 ) -> Result<Response, ApiError> {
     let req = c.read(&layer, Some(&fid), Some((&body, PATCH)))?;
     Ok(c.run(req, StatusCode::OK, |ed, who, r| {
-        ed.update(who, &r.view, r.id, r.tag.as_deref(), &r.input)
+        ed.update(who, &r.view, &r.links, r.id, r.tag.as_deref(), &r.input)
     })
     .await)
 }
@@ -388,6 +405,8 @@ pub async fn schema(
         "id": layer,
         "title": def.title,
         "geometry": def.geometry,
+        // Always a list, so a form need not tell one kind from several.
+        "geometries": def.geometry.iter().collect::<Vec<_>>(),
         "editable": def.is_editable() && edit::may_edit(&who, def),
         "label": def.label,
         "fields": fields,

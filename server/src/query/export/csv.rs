@@ -16,7 +16,7 @@ use crate::model::{Feature, FieldType, Value};
 
 /// True when the layer's geometry goes in `lon`/`lat` columns.
 pub fn as_points(view: &LayerView) -> bool {
-    view.layer.def.geometry == GeometryKind::Point
+    view.layer.def.geometry.single() == Some(GeometryKind::Point)
 }
 
 /// The header row: `id`, the geometry column(s), then the visible attributes.

@@ -8,8 +8,7 @@
 use serde_json::{Value as Json, json};
 
 use super::geodesy::Origin;
-use super::nearest::{self, Search};
-use super::{AT_LIMIT, SHELTER_LAYER, nearest_shelters};
+use super::{SHELTER_LAYER, covering, nearest_shelters};
 use crate::access::LayerView;
 use crate::model::{Feature, Value};
 
@@ -62,18 +61,6 @@ pub fn hazards_json(views: &[LayerView], origin: &Origin) -> Json {
         out.insert(DOSHA_LAYER.into(), dosha);
     }
     Json::Object(out)
-}
-
-/// The admitted features of `view` covering the point.
-fn covering<'v>(view: &'v LayerView, origin: &Origin) -> Vec<&'v Feature> {
-    let search = Search {
-        k: AT_LIMIT,
-        within_m: 0.0,
-    };
-    nearest::nearest(&view.layer, origin, search, |f| view.admits(f))
-        .into_iter()
-        .map(|h| h.feature)
-        .collect()
 }
 
 /// A visible attribute of `f`, if set.

@@ -75,6 +75,18 @@ pub fn nearest_hits<'v>(
     })
 }
 
+/// The admitted features of `view` covering the point (areas holding it, points on it).
+pub fn covering<'v>(view: &'v LayerView, origin: &Origin) -> Vec<&'v Feature> {
+    let search = Search {
+        k: AT_LIMIT,
+        within_m: 0.0,
+    };
+    nearest::nearest(&view.layer, origin, search, |f| view.admits(f))
+        .into_iter()
+        .map(|h| h.feature)
+        .collect()
+}
+
 /// `/api/nearest`: a FeatureCollection of the k nearest, nearest first.
 pub fn nearest_json(
     view: &LayerView,

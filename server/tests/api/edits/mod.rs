@@ -2,6 +2,7 @@
 //! `If-Match`, every role, bad input (each a 4xx, nothing changed), history, and the edit
 //! appearing in tiles, search and exports. `crash` drives the real binary with `kill -9`.
 
+mod areas;
 mod crash;
 mod fuzz;
 mod photos;
@@ -89,4 +90,13 @@ where
         tokio::time::sleep(std::time::Duration::from_millis(20)).await;
     }
     panic!("the condition never held");
+}
+
+/// The z/x/y tile holding a lon/lat.
+pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
+    let n = f64::from(1u32 << z);
+    let x = ((lon + 180.0) / 360.0 * n) as u32;
+    let r = lat.to_radians();
+    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
+    (x, y)
 }

@@ -2,7 +2,7 @@
 
 use serde_json::json;
 
-use super::{app_with, create, eventually, leak, send};
+use super::{app_with, create, eventually, leak, send, tile_of};
 use crate::helpers::{TestApp, enc};
 
 async fn count(app: &TestApp, cookie: &str) -> u64 {
@@ -316,14 +316,6 @@ async fn an_edit_shows_in_tiles_search_and_exports() {
         versions["versions"][0]["source_name"], "edits",
         "{versions}"
     );
-}
-
-fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
-    let n = f64::from(1u32 << z);
-    let x = ((lon + 180.0) / 360.0 * n) as u32;
-    let r = lat.to_radians();
-    let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
-    (x, y)
 }
 
 #[tokio::test]
