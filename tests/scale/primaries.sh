@@ -3,9 +3,10 @@
 # share a throwaway PostgreSQL 15 cluster (--database) and a layer store (--store file://),
 # behind nginx.
 #   - a session made on one works on the other (and through nginx on both)
-#   - a publish on one is served by the other within 2 s (LISTEN/NOTIFY), a rollback too
-#   - a layer created on one (POST /api/admin/layers) is served by the other within 2 s, and
-#     one removed there is gone from the other within 2 s (the shared store's catalog); the
+#   - a publish on one is served by the other (LISTEN/NOTIFY; the time is printed), a rollback
+#     too
+#   - a layer created on one (POST /api/admin/layers) is served by the other, and one removed
+#     there is gone from the other (the shared store's catalog); the
 #     same for two more primaries on an S3 store (s3s-fs: the definitions kept in the bucket),
 #     and a third started on an empty data folder serves the layer from the bucket
 #   - two publishes at the same moment lose no version (one wins, the other is told 409)
@@ -54,12 +55,18 @@ publish_on() { # BASE TOKEN ID -> HTTP status, body in $work/publish.json
     "$1/api/layers/shelters/uploads/$3/publish"
 }
 served() { curl -s "$1/readyz" | python3 -c 'import json,sys; print(json.load(sys.stdin)["layers"].get("shelters"))'; }
-# within_2s BASE VERSION: until BASE serves VERSION; prints the seconds it took.
-within_2s() {
-  local t0 i
-  t0=$(date +%s.%N)
-  for ((i = 0; i < 40; i++)); do
-    if [ "$(served "$1")" = "$2" ]; then python3 -c "print(round($(date +%s.%N) - $t0, 2))"; return 0; fi
+# followed BASE VERSION [SECONDS]: until BASE serves VERSION; prints the seconds it took.
+# Neither primary polls, so without the notification the version never comes; the limit (a
+# wall-clock one, not a count of checks) only bounds a failing run: a loaded 2-core CI machine
+# can take seconds, and after a database restart the listener reconnects with a back-off of up
+# to 10 s (server/src/peers.rs).
+followed() {
+  local t0=${EPOCHREALTIME/./}
+  while (( ${EPOCHREALTIME/./} - t0 < ${3:-15} * 1000000 )); do
+    if [ "$(served "$1")" = "$2" ]; then
+      printf '%.2f\n' "$(( ${EPOCHREALTIME/./} - t0 ))e-6"
+      return 0
+    fi
     sleep 0.05
   done
   return 1
@@ -68,7 +75,7 @@ within_2s() {
 id=$(stage_on "$one" "$token1")
 [ "$(publish_on "$one" "$token1" "$id" a)" = 200 ] || fail "publish on primary 1: $(cat "$work/publish-a.json")"
 v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["published"]["version"])' "$work/publish-a.json")
-took=$(within_2s "$two" "$v") || fail "primary 2 did not serve v$v within 2 s (serves $(served "$two"))"
+took=$(followed "$two" "$v") || fail "primary 2 did not serve v$v within 15 s (serves $(served "$two"))"
 grep -q "serving a version another primary made current" "$work/primary-2.log" \
   || fail "primary 2 did not log the notification it followed"
 pass "a publish on primary 1 (shelters v$v) was served by primary 2 after $took s (NOTIFY, no polling)"
@@ -77,18 +84,21 @@ old=$((v - 1))
 code=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "Authorization: Bearer $token2" \
   "$two/api/layers/shelters/versions/$old/activate")
 [ "$code" = 200 ] || fail "rollback on primary 2 answered $code"
-took=$(within_2s "$one" "$old") || fail "primary 1 did not serve the rollback to v$old within 2 s"
+took=$(followed "$one" "$old") || fail "primary 1 did not serve the rollback to v$old within 15 s"
 pass "a rollback on primary 2 (to v$old) was served by primary 1 after $took s"
 
 # A layer created on primary 1 is served by primary 2, removed on 2 it is gone from 1.
 layer_code() { curl -s -o /dev/null -w '%{http_code}' -H "Authorization: Bearer $3" "$1/ogc/collections/$2"; }
-# within_2s_code BASE LAYER TOKEN CODE: until the collection answers CODE; prints the seconds.
-within_2s_code() {
-  local t0 i
-  t0=$(date +%s.%N)
-  for ((i = 0; i < 200; i++)); do
-    if [ "$(layer_code "$1" "$2" "$3")" = "$4" ]; then python3 -c "print(round($(date +%s.%N) - $t0, 3))"; return 0; fi
-    sleep 0.01
+# until_code BASE LAYER TOKEN CODE: until the collection answers CODE (by the clock, at most
+# 15 s: nothing polls, so without the notification it never comes); prints the seconds.
+until_code() {
+  local t0=${EPOCHREALTIME/./}
+  while (( ${EPOCHREALTIME/./} - t0 < 15 * 1000000 )); do
+    if [ "$(layer_code "$1" "$2" "$3")" = "$4" ]; then
+      printf '%.2f\n' "$(( ${EPOCHREALTIME/./} - t0 ))e-6"
+      return 0
+    fi
+    sleep 0.05
   done
   return 1
 }
@@ -97,7 +107,7 @@ definition='{"id":"patrol","title":{"ja":"巡回記録","en":"Patrols"},"departm
 code=$(curl -s -o "$work/define.json" -w '%{http_code}' -H "Authorization: Bearer $token1" -H 'Content-Type: application/json' \
   -d "$definition" "$one/api/admin/layers")
 [ "$code" = 201 ] || fail "creating a layer on primary 1 answered $code: $(cat "$work/define.json")"
-took=$(within_2s_code "$two" patrol "$token2" 200) || fail "primary 2 did not serve the layer created on primary 1 within 2 s"
+took=$(until_code "$two" patrol "$token2" 200) || fail "primary 2 did not serve the layer created on primary 1"
 grep -q "serving a layer another primary created" "$work/primary-2.log" \
   || fail "primary 2 did not log the definition it followed"
 code=$(curl -s -o "$work/edit.json" -w '%{http_code}' -H "Authorization: Bearer $token2" -H 'Content-Type: application/geo+json' \
@@ -107,7 +117,7 @@ code=$(curl -s -o "$work/edit.json" -w '%{http_code}' -H "Authorization: Bearer 
 pass "a layer created on primary 1 was served by primary 2 after $took s, and took an edit there at once"
 code=$(curl -s -o "$work/remove.json" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $token2" "$two/api/admin/layers/patrol")
 [ "$code" = 200 ] || fail "removing the layer on primary 2 answered $code: $(cat "$work/remove.json")"
-took=$(within_2s_code "$one" patrol "$token1" 404) || fail "primary 1 still serves the layer removed on primary 2"
+took=$(until_code "$one" patrol "$token1" 404) || fail "primary 1 still serves the layer removed on primary 2"
 pass "the layer removed on primary 2 was gone from primary 1 after $took s"
 
 # The same with the store in a bucket (s3s-fs): the definitions are kept in it.
@@ -130,7 +140,7 @@ wait_ready "$four"
 code=$(curl -s -o "$work/define-s3.json" -w '%{http_code}' -H "Authorization: Bearer $token1" -H 'Content-Type: application/json' \
   -d "${definition/patrol/kiroku}" "$three/api/admin/layers")
 [ "$code" = 201 ] || fail "creating a layer on S3 primary 3 answered $code: $(cat "$work/define-s3.json")"
-took=$(within_2s_code "$four" kiroku "$token2" 200) || fail "primary 4 did not serve the layer created on primary 3 (S3 store) within 2 s"
+took=$(until_code "$four" kiroku "$token2" 200) || fail "primary 4 did not serve the layer created on primary 3 (S3 store)"
 q5=$(free_port); five=http://127.0.0.1:$q5
 start primary-5 --data-dir "$work/p5" --addr "127.0.0.1:$q5" --database "$PG_URL" --store "$bucket" serve
 bucket_pids+=("$started")
@@ -139,8 +149,8 @@ wait_ready "$five"
 pass "S3 store: a layer created on primary 3 was served by primary 4 after $took s, and by a new primary 5 (empty data folder) at start"
 code=$(curl -s -o "$work/remove.json" -w '%{http_code}' -X DELETE -H "Authorization: Bearer $token2" "$four/api/admin/layers/kiroku")
 [ "$code" = 200 ] || fail "removing the layer on S3 primary 4 answered $code: $(cat "$work/remove.json")"
-took=$(within_2s_code "$three" kiroku "$token1" 404) || fail "primary 3 still serves the layer removed on primary 4 (S3 store)"
-within_2s_code "$five" kiroku "$token1" 404 >/dev/null || fail "primary 5 still serves the layer removed on primary 4 (S3 store)"
+took=$(until_code "$three" kiroku "$token1" 404) || fail "primary 3 still serves the layer removed on primary 4 (S3 store)"
+until_code "$five" kiroku "$token1" 404 >/dev/null || fail "primary 5 still serves the layer removed on primary 4 (S3 store)"
 pass "S3 store: the layer removed on primary 4 was gone from primaries 3 and 5 after $took s"
 kill "${bucket_pids[@]}" 2>/dev/null || true
 
@@ -156,8 +166,12 @@ case "$codes" in
   "200 200" | "200 409" | "409 200") ;;
   *) fail "concurrent publishes answered $codes: $(cat "$work/publish-x.json" "$work/publish-y.json")" ;;
 esac
-sleep 2
-current=$(served "$one")
+# The loser of the race follows the winner by its notification: wait until both agree.
+for ((i = 0; i < 150; i++)); do
+  current=$(served "$one")
+  [ "$(served "$two")" = "$current" ] && break
+  sleep 0.2
+done
 [ "$(served "$two")" = "$current" ] || fail "after the race the primaries serve v$current and v$(served "$two")"
 versions=$(curl -s -H "Authorization: Bearer $token1" "$one/api/layers/shelters/versions" \
   | python3 -c 'import json,sys; print(" ".join(str(r["version"]) for r in json.load(sys.stdin)["versions"]))')
@@ -270,5 +284,5 @@ pass "PostgreSQL stopped: sign-in, staff pages, uploads and audit answered 503 d
 id=$(stage_on "$two" "$token2")
 [ "$(publish_on "$two" "$token2" "$id" z)" = 200 ] || fail "publish after the restart: $(cat "$work/publish-z.json")"
 v=$(python3 -c 'import json,sys; print(json.load(open(sys.argv[1]))["published"]["version"])' "$work/publish-z.json")
-took=$(within_2s "$one" "$v") || fail "after PostgreSQL restarted, primary 1 did not serve v$v within 2 s"
+took=$(followed "$one" "$v" 40) || fail "after PostgreSQL restarted, primary 1 did not serve v$v within 40 s"
 pass "after the restart the primaries hear each other again: v$v from primary 2 on primary 1 after $took s"

@@ -4,7 +4,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, VIEWPORTS, axe, newPage, openMap, openMapWithBasemap, screenshot, start, stubPrint } from './harness.mjs';
+import { ARTIFACTS, VIEWPORTS, axe, mapIdle, newPage, openMap, openMapWithBasemap, screenshot, start, stubPrint } from './harness.mjs';
 
 let env;
 /** A point in a 0.5〜3m flood polygon, and the parcel there. */
@@ -140,8 +140,8 @@ test('on a phone, 「現在地から探す」 shows me and the nearest shelter t
   await page.click('.toolbar [data-pane="nearby"]');
   await page.click('#nearby-pane button.primary');
   await page.locator('#nearby-pane .shelter').first().waitFor();
-  await page.waitForFunction(() => !window.kashimapMap.isMoving());
-  await page.waitForTimeout(700);
+  // the list comes with a move to fit me and the nearest shelter: wait for the map to be still
+  await mapIdle(page);
   const seen = await page.evaluate(([lon, lat]) => {
     const m = window.kashimapMap;
     const near = document.querySelector('#nearby-pane .shelter');
@@ -190,7 +190,8 @@ test('a shelter picked from the list shows its details in the sheet, without tec
   await page.locator('#shelters-pane .shelter button.secondary').first().click();
   const card = page.locator('#place-pane .place-feature .km-feature');
   await card.waitFor();
-  await page.waitForTimeout(1500);
+  // the answer about the place (under the card) arrives on its own: check the whole sheet
+  await page.locator('#place-pane .place-body .coords').waitFor({ timeout: 30_000 });
   const text = await page.locator('#place-pane').textContent();
   assert.ok(!/共通ID|E41207/.test(text), 'common id shown');
   assert.ok(!/\d,\d{3}/.test(text.replace(/\d+(\.\d+)? m²/g, '')), `thousands separator: ${text}`);

@@ -171,9 +171,30 @@ export async function newPage(env, { viewport = VIEWPORTS.desktop, locale = 'ja-
 export async function openMap(env, page, path = '/', hash = '') {
   const sep = path.includes('?') ? '&' : '?';
   await page.goto(`${env.base}${path}${sep}basemap=none${hash}`);
-  await page.waitForFunction(() => window.kashimapMap?.loaded() && window.kashimapMap.areTilesLoaded(), null, {
-    timeout: 30_000,
-  });
+  await mapIdle(page);
+}
+
+/**
+ * Wait until the map has drawn all it has: style and tiles loaded, symbols placed, no camera
+ * move under way (MapLibre's `idle`, after a fresh frame). `loaded()` alone is true before the
+ * symbol placement of the last tiles is done, so `queryRenderedFeatures` right after it can
+ * miss icons on a loaded machine.
+ */
+export async function mapIdle(page, timeout = 30_000) {
+  await page.waitForFunction(() => window.kashimapMap?.loaded() && window.kashimapMap.areTilesLoaded(), null, { timeout });
+  await page.evaluate(
+    (ms) =>
+      new Promise((resolve, reject) => {
+        const map = window.kashimapMap;
+        const timer = setTimeout(() => reject(new Error(`the map was not idle within ${ms} ms`)), ms);
+        map.once('idle', () => {
+          clearTimeout(timer);
+          resolve();
+        });
+        map.triggerRepaint();
+      }),
+    timeout,
+  );
 }
 
 /** Save a screenshot under ARTIFACTS as `<name>.png`. */
@@ -276,7 +297,5 @@ export async function openMapWithBasemap(env, page, path = '/', hash = '') {
     return route.fulfill({ status: 200, contentType: 'image/png', body: tile });
   });
   await page.goto(`${env.base}${path}${hash}`);
-  await page.waitForFunction(() => window.kashimapMap?.loaded() && window.kashimapMap.areTilesLoaded(), null, {
-    timeout: 30_000,
-  });
+  await mapIdle(page);
 }

@@ -4,7 +4,7 @@ import assert from 'node:assert/strict';
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { ARTIFACTS, VIEWPORTS, newPage, openMap, pdfPageSize, printLayout, screenshot, start, stubPrint } from './harness.mjs';
+import { ARTIFACTS, VIEWPORTS, mapIdle, newPage, openMap, pdfPageSize, printLayout, screenshot, start, stubPrint } from './harness.mjs';
 
 const PUBLIC_LAYERS = ['zoning', 'heritage', 'roads', 'shelters'];
 const CENTRE = { lon: 130.0987, lat: 33.1031 };
@@ -108,6 +108,8 @@ test('shelter kinds differ by shape, not only colour, on the map and in the lege
   await openApp(page, `#13/${CENTRE.lat}/${CENTRE.lon}&layers=shelters`);
   await openPane(page, 'layers');
   await page.locator('#layers-pane li[data-layer="shelters"] .km-legend li').first().waitFor();
+  // the pane beside the map resizes it: count the icons once they are placed again
+  await mapIdle(page);
   const map = await page.evaluate(() => {
     const m = window.kashimapMap;
     const layers = m.getStyle().layers.filter((l) => l.source === 'shelters');

@@ -3,7 +3,7 @@
 // each then on the map and in its history.
 import assert from 'node:assert/strict';
 import { after, before, test } from 'node:test';
-import { VIEWPORTS, screenshot, start } from './harness.mjs';
+import { VIEWPORTS, mapIdle, screenshot, start } from './harness.mjs';
 import { apiCookie, getJson, openStaff, signIn } from './staff-helpers.mjs';
 
 let env;
@@ -34,6 +34,19 @@ async function record(cookie, note) {
   return items.features[0];
 }
 
+/**
+ * The record with this note once the server's queries find it: an edit is answered when it
+ * is logged, and reaches searches a moment later (docs/edits.md), so poll for up to 30 s.
+ */
+async function recordFound(cookie, note) {
+  const until = Date.now() + 30_000;
+  for (;;) {
+    const found = await record(cookie, note);
+    if (found || Date.now() > until) return found;
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
 /** Waits until the map draws a leak with this note. */
 async function onMap(page, note) {
   await page.evaluate(({ longitude, latitude }) => window.kashimapMap.jumpTo({ center: [longitude, latitude], zoom: 17 }), HERE);
@@ -61,7 +74,7 @@ test('a surveyor adds a leak record with a photo on a phone, online and then off
 
   await addRecord(page, 'ブラウザ記録（オンライン）');
   await page.locator('#capture-status', { hasText: '保存しました' }).waitFor({ timeout: 30_000 });
-  const online = await record(cookie, 'ブラウザ記録（オンライン）');
+  const online = await recordFound(cookie, 'ブラウザ記録（オンライン）');
   assert.ok(online, 'the record is on the server');
   assert.equal(online.properties['調査者'], 'suido');
   assert.equal(online.properties['写真'].length, 1, 'with its photo');
@@ -86,7 +99,7 @@ test('a surveyor adds a leak record with a photo on a phone, online and then off
   await page.context().setOffline(false);
   await page.locator('#capture-status', { hasText: '送信しました' }).waitFor({ timeout: 30_000 });
   assert.equal(await page.locator('#capture-queue').textContent(), '');
-  const sent = await record(cookie, 'ブラウザ記録（オフライン）');
+  const sent = await recordFound(cookie, 'ブラウザ記録（オフライン）');
   assert.ok(sent, 'sent once back online');
   assert.equal(sent.properties['写真'].length, 1);
   await onMap(page, 'ブラウザ記録（オフライン）');
@@ -109,7 +122,7 @@ async function patchAs(cookie, id, etag, properties) {
 /** Clicks the map at a lon/lat once the map is still there. */
 async function clickAt(page, lonlat, zoom) {
   await page.evaluate(({ c, z }) => window.kashimapMap.jumpTo({ center: c, zoom: z }), { c: lonlat, z: zoom });
-  await page.waitForFunction(() => window.kashimapMap.loaded() && window.kashimapMap.areTilesLoaded(), null, { timeout: 30_000 });
+  await mapIdle(page);
   const canvas = page.locator('.maplibregl-canvas').first();
   await canvas.scrollIntoViewIfNeeded();
   const box = await canvas.boundingBox();

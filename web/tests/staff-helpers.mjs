@@ -1,7 +1,7 @@
 // Helpers for the staff-view browser tests (web/tests/staff*.test.mjs).
 import { execFileSync } from 'node:child_process';
 import { join } from 'node:path';
-import { PASSWORD, ROOT, newPage, openMap } from './harness.mjs';
+import { PASSWORD, ROOT, mapIdle, newPage, openMap } from './harness.mjs';
 
 /**
  * Add a user to the running test server's database with the CLI (SQLite allows it while the
@@ -25,11 +25,9 @@ export async function openStaff(env, opts = {}) {
   return page;
 }
 
-/** Wait until the map has (re)loaded after a page reload. */
+/** Wait until the map has (re)loaded after a page reload, and drawn what it has. */
 export async function mapReady(page) {
-  await page.waitForFunction(() => window.kashimapMap?.loaded() && window.kashimapMap.areTilesLoaded(), null, {
-    timeout: 30_000,
-  });
+  await mapIdle(page);
 }
 
 /** Sign in through the form; resolves once the page has reloaded as `user`. */

@@ -62,7 +62,10 @@ test('a contractor sees the pipes without cover depth and may ask only for hidde
   assert.match(await item.locator('.km-badge').textContent(), /職員限定/);
   assert.doesNotMatch(await item.textContent(), /土被り/);
   assert.ok((await renderedCount(page, 'pipes-line')) > 0, 'pipes drawn for the contractor');
-  const options = await page.getByLabel('申請するレイヤー・属性').locator('option').allTextContents();
+  // the request form is mounted once the layer titles are in, not with the map
+  const choices = page.getByLabel('申請するレイヤー・属性').locator('option');
+  await choices.first().waitFor({ state: 'attached', timeout: 30_000 });
+  const options = await choices.allTextContents();
   assert.ok(options.includes('水道管路（属性: 土被り）'), options.join('\n'));
   assert.ok(options.every((o) => /属性:/.test(o)), `never a whole hidden layer: ${options}`);
   assert.ok(await page.getByRole('button', { name: '管路図を印刷' }).isVisible());

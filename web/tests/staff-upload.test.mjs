@@ -166,7 +166,8 @@ test('a CSV with unknown coordinate column names is refused with a pointer to th
   await xField.waitFor();
   assert.ok(await yField.isVisible());
   assert.match(await page.locator('#panel-uploads .columns .hint').textContent(), /空欄のままで自動的に見つけます/);
-  // the file's column names are offered
+  // the file's column names are offered (read from the file after the fields show)
+  await page.locator('#panel-uploads .columns datalist option').first().waitFor({ state: 'attached', timeout: 30_000 });
   const suggested = await page.locator('#panel-uploads .columns datalist option').evaluateAll((os) => os.map((o) => o.value));
   assert.ok(suggested.includes('東西') && suggested.includes('南北'), suggested.join(','));
   await page.getByLabel('座標系').selectOption('EPSG:6670');

@@ -51,8 +51,12 @@ test('suido signs in and sees the pipes, marked as restricted', async () => {
   const cover = page.locator('#panel-feature dt', { hasText: '土被り' });
   await cover.first().waitFor();
   assert.match(await cover.first().textContent(), /職員限定/);
-  // The selection is drawn on the map, and the attributes are where the eye is.
-  const selected = await page.evaluate(() => window.kashimapMap.querySourceFeatures('km-selection').length);
+  // The selection is drawn on the map (its GeoJSON source is tiled in a worker: wait for it),
+  // and the attributes are where the eye is.
+  const selected = await page
+    .waitForFunction(() => window.kashimapMap.querySourceFeatures('km-selection').length, null, { timeout: 30_000 })
+    .then((n) => n.jsonValue())
+    .catch(() => 0);
   assert.ok(selected > 0, 'the clicked pipe is highlighted');
   const box = await page.locator('#panel-feature').boundingBox();
   assert.ok(box.y < 400, `the attributes are in view (top at ${box.y}px)`);

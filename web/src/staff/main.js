@@ -77,6 +77,30 @@ async function refreshLayer(map, layer) {
   }
 }
 
+/**
+ * Draw a layer again once a saved edit has reached its tiles. The server applies an edit a
+ * moment after answering it (off the request path; longer on a busy machine or a large
+ * layer), and the TileJSON's tile URL carries the layer's revision: ask for it until the URL
+ * differs from the one drawn when the edit was saved, backing off, for about a minute.
+ */
+async function refreshAfterEdit(map, layer) {
+  const src = map.getSource(layer);
+  if (!src?.setTiles) return;
+  const drawn = src.tiles?.[0];
+  for (let wait = 100; wait <= 25_600; wait *= 2) {
+    try {
+      const tj = await getJson(`/tiles/${encodeURIComponent(layer)}.json?t=${Date.now()}`);
+      if (tj.tiles?.[0] !== drawn) {
+        src.setTiles(tj.tiles);
+        return;
+      }
+    } catch {
+      // offline for a moment: ask again
+    }
+    await new Promise((resolve) => setTimeout(resolve, wait));
+  }
+}
+
 /** 職員限定 = the caller's view of the layer is not the public one (`/auth/me`). */
 const restricted = (me, id) => me?.layers?.[id]?.public === false;
 
@@ -272,9 +296,7 @@ async function start() {
     onLangChange(() => print.render());
     const capture = h('section', { class: 'panel', id: 'panel-capture', hidden: true });
     $('panels').prepend(capture);
-    // The edit reaches the tiles a moment after its answer: redraw now and once more shortly.
-    const redraw = (layer) => [0, 800].forEach((ms) => setTimeout(() => refreshLayer(map, layer), ms));
-    mountCapture(capture, { me, map, onSaved: redraw, placing });
+    mountCapture(capture, { me, map, onSaved: (layer) => refreshAfterEdit(map, layer), placing });
   });
 }
 
