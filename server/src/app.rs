@@ -232,6 +232,7 @@ impl App {
             layers: Arc::clone(&self.layers),
             store: Arc::clone(&self.store),
             audit: Arc::clone(&self.access.audit),
+            db: self.access.db.clone(),
             dir: self.config.data_dir.join("edits"),
             photos: self.config.data_dir.join("photos"),
             root: self.config.root.clone(),

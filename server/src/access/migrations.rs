@@ -6,11 +6,11 @@
 //! migration: append a new one to both lists.
 
 /// Every SQLite migration, oldest first.
-pub const MIGRATIONS: &[&str] = &[V1, V2];
+pub const MIGRATIONS: &[&str] = &[V1, V2, V3];
 
 /// Every PostgreSQL migration, oldest first: step for step the same schema as
 /// [`MIGRATIONS`].
-pub const POSTGRES: &[&str] = &[PG_V1, PG_V2];
+pub const POSTGRES: &[&str] = &[PG_V1, PG_V2, PG_V3];
 
 /// Accounts that end by themselves (contractors): after `expires_at` (Unix seconds) the
 /// account's sessions and tokens are refused and it cannot sign in.
@@ -18,6 +18,14 @@ const V2: &str = "ALTER TABLE users ADD COLUMN expires_at INTEGER;";
 
 /// [`V2`] in PostgreSQL (Unix seconds need 64 bits there).
 const PG_V2: &str = "ALTER TABLE users ADD COLUMN expires_at BIGINT;";
+
+/// The last feature id handed out per layer, so an id is never given twice: not after its
+/// record is deleted and folded away, not after the layer is removed and created again,
+/// and not by two primaries sharing the database (an id names a record's history).
+const V3: &str = "CREATE TABLE feature_ids (layer TEXT PRIMARY KEY, last_id INTEGER NOT NULL);";
+
+/// [`V3`] in PostgreSQL.
+const PG_V3: &str = "CREATE TABLE feature_ids (layer TEXT PRIMARY KEY, last_id BIGINT NOT NULL);";
 
 /// Users, roles, sessions, API tokens, access requests, grants and the audit log.
 ///

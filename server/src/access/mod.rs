@@ -14,6 +14,7 @@ mod clock;
 mod db;
 mod demo;
 mod error;
+mod feature_ids;
 mod grants;
 mod limiter;
 mod migrations;

@@ -42,6 +42,14 @@ impl Dialect {
         }
     }
 
+    /// The larger of two integer expressions.
+    pub(crate) fn greatest(self, a: &str, b: &str) -> String {
+        match self {
+            Self::Sqlite => format!("max({a}, {b})"),
+            Self::Postgres => format!("GREATEST({a}, {b})"),
+        }
+    }
+
     /// An integer member of a JSON object stored as text (NULL when absent).
     pub(crate) fn json_int(self, column: &str, key: &str) -> String {
         match self {

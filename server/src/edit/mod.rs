@@ -34,7 +34,7 @@ pub use area::CityArea;
 pub use link::Link;
 pub use log::{Entry, Op, State};
 
-use crate::access::{Audit, AuditEntry, LayerView, Principal};
+use crate::access::{Audit, AuditEntry, Db, LayerView, Principal};
 use crate::catalog::LayerDef;
 use crate::layer::{LayerVersion, Layers};
 use crate::model::Feature;
@@ -76,6 +76,9 @@ pub enum EditError {
     Store(#[from] StoreError),
     #[error("edit fold: {0}")]
     Fold(String),
+    /// The database that hands out feature ids could not be reached.
+    #[error("feature ids: {0}")]
+    Ids(#[from] crate::access::AccessError),
 }
 
 impl EditError {
@@ -177,6 +180,7 @@ struct Inner {
     layers: Arc<Layers>,
     store: Arc<dyn VersionStore>,
     audit: Arc<Audit>,
+    db: Db,
     area: CityArea,
     /// The open edit logs, by layer: changes when an editable layer joins or leaves the set.
     states: RwLock<BTreeMap<String, Shared>>,
@@ -195,6 +199,8 @@ pub struct Parts {
     pub layers: Arc<Layers>,
     pub store: Arc<dyn VersionStore>,
     pub audit: Arc<Audit>,
+    /// The identity database, which hands out feature ids (never one twice).
+    pub db: Db,
     /// `<store-dir>/edits`.
     pub dir: PathBuf,
     /// `<store-dir>/photos`.
@@ -216,6 +222,7 @@ impl Editor {
             layers: parts.layers,
             store: parts.store,
             audit: parts.audit,
+            db: parts.db,
             area,
             states: RwLock::default(),
             dir: parts.dir,
@@ -304,9 +311,11 @@ impl Editor {
         let m = self.state(layer)?;
         let mut st = open(&m)?;
         let after = self.checked(who, view, links, input, None)?;
-        let id = st.next_id;
+        // Above what the layer and its log hold, and above every id handed out before
+        // (a deleted record's, a removed layer's, another primary's).
+        let id = self.inner.db.next_feature_id(layer, st.next_id - 1)?;
         let saved = self.commit(&mut st, who, view, Op::Create, id, None, Some(after))?;
-        st.next_id += 1;
+        st.next_id = st.next_id.max(id + 1);
         Ok(saved)
     }
 

@@ -178,11 +178,27 @@ async fn an_editable_layer_created_at_run_time_takes_checked_edits_at_once() {
     assert_eq!(got.json()["properties"]["状況"], "異常なし");
     let again = create(t, sato, "junkai", &record("要確認", "再作成後")).await;
     assert_eq!(again.status, 201, "{}", again.text());
-    assert_ne!(
-        again.json()["id"].as_u64(),
-        Some(id),
-        "the kept record keeps its id"
+    // A new id: not the kept record's, and not the deleted record's either (the highest id
+    // the layer ever had is gone from it), so no history is shared.
+    let again_id = again.json()["id"].as_u64().unwrap();
+    assert!(
+        again_id > gone_id && gone_id > id,
+        "{again_id} after {gone_id}"
     );
+    let history = t
+        .get_as(
+            sato,
+            &format!("/ogc/collections/junkai/items/{again_id}/history"),
+        )
+        .await
+        .json();
+    let ops: Vec<&str> = history["versions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(|v| v["op"].as_str())
+        .collect();
+    assert_eq!(ops, ["create"], "{history}");
 }
 
 /// The real binary: an editable layer created over HTTP is edited, the server is killed

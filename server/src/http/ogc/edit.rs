@@ -63,6 +63,7 @@ impl From<EditError> for ApiError {
                 "this server does not take edits",
             )
             .ja("このサーバーでは編集できません"),
+            EditError::Ids(e) => e.into(),
             other => ApiError::internal(other),
         }
     }
