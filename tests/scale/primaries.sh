@@ -98,7 +98,7 @@ until_code() {
       printf '%.2f\n' "$(( ${EPOCHREALTIME/./} - t0 ))e-6"
       return 0
     fi
-    sleep 0.05
+    sleep 0.01
   done
   return 1
 }
