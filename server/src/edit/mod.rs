@@ -252,16 +252,17 @@ impl Editor {
         Ok(Self { inner, wake })
     }
 
-    /// The layer's edit state, opening its log if the layer joined the set a moment ago
-    /// and its listener has not opened it yet.
+    /// The layer's edit state. Logs are opened where layers join the set (at start, and by
+    /// the definition listener), never by a request: a request that meets a layer which
+    /// joined a moment ago waits for its definition to finish, listener included.
     fn state(&self, layer: &str) -> Result<Shared, EditError> {
         if let Some(m) = self.inner.state(layer) {
             return Ok(m);
         }
-        if self.inner.writable {
-            self.inner.open(layer, apply::Mode::Apply)?;
-        }
-        self.inner.state(layer).ok_or(EditError::Forbidden)
+        self.inner.publisher.wait_for_definitions();
+        self.inner
+            .state(layer)
+            .ok_or_else(|| EditError::Fold(format!("the edit log of `{layer}` is not open")))
     }
 
     /// Wakes the applier for a layer.

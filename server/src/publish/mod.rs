@@ -129,6 +129,17 @@ impl Publisher {
             .push(listener);
     }
 
+    /// Waits until no layer is being created, removed or followed here: each of those
+    /// tells its listeners (which build what a layer needs, such as its edit log) before it
+    /// lets the next one start.
+    pub fn wait_for_definitions(&self) {
+        drop(
+            self.defining
+                .lock()
+                .unwrap_or_else(std::sync::PoisonError::into_inner),
+        );
+    }
+
     fn defined(&self, layer: &str) {
         tell(&self.define_listeners, layer);
     }
