@@ -100,3 +100,12 @@ pub fn tile_of(lon: f64, lat: f64, z: u32) -> (u32, u32) {
     let y = ((1.0 - (r.tan() + 1.0 / r.cos()).ln() / std::f64::consts::PI) / 2.0 * n) as u32;
     (x, y)
 }
+
+/// How many features of `layer` the caller's item search matches.
+pub async fn count(app: &TestApp, cookie: &str, layer: &str) -> u64 {
+    let res = app
+        .get_as(cookie, &format!("/ogc/collections/{layer}/items?limit=1"))
+        .await;
+    assert_eq!(res.status, 200, "{}", res.text());
+    res.json()["numberMatched"].as_u64().unwrap()
+}

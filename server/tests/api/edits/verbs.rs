@@ -2,22 +2,14 @@
 
 use serde_json::json;
 
-use super::{app_with, create, eventually, leak, send, tile_of};
-use crate::helpers::{TestApp, enc};
-
-async fn count(app: &TestApp, cookie: &str) -> u64 {
-    let res = app
-        .get_as(cookie, "/ogc/collections/leaks/items?limit=1")
-        .await;
-    assert_eq!(res.status, 200, "{}", res.text());
-    res.json()["numberMatched"].as_u64().unwrap()
-}
+use super::{app_with, count, create, eventually, leak, send, tile_of};
+use crate::helpers::enc;
 
 #[tokio::test]
 async fn create_read_replace_patch_delete_with_etags() {
     let (app, c) = app_with(&[("tanaka", &["suido"], true)]).await;
     let c = &c[0];
-    let before = count(&app, c).await;
+    let before = count(&app, c, "leaks").await;
 
     let res = create(&app, c, "leaks", &leak()).await;
     assert_eq!(res.status, 201, "{}", res.text());
@@ -40,7 +32,7 @@ async fn create_read_replace_patch_delete_with_etags() {
         "GET gives the same ETag"
     );
     assert_eq!(got.json()["properties"]["備考"], "テスト記録");
-    eventually(|| async { count(&app, c).await == before + 1 }).await;
+    eventually(|| async { count(&app, c, "leaks").await == before + 1 }).await;
 
     // PUT: the whole feature, If-Match required.
     let mut replaced = leak();
@@ -94,7 +86,7 @@ async fn create_read_replace_patch_delete_with_etags() {
     let res = send(&app, "DELETE", &uri, Some(c), &[("if-match", &etag3)], None).await;
     assert_eq!(res.status, 204, "{}", res.text());
     assert_eq!(app.get_as(c, &uri).await.status, 404);
-    eventually(|| async { count(&app, c).await == before }).await;
+    eventually(|| async { count(&app, c, "leaks").await == before }).await;
 
     // The history lists every version, newest first, with who and the values.
     let hist = app.get_as(c, &format!("{uri}/history")).await;
@@ -174,7 +166,7 @@ async fn bad_edits_are_refused_naming_the_field_and_change_nothing() {
     let etag = made.header("etag").unwrap().to_owned();
     let uri = format!("/ogc/collections/leaks/items/{id}");
     app.app.editor().flush().unwrap();
-    let n = count(&app, c).await;
+    let n = count(&app, c, "leaks").await;
     let merge = [
         ("if-match", etag.as_str()),
         ("content-type", "application/merge-patch+json"),
@@ -264,7 +256,7 @@ async fn bad_edits_are_refused_naming_the_field_and_change_nothing() {
     .await;
     assert_eq!(res.status, 422);
     app.app.editor().flush().unwrap();
-    assert_eq!(count(&app, c).await, n, "nothing was created");
+    assert_eq!(count(&app, c, "leaks").await, n, "nothing was created");
     let got = app.get_as(c, &uri).await;
     assert_eq!(got.header("etag"), Some(etag.as_str()), "nothing changed");
 }
