@@ -422,7 +422,12 @@ impl Editor {
         keep: Option<(u64, &State)>,
     ) -> Result<State, EditError> {
         let def = &view.layer.def;
-        let at = link::spot(input);
+        // Parsed again only for a layer with `fill = "link"` fields the caller can read.
+        let at = if links.is_empty() {
+            None
+        } else {
+            link::spot(input)
+        };
         let filled: Vec<(String, Json)> = def
             .fields
             .iter()
